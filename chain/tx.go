@@ -1,0 +1,159 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// TxKind says what a transaction does.
+type TxKind uint8
+
+// Transaction kinds. The zero value is invalid so that a missing kind is an
+// error rather than a transfer.
+const (
+	TxTransfer TxKind = 1 + iota // move Amount to To
+	TxStake                      // bond Amount to validator To
+	TxUnstake                    // begin unbonding Amount from validator To
+	TxUnjail                     // return the sender, a jailed validator, to candidacy
+)
+
+var txKindNames = [...]string{TxTransfer: "transfer", TxStake: "stake", TxUnstake: "unstake", TxUnjail: "unjail"}
+
+func (k TxKind) String() string {
+	if k >= TxTransfer && k <= TxUnjail {
+		return txKindNames[k]
+	}
+	return fmt.Sprintf("TxKind(%d)", uint8(k))
+}
+
+// ParseTxKind is the inverse of TxKind.String.
+func ParseTxKind(s string) (TxKind, error) {
+	for k := TxTransfer; k <= TxUnjail; k++ {
+		if txKindNames[k] == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown transaction kind %q", s)
+}
+
+// Limits on transactions.
+const (
+	// MaxTxBytes bounds an encoded transaction.
+	MaxTxBytes = 512
+	// MaxChainIDLength bounds a chain id.
+	MaxChainIDLength = 64
+)
+
+// Transaction validation errors.
+var (
+	ErrMalformed     = errors.New("malformed encoding")
+	ErrOversized     = errors.New("oversized")
+	ErrWrongChain    = errors.New("wrong chain id")
+	ErrUnknownKind   = errors.New("unknown transaction kind")
+	ErrInvalidFields = errors.New("invalid fields")
+)
+
+// Tx is a signed transaction. The sender is not a field: it is the address
+// recovered from Sig over SignHash.
+type Tx struct {
+	ChainID string
+	Kind    TxKind
+	Nonce   uint64
+	To      Address // transfer: recipient; stake, unstake: validator; unjail: zero
+	Amount  uint64  // zero for unjail, positive otherwise
+	Sig     Signature
+}
+
+// SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount])).
+func (tx *Tx) SignHash() Hash {
+	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount})
+}
+
+// Encode returns the canonical encoding of the signed transaction.
+func (tx *Tx) Encode() []byte {
+	b, err := rlp.EncodeToBytes(tx)
+	if err != nil {
+		panic(fmt.Sprintf("chain: encode tx: %v", err)) // only fixed-size fields: cannot fail
+	}
+	return b
+}
+
+// Hash identifies the signed transaction: keccak256 of its encoding.
+func (tx *Tx) Hash() Hash { return crypto.Keccak256Hash(tx.Encode()) }
+
+// SignTx fills tx.Sig using key.
+func (tx *Tx) SignWith(signer func(Hash) (Signature, error)) error {
+	sig, err := signer(tx.SignHash())
+	if err != nil {
+		return err
+	}
+	tx.Sig = sig
+	return nil
+}
+
+// Sender recovers the address that signed tx.
+func (tx *Tx) Sender() (Address, error) {
+	a, err := Recover(tx.SignHash(), &tx.Sig)
+	if err != nil {
+		return Address{}, fmt.Errorf("tx sender: %w", err)
+	}
+	return a, nil
+}
+
+// ValidateBasic checks everything that needs no state and no signature
+// recovery: known kind, field ranges, chain id, canonical signature values.
+func (tx *Tx) ValidateBasic(chainID string) error {
+	if tx.ChainID != chainID {
+		return fmt.Errorf("%w: got %q, want %q", ErrWrongChain, tx.ChainID, chainID)
+	}
+	switch tx.Kind {
+	case TxTransfer, TxStake, TxUnstake:
+		if tx.Amount == 0 {
+			return fmt.Errorf("%w: %s amount must be positive", ErrInvalidFields, tx.Kind)
+		}
+	case TxUnjail:
+		if tx.Amount != 0 || tx.To != (Address{}) {
+			return fmt.Errorf("%w: unjail carries no recipient and no amount", ErrInvalidFields)
+		}
+	default:
+		return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind)
+	}
+	return tx.Sig.CheckCanonical()
+}
+
+// DecodeTx decodes a canonical signed transaction. It checks the encoding and
+// field ranges, not the signature or the chain id (see ValidateBasic).
+func DecodeTx(b []byte) (*Tx, error) {
+	if len(b) > MaxTxBytes {
+		return nil, fmt.Errorf("tx: %w: %d bytes, limit %d", ErrOversized, len(b), MaxTxBytes)
+	}
+	tx := new(Tx)
+	if err := rlp.DecodeBytes(b, tx); err != nil {
+		return nil, fmt.Errorf("tx: %w: %v", ErrMalformed, err)
+	}
+	if err := tx.checkDecoded(); err != nil {
+		return nil, fmt.Errorf("tx: %w", err)
+	}
+	return tx, nil
+}
+
+func (tx *Tx) checkDecoded() error {
+	if len(tx.ChainID) == 0 || len(tx.ChainID) > MaxChainIDLength {
+		return fmt.Errorf("%w: chain id length %d", ErrInvalidFields, len(tx.ChainID))
+	}
+	if tx.Kind < TxTransfer || tx.Kind > TxUnjail {
+		return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind)
+	}
+	return nil
+}
+
+func rlpHash(v any) Hash {
+	b, err := rlp.EncodeToBytes(v)
+	if err != nil {
+		panic(fmt.Sprintf("chain: encode sign-bytes: %v", err))
+	}
+	return crypto.Keccak256Hash(b)
+}

@@ -1,0 +1,91 @@
+package chain
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// VoteType distinguishes the two voting steps of a round.
+type VoteType uint8
+
+// Vote types. The zero value is invalid.
+const (
+	Prevote VoteType = 1 + iota
+	Precommit
+)
+
+func (t VoteType) String() string {
+	switch t {
+	case Prevote:
+		return "prevote"
+	case Precommit:
+		return "precommit"
+	}
+	return fmt.Sprintf("VoteType(%d)", uint8(t))
+}
+
+// MaxVoteBytes bounds an encoded vote.
+const MaxVoteBytes = 256
+
+// Vote is a validator's signed prevote or precommit for a block hash, or for
+// nil (the zero hash) at a height and round.
+type Vote struct {
+	Type      VoteType
+	Height    uint64
+	Round     uint32
+	BlockHash Hash // zero: a vote for nil
+	Validator Address
+	Signature Signature
+}
+
+// IsNil reports whether v votes for no block.
+func (v *Vote) IsNil() bool { return v.BlockHash == (Hash{}) }
+
+// VoteSignHash is the digest a validator signs for a vote:
+// keccak256(rlp(["vote", chainID, type, height, round, blockHash])).
+func VoteSignHash(chainID string, t VoteType, height uint64, round uint32, block Hash) Hash {
+	return rlpHash([]any{DomainVote, chainID, t, height, round, block})
+}
+
+// SignHash returns the digest v's validator signs on chain chainID.
+func (v *Vote) SignHash(chainID string) Hash {
+	return VoteSignHash(chainID, v.Type, v.Height, v.Round, v.BlockHash)
+}
+
+// Verify checks that v is well formed and signed by v.Validator for chainID.
+func (v *Vote) Verify(chainID string) error {
+	if v.Type != Prevote && v.Type != Precommit {
+		return fmt.Errorf("vote: %w: type %d", ErrInvalidFields, v.Type)
+	}
+	if err := verifySigner(v.SignHash(chainID), &v.Signature, v.Validator); err != nil {
+		return fmt.Errorf("vote %s h=%d r=%d by %s: %w", v.Type, v.Height, v.Round, FormatAddress(v.Validator), err)
+	}
+	return nil
+}
+
+// Encode returns the canonical encoding of v.
+func (v *Vote) Encode() []byte { return mustEncode(v) }
+
+// DecodeVote decodes a canonical vote. It does not verify the signature.
+func DecodeVote(b []byte) (*Vote, error) {
+	if len(b) > MaxVoteBytes {
+		return nil, fmt.Errorf("vote: %w: %d bytes, limit %d", ErrOversized, len(b), MaxVoteBytes)
+	}
+	v := new(Vote)
+	if err := rlp.DecodeBytes(b, v); err != nil {
+		return nil, fmt.Errorf("vote: %w: %v", ErrMalformed, err)
+	}
+	if v.Type != Prevote && v.Type != Precommit {
+		return nil, fmt.Errorf("vote: %w: type %d", ErrInvalidFields, v.Type)
+	}
+	return v, nil
+}
+
+func mustEncode(v any) []byte {
+	b, err := rlp.EncodeToBytes(v)
+	if err != nil {
+		panic(fmt.Sprintf("chain: encode %T: %v", v, err))
+	}
+	return b
+}

@@ -1,0 +1,234 @@
+package consensus
+
+import (
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
+)
+
+// Step is a step of a round, in the order the algorithm passes through them.
+type Step uint8
+
+// Steps of a height. StepNewHeight waits for the block interval and, when
+// empty blocks are skipped, for transactions; StepCommit is entered once a
+// block is decided and lasts until the next NewHeight.
+const (
+	StepNewHeight Step = iota
+	StepPropose
+	StepPrevote
+	StepPrecommit
+	StepCommit
+)
+
+func (s Step) String() string {
+	switch s {
+	case StepNewHeight:
+		return "newheight"
+	case StepPropose:
+		return "propose"
+	case StepPrevote:
+		return "prevote"
+	case StepPrecommit:
+		return "precommit"
+	case StepCommit:
+		return "commit"
+	}
+	return "step?"
+}
+
+// Input is an event fed to Machine.Step. Implementations are the types below.
+type Input interface{ isInput() }
+
+// Action is something the caller must do. Implementations are the types below.
+type Action interface{ isAction() }
+
+// ---- Inputs ----
+
+// NewHeight starts a height: the previous one is durably committed (or this
+// is the first height). Validators is the set of Height; LastBlockTime is the
+// header time of Height-1 (genesis time at height 1), Now the caller's clock.
+type NewHeight struct {
+	Height        uint64
+	Validators    *staking.ValidatorSet
+	LastBlockTime time.Time
+	Now           time.Time
+}
+
+// ProposalReceived carries a proposal and its block from the network. The
+// caller has decoded it; the Machine verifies the proposal signature and
+// that it comes from the round's proposer.
+type ProposalReceived struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+// VoteReceived carries a vote from the network (signature not yet verified).
+type VoteReceived struct{ Vote *chain.Vote }
+
+// TimeoutFired reports that a timeout scheduled with ScheduleTimeout elapsed.
+type TimeoutFired struct {
+	Height uint64
+	Round  uint32
+	Step   Step
+}
+
+// BlockChecked answers CheckBlock: whether the block with this hash at this
+// height is valid (executes correctly against the state after Height-1 and
+// its header commitments match).
+type BlockChecked struct {
+	Height uint64
+	Hash   chain.Hash
+	Valid  bool
+	Reason string // why not, when !Valid
+}
+
+// BlockBuilt answers BuildBlock with the block the local proposer proposes.
+type BlockBuilt struct {
+	Height uint64
+	Round  uint32
+	Block  *chain.Block
+}
+
+// OwnVote returns a vote the local Signer signed in answer to SignVote.
+type OwnVote struct{ Vote *chain.Vote }
+
+// OwnProposal returns a proposal the local Signer signed in answer to SignProposal.
+type OwnProposal struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+// SignRefused reports that the Signer refused a request (it would conflict
+// with something already signed, or the remote signer is absent). The
+// Machine carries on without that signature.
+type SignRefused struct {
+	Height uint64
+	Round  uint32
+	Step   Step
+	Reason string
+}
+
+// TxsAvailable reports that the mempool holds transactions to propose.
+type TxsAvailable struct{}
+
+// CommitReceived carries a block with a certificate for it, obtained by block
+// sync, for the Machine's current height. The Machine verifies the
+// certificate against the height's validator set and, if valid, decides the
+// block (after a BlockChecked for it says it is valid).
+type CommitReceived struct {
+	Block       *chain.Block
+	Certificate *chain.Certificate
+}
+
+func (NewHeight) isInput()        {}
+func (ProposalReceived) isInput() {}
+func (VoteReceived) isInput()     {}
+func (TimeoutFired) isInput()     {}
+func (BlockChecked) isInput()     {}
+func (BlockBuilt) isInput()       {}
+func (OwnVote) isInput()          {}
+func (OwnProposal) isInput()      {}
+func (SignRefused) isInput()      {}
+func (TxsAvailable) isInput()     {}
+func (CommitReceived) isInput()   {}
+
+// ---- Actions ----
+
+// ScheduleTimeout asks the caller to feed TimeoutFired{Height, Round, Step}
+// after Duration. Stale timeouts are ignored by the Machine.
+type ScheduleTimeout struct {
+	Height   uint64
+	Round    uint32
+	Step     Step
+	Duration time.Duration
+}
+
+// BuildBlock asks the caller (the local validator is the proposer) to build a
+// block for Height; answer with BlockBuilt.
+type BuildBlock struct {
+	Height uint64
+	Round  uint32
+}
+
+// CheckBlock asks the caller to validate a proposed block; answer with
+// BlockChecked. The Machine asks once per block hash per height.
+type CheckBlock struct {
+	Height uint64
+	Round  uint32
+	Block  *chain.Block
+}
+
+// SignVote asks the Signer to sign Vote (Signature empty); answer with
+// OwnVote or SignRefused.
+type SignVote struct{ Vote *chain.Vote }
+
+// SignProposal asks the Signer to sign Proposal; answer with OwnProposal or
+// SignRefused.
+type SignProposal struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+// BroadcastVote sends a signed vote (own or relayed) to the network.
+type BroadcastVote struct{ Vote *chain.Vote }
+
+// BroadcastProposal sends a signed proposal with its block to the network.
+type BroadcastProposal struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+// Finalize reports the decision for a height: Block is final, Certificate
+// proves it. The caller commits both durably, then starts Height+1.
+type Finalize struct {
+	Block       *chain.Block
+	Certificate *chain.Certificate
+}
+
+// EvidenceFound reports a double sign detected among received votes.
+type EvidenceFound struct{ Evidence *chain.Evidence }
+
+// RejectedInput reports an input the Machine discarded because it was
+// invalid (bad signature, unknown validator, wrong proposer). The caller may
+// penalise the peer that sent it. Stale or duplicate inputs are ignored
+// silently instead.
+type RejectedInput struct {
+	Input Input
+	Err   error
+}
+
+func (ScheduleTimeout) isAction()   {}
+func (BuildBlock) isAction()        {}
+func (CheckBlock) isAction()        {}
+func (SignVote) isAction()          {}
+func (SignProposal) isAction()      {}
+func (BroadcastVote) isAction()     {}
+func (BroadcastProposal) isAction() {}
+func (Finalize) isAction()          {}
+func (EvidenceFound) isAction()     {}
+func (RejectedInput) isAction()     {}
+
+// Config tunes a Machine. Durations are data: the Machine only copies them
+// into ScheduleTimeout actions.
+type Config struct {
+	ChainID string
+	// Self is the local validator's address, or the zero address for a
+	// node that only follows.
+	Self chain.Address
+
+	TimeoutPropose        time.Duration // round 0; grows by TimeoutProposeDelta per round
+	TimeoutProposeDelta   time.Duration
+	TimeoutPrevote        time.Duration // wait after any +2/3 prevotes
+	TimeoutPrevoteDelta   time.Duration
+	TimeoutPrecommit      time.Duration // wait after any +2/3 precommits
+	TimeoutPrecommitDelta time.Duration
+
+	// BlockInterval is the least time between a block's time and the start
+	// of the next height. Zero starts the next height at once.
+	BlockInterval time.Duration
+	// SkipEmptyBlocks makes the proposer wait for TxsAvailable before
+	// proposing, but no longer than EmptyBlockInterval (zero: wait forever).
+	SkipEmptyBlocks    bool
+	EmptyBlockInterval time.Duration
+}
