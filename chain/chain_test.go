@@ -256,8 +256,8 @@ func TestQuorumEdges(t *testing.T) {
 		signed, total uint64
 		quorum, third bool
 	}{
-		{2, 3, false, true},  // exactly two thirds is not a quorum
-		{3, 3, true, true},   // all
+		{2, 3, false, true}, // exactly two thirds is not a quorum
+		{3, 3, true, true},  // all
 		{67, 100, true, true},
 		{66, 100, false, true},
 		{1, 3, false, false}, // exactly one third is not more than one third
