@@ -145,35 +145,36 @@ func (c *Certificate) Verify(chainID string, set StakeSet) (uint64, error) {
 // parallelThreshold is the item count below which fan-out costs more than it saves.
 const parallelThreshold = 8
 
-// verifyParallel runs check(i) for i in [0, n) on all cores and returns the
-// error with the lowest index, so results are deterministic.
-func verifyParallel(n int, check func(i int) error) error {
-	workers := runtime.GOMAXPROCS(0)
-	if n < parallelThreshold || workers == 1 {
+// parallelFor runs fn(i) for i in [0, n), split into one contiguous chunk
+// per core.
+func parallelFor(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if n < parallelThreshold || workers <= 1 {
 		for i := 0; i < n; i++ {
-			if err := check(i); err != nil {
-				return err
-			}
+			fn(i)
 		}
-		return nil
+		return
 	}
-	if workers > n {
-		workers = n
-	}
-	errs := make([]error, n)
 	var wg sync.WaitGroup
 	chunk := (n + workers - 1) / workers
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func() {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				errs[i] = check(i)
+				fn(i)
 			}
-		}(lo, hi)
+		}()
 	}
 	wg.Wait()
+}
+
+// verifyParallel runs check(i) for i in [0, n) on all cores and returns the
+// error with the lowest index, so results are deterministic.
+func verifyParallel(n int, check func(i int) error) error {
+	errs := make([]error, n)
+	parallelFor(n, func(i int) { errs[i] = check(i) })
 	for _, err := range errs {
 		if err != nil {
 			return err

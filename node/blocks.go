@@ -1,0 +1,252 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/consensus"
+)
+
+// maxClockDrift is how far ahead of the local clock a proposed block's time
+// may be. Validity that depends on a clock only ever delays a prevote.
+const maxClockDrift = 10 * time.Second
+
+// startHeight starts the Machine on the height after the store's latest
+// final block; with replay it first feeds the inputs logged in the WAL for
+// that height, so a restarted node resumes in the same round with the same
+// locks.
+func (e *engine) startHeight(replay bool) error {
+	h := e.store.Height() + 1
+	vals, err := e.store.ValidatorSet(h)
+	if err != nil {
+		return fmt.Errorf("%w: validator set of h=%d: %v", errHalt, h, err)
+	}
+	lastTime := time.UnixMilli(int64(e.genesisMs))
+	e.lastHeader, e.lastCert = nil, nil
+	if h > 1 {
+		if e.lastHeader, err = e.store.Header(h - 1); err != nil {
+			return fmt.Errorf("%w: header h=%d: %v", errHalt, h-1, err)
+		}
+		if e.lastCert, err = e.store.Certificate(h - 1); err != nil {
+			return fmt.Errorf("%w: certificate h=%d: %v", errHalt, h-1, err)
+		}
+		lastTime = time.UnixMilli(int64(e.lastHeader.Time))
+	}
+	e.height, e.vals = h, vals
+	e.checked = make(map[chain.Hash]*checkedBlock)
+	e.seenVotes = make(map[chain.Hash]struct{})
+	e.startedAt = time.Now()
+	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
+	e.publishCommitted()
+	nh := consensus.NewHeight{Height: h, Validators: vals, LastBlockTime: lastTime, Now: e.startedAt}
+	if !replay {
+		e.queue = append(e.queue, nh)
+		return nil
+	}
+	logged, err := e.wal.ReadAll(h)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errHalt, err)
+	}
+	if len(logged) > 0 {
+		e.log.Info("replaying consensus WAL", "height", h, "inputs", len(logged))
+	}
+	e.replaying = true
+	err = e.step(nh)
+	for _, in := range logged {
+		if err != nil || e.height != h {
+			break
+		}
+		err = e.step(in)
+	}
+	e.replaying = false
+	return err
+}
+
+// publishCommitted publishes the committed chain for RPC readers.
+func (e *engine) publishCommitted() {
+	s := &snapshot{height: e.height - 1, header: e.lastHeader, state: e.state.Fork(), validators: e.vals}
+	if e.lastHeader != nil {
+		s.hash = e.lastHeader.Hash()
+	}
+	if old := e.snap.Load(); old != nil {
+		s.round, s.syncing = old.round, old.syncing
+	}
+	e.snap.Store(s)
+	e.mempool.setState(s.state)
+}
+
+// buildBlock makes the local proposer's block for height h: transactions
+// from the mempool and pending evidence, executed on a fork of the
+// committed state so that the header commits to the resulting state.
+func (e *engine) buildBlock(h uint64) (*chain.Block, error) {
+	txs := e.mempool.Reap(e.cfg.MaxBlockTxs)
+	evs := e.evpool.pending(h)
+	now := uint64(time.Now().UnixMilli())
+	last := e.genesisMs
+	if e.lastHeader != nil {
+		last = e.lastHeader.Time
+	}
+	if now <= last {
+		now = last + 1
+	}
+	blk := &chain.Block{Txs: txs, Evidence: evs, LastCertificate: e.lastCert}
+	senders := chain.RecoverSenders(txs, e.mempool)
+	for {
+		fork := e.state.Fork()
+		res, err := chain.Execute(fork, e.chainID, blk, senders, e.evidenceSet)
+		if err != nil && errors.Is(err, chain.ErrInvalidEvidence) && len(blk.Evidence) > 0 {
+			e.log.Warn("dropping evidence that no longer applies", "height", h, "err", err)
+			e.evpool.drop(blk.Evidence)
+			blk.Evidence = nil
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		hd := &blk.Header
+		*hd = chain.Header{
+			ChainID: e.chainID, Height: h, Time: now, Proposer: e.signer.Address(),
+			TxRoot: chain.MerkleRoot(senders.Hashes), EvidenceRoot: chain.MerkleRoot(blk.EvidenceHashes()),
+			StateHash: res.StateHash, ValidatorsHash: e.vals.Hash(), NextValidatorsHash: res.NextValidators.Hash(),
+		}
+		if e.lastHeader != nil {
+			hd.ParentHash = e.lastHeader.Hash()
+			hd.LastCertHash = e.lastCert.Hash()
+		}
+		e.checked[blk.Hash()] = &checkedBlock{fork: fork, res: res}
+		return blk, nil
+	}
+}
+
+// checkBlock validates a proposed or synced block of the current height and
+// executes it on a fork of the committed state. Results are cached by hash.
+func (e *engine) checkBlock(b *chain.Block) *checkedBlock {
+	hash := b.Hash()
+	if cb, ok := e.checked[hash]; ok {
+		return cb
+	}
+	cb := &checkedBlock{}
+	e.checked[hash] = cb
+	senders := chain.RecoverSenders(b.Txs, e.mempool)
+	if cb.err = e.validateHeader(b, senders.Hashes); cb.err != nil {
+		return cb
+	}
+	fork := e.state.Fork()
+	res, err := chain.Execute(fork, e.chainID, b, senders, e.evidenceSet)
+	switch {
+	case err != nil:
+		cb.err = err
+	case res.StateHash != b.Header.StateHash:
+		cb.err = fmt.Errorf("state hash: header %s, executed %s", chain.FormatHash(b.Header.StateHash), chain.FormatHash(res.StateHash))
+	case res.NextValidators.Hash() != b.Header.NextValidatorsHash:
+		cb.err = fmt.Errorf("next validators hash: header %s, executed %s", chain.FormatHash(b.Header.NextValidatorsHash), chain.FormatHash(res.NextValidators.Hash()))
+	default:
+		cb.fork, cb.res = fork, res
+	}
+	return cb
+}
+
+func (e *engine) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
+	hd := &b.Header
+	if err := b.ValidateBasic(e.chainID, txHashes); err != nil {
+		return err
+	}
+	if hd.Height != e.height {
+		return fmt.Errorf("height %d, want %d", hd.Height, e.height)
+	}
+	last := e.genesisMs
+	var parent chain.Hash
+	if e.lastHeader != nil {
+		last, parent = e.lastHeader.Time, e.lastHeader.Hash()
+	}
+	if hd.ParentHash != parent {
+		return fmt.Errorf("parent %s, want %s", chain.FormatHash(hd.ParentHash), chain.FormatHash(parent))
+	}
+	if hd.Time <= last {
+		return fmt.Errorf("time %d not after parent time %d", hd.Time, last)
+	}
+	if limit := uint64(time.Now().Add(maxClockDrift).UnixMilli()); hd.Time > limit {
+		return fmt.Errorf("time %d is more than %s ahead of the local clock", hd.Time, maxClockDrift)
+	}
+	if _, ok := e.vals.StakeOf(hd.Proposer); !ok {
+		return fmt.Errorf("proposer %s is not a validator", chain.FormatAddress(hd.Proposer))
+	}
+	if hd.ValidatorsHash != e.vals.Hash() {
+		return fmt.Errorf("validators hash %s, want %s", chain.FormatHash(hd.ValidatorsHash), chain.FormatHash(e.vals.Hash()))
+	}
+	if b.LastCertificate != nil {
+		set, err := e.store.ValidatorSet(e.height - 1)
+		if err != nil {
+			return fmt.Errorf("validator set of h=%d: %w", e.height-1, err)
+		}
+		if _, err := b.LastCertificate.Verify(e.chainID, set); err != nil {
+			return fmt.Errorf("last certificate: %w", err)
+		}
+	}
+	return nil
+}
+
+// evidenceSet returns the validator set of a past height.
+func (e *engine) evidenceSet(h uint64) (chain.StakeSet, error) {
+	if h == e.height {
+		return e.vals, nil
+	}
+	return e.store.ValidatorSet(h)
+}
+
+// finalize commits a decided block durably, adopts its state, and starts
+// the next height.
+func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
+	cb := e.checkBlock(b)
+	if cb.err != nil {
+		return fmt.Errorf("%w: decided block h=%d fails execution here (state divergence): %v", errHalt, b.Header.Height, cb.err)
+	}
+	finalizedAt := time.Now()
+	fb := &store.FinalBlock{Block: b, Certificate: c, Receipts: cb.res.Receipts, StateChanges: cb.fork.Changes(),
+		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators}
+	if err := e.store.CommitBlock(fb); err != nil {
+		return fmt.Errorf("%w: commit block h=%d: %v", errHalt, b.Header.Height, err)
+	}
+	e.state.Commit(cb.fork)
+	if err := e.wal.Reset(); err != nil {
+		return fmt.Errorf("%w: %v", errHalt, err)
+	}
+	e.evpool.committed(b.Evidence)
+	included := make([]chain.Hash, len(cb.res.Receipts))
+	for i := range cb.res.Receipts {
+		included[i] = cb.res.Receipts[i].TxHash
+	}
+	rounds := e.machine.RoundState().Round
+	prevVals := e.vals
+	if err := e.startHeight(false); err != nil {
+		return err
+	}
+	e.mempool.Update(included, e.snap.Load().state)
+	e.obs.finalized(b, c, cb.res, rounds, finalizedAt)
+	if e.vals.Hash() != prevVals.Hash() {
+		e.obs.validatorsChanged(e.height, e.vals)
+	}
+	e.log.Debug("finalized", "height", b.Header.Height, "round", c.Round, "txs", len(b.Txs))
+	return nil
+}
+
+// serveBlock answers a peer's block sync request from the store.
+func (e *engine) serveBlock(peer string, h uint64) {
+	if h == 0 || h > e.store.Height() {
+		return
+	}
+	b, err := e.store.Block(h)
+	if err != nil {
+		e.log.Warn("block sync: read block", "height", h, "err", err)
+		return
+	}
+	c, err := e.store.Certificate(h)
+	if err != nil {
+		e.log.Warn("block sync: read certificate", "height", h, "err", err)
+		return
+	}
+	e.net.SendBlock(peer, b, c)
+}

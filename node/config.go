@@ -1,0 +1,271 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+// Duration is a time.Duration written in TOML as a Go duration string ("250ms").
+type Duration time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Config is config/config.toml.
+type Config struct {
+	Moniker   string          `toml:"moniker"`
+	P2P       P2PConfig       `toml:"p2p"`
+	RPC       RPCConfig       `toml:"rpc"`
+	Consensus ConsensusConfig `toml:"consensus"`
+	Mempool   MempoolConfig   `toml:"mempool"`
+	DB        DBConfig        `toml:"db"`
+	Log       LogConfig       `toml:"log"`
+	Signer    SignerConfig    `toml:"signer"`
+}
+
+// P2PConfig configures the peer transport.
+type P2PConfig struct {
+	ListenAddr      string   `toml:"listen_addr"`
+	PersistentPeers []string `toml:"persistent_peers"`
+	MaxMessageBytes int      `toml:"max_message_bytes"`
+	SendQueue       int      `toml:"send_queue"`
+}
+
+// RPCConfig configures the JSON-RPC server.
+type RPCConfig struct {
+	ListenAddr              string   `toml:"listen_addr"`
+	MaxConnections          int      `toml:"max_connections"`
+	MaxSubscriptionsPerConn int      `toml:"max_subscriptions_per_conn"`
+	MaxMessageBytes         int64    `toml:"max_message_bytes"`
+	SubscriberBuffer        int      `toml:"subscriber_buffer"`
+	PingInterval            Duration `toml:"ping_interval"`
+}
+
+// ConsensusConfig holds the consensus timeouts and block pacing.
+type ConsensusConfig struct {
+	TimeoutPropose        Duration `toml:"timeout_propose"`
+	TimeoutProposeDelta   Duration `toml:"timeout_propose_delta"`
+	TimeoutPrevote        Duration `toml:"timeout_prevote"`
+	TimeoutPrevoteDelta   Duration `toml:"timeout_prevote_delta"`
+	TimeoutPrecommit      Duration `toml:"timeout_precommit"`
+	TimeoutPrecommitDelta Duration `toml:"timeout_precommit_delta"`
+	// BlockInterval is the least time between consecutive blocks.
+	BlockInterval Duration `toml:"block_interval"`
+	// SkipEmptyBlocks makes proposers wait for transactions, but no longer
+	// than EmptyBlockInterval.
+	SkipEmptyBlocks    bool     `toml:"skip_empty_blocks"`
+	EmptyBlockInterval Duration `toml:"empty_block_interval"`
+	// MaxBlockTxs bounds the transactions a proposer puts in a block.
+	MaxBlockTxs int `toml:"max_block_txs"`
+}
+
+// MempoolConfig bounds the mempool.
+type MempoolConfig struct {
+	Size         int `toml:"size"`
+	MaxPerSender int `toml:"max_per_sender"`
+}
+
+// DBConfig selects the storage backend.
+type DBConfig struct {
+	Backend string `toml:"backend"` // goleveldb or pebbledb
+}
+
+// LogConfig configures structured logging.
+type LogConfig struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// SignerConfig selects how the validator signs.
+type SignerConfig struct {
+	// Mode is "local" (key in keys/validator.json) or "remote" (signatures
+	// come from `quorumchain vote` through the RPC).
+	Mode string `toml:"mode"`
+	// Address is the validator address of a remote signer.
+	Address string `toml:"address"`
+	// PasswordFile unlocks keys/validator.json; QUORUMCHAIN_PASSWORD otherwise.
+	PasswordFile string `toml:"password_file"`
+}
+
+// DefaultConfig is a configuration for one node on a local network.
+func DefaultConfig() Config {
+	return Config{
+		Moniker: "node",
+		P2P:     P2PConfig{ListenAddr: "127.0.0.1:26656", MaxMessageBytes: 10 << 20, SendQueue: 4096},
+		RPC: RPCConfig{ListenAddr: "127.0.0.1:26657", MaxConnections: 2000, MaxSubscriptionsPerConn: 16,
+			MaxMessageBytes: 1 << 20, SubscriberBuffer: 1024, PingInterval: Duration(20 * time.Second)},
+		Consensus: ConsensusConfig{
+			TimeoutPropose: Duration(1 * time.Second), TimeoutProposeDelta: Duration(500 * time.Millisecond),
+			TimeoutPrevote: Duration(500 * time.Millisecond), TimeoutPrevoteDelta: Duration(250 * time.Millisecond),
+			TimeoutPrecommit: Duration(500 * time.Millisecond), TimeoutPrecommitDelta: Duration(250 * time.Millisecond),
+			BlockInterval: 0, SkipEmptyBlocks: true, EmptyBlockInterval: Duration(time.Second),
+			MaxBlockTxs: 10_000,
+		},
+		Mempool: MempoolConfig{Size: 50_000, MaxPerSender: 1_000},
+		DB:      DBConfig{Backend: "goleveldb"},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Signer:  SignerConfig{Mode: "local"},
+	}
+}
+
+// Validate checks the configuration and says which field is wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.P2P.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("p2p.listen_addr: %w", err))
+	}
+	for i, p := range c.P2P.PersistentPeers {
+		if _, _, err := net.SplitHostPort(p); err != nil {
+			errs = append(errs, fmt.Errorf("p2p.persistent_peers[%d]: %w", i, err))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.RPC.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("rpc.listen_addr: %w", err))
+	}
+	positive := map[string]int64{
+		"p2p.max_message_bytes": int64(c.P2P.MaxMessageBytes), "p2p.send_queue": int64(c.P2P.SendQueue),
+		"rpc.max_connections": int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
+		"rpc.max_message_bytes": c.RPC.MaxMessageBytes, "rpc.subscriber_buffer": int64(c.RPC.SubscriberBuffer),
+		"rpc.ping_interval": int64(c.RPC.PingInterval), "consensus.timeout_propose": int64(c.Consensus.TimeoutPropose),
+		"consensus.timeout_prevote": int64(c.Consensus.TimeoutPrevote), "consensus.timeout_precommit": int64(c.Consensus.TimeoutPrecommit),
+		"consensus.max_block_txs": int64(c.Consensus.MaxBlockTxs), "mempool.size": int64(c.Mempool.Size),
+		"mempool.max_per_sender": int64(c.Mempool.MaxPerSender),
+	}
+	for _, k := range slices.Sorted(maps.Keys(positive)) {
+		if positive[k] <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", k))
+		}
+	}
+	switch c.DB.Backend {
+	case "goleveldb", "pebbledb":
+	default:
+		errs = append(errs, fmt.Errorf("db.backend %q: want goleveldb or pebbledb", c.DB.Backend))
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	switch c.Signer.Mode {
+	case "local":
+	case "remote":
+		if c.Signer.Address == "" {
+			errs = append(errs, errors.New("signer.address is required when signer.mode is remote"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("signer.mode %q: want local or remote", c.Signer.Mode))
+	}
+	return errors.Join(errs...)
+}
+
+// MachineConfig returns the consensus.Config for this node.
+func (c *Config) MachineConfig(chainID string, self [20]byte) consensus.Config {
+	k := c.Consensus
+	return consensus.Config{
+		ChainID: chainID, Self: self,
+		TimeoutPropose: k.TimeoutPropose.Std(), TimeoutProposeDelta: k.TimeoutProposeDelta.Std(),
+		TimeoutPrevote: k.TimeoutPrevote.Std(), TimeoutPrevoteDelta: k.TimeoutPrevoteDelta.Std(),
+		TimeoutPrecommit: k.TimeoutPrecommit.Std(), TimeoutPrecommitDelta: k.TimeoutPrecommitDelta.Std(),
+		BlockInterval: k.BlockInterval.Std(), SkipEmptyBlocks: k.SkipEmptyBlocks, EmptyBlockInterval: k.EmptyBlockInterval.Std(),
+	}
+}
+
+// ParseConfig decodes config.toml strictly: unknown keys are errors. Keys
+// that are absent keep their defaults.
+func ParseConfig(b []byte) (*Config, error) {
+	c := DefaultConfig()
+	dec := toml.NewDecoder(bytes.NewReader(b)).DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) {
+			return nil, fmt.Errorf("config: %s", strings.TrimSpace(sm.String()))
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("config: line %d column %d: %w", row, col, err)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &c, nil
+}
+
+// LoadConfig reads and validates a config.toml.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Save writes c as TOML, atomically.
+func (c *Config) Save(path string) error {
+	b, err := toml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("config: encode: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return validator.WriteFileAtomic(path, b, 0o644)
+}
+
+// NewLogger builds the node's slog logger from the log section.
+func (c *Config) NewLogger(w *os.File) (*slog.Logger, error) {
+	lvl, err := parseLevel(c.Log.Level)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log.level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}

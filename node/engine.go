@@ -1,0 +1,390 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/staking"
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+// gossip is what the engine needs from the peer network.
+type gossip interface {
+	BroadcastProposal(p *chain.Proposal, b *chain.Block)
+	BroadcastVote(v *chain.Vote)
+	BroadcastEvidence(e *chain.Evidence)
+	BroadcastStatus(height uint64)
+	RequestBlock(peer string, height uint64) bool
+	SendBlock(peer string, b *chain.Block, c *chain.Certificate) bool
+}
+
+// observer receives what the engine does, for events and metrics.
+type observer interface {
+	proposalSeen(p *chain.Proposal, b *chain.Block)
+	voteCounted(v *chain.Vote, stake uint64, tally consensus.VoteTally)
+	finalized(b *chain.Block, c *chain.Certificate, res *chain.ExecResult, rounds uint32, finalizedAt time.Time)
+	validatorsChanged(height uint64, set *staking.ValidatorSet)
+	stepped(rs consensus.RoundState)
+}
+
+// inbound is a message for the consensus goroutine from another goroutine.
+type inbound struct {
+	peer string // empty for local sources
+	in   consensus.Input
+	// Exactly one of in, status, blockReq, evidence is set.
+	status   *peerStatus
+	blockReq uint64
+	evidence *chain.Evidence
+}
+
+type peerStatus struct{ height uint64 }
+
+// checkedBlock is a block of the current height executed on a fork of the
+// committed state.
+type checkedBlock struct {
+	fork *staking.State
+	res  *chain.ExecResult
+	err  error
+}
+
+// snapshot is what RPC readers see of the engine; replaced whole after
+// every change, never mutated.
+type snapshot struct {
+	height     uint64 // latest final height
+	hash       chain.Hash
+	header     *chain.Header
+	state      *staking.State // committed state at height; read-only
+	validators *staking.ValidatorSet
+	round      consensus.RoundState
+	syncing    bool
+}
+
+// engine owns the consensus Machine, the committed state, the WAL and the
+// signer. Only its goroutine (run) touches its fields.
+type engine struct {
+	chainID string
+	cfg     ConsensusConfig
+	log     *slog.Logger
+	store   *store.Store
+	mempool *Mempool
+	signer  validator.Signer // nil: not a validator
+	remote  bool             // signer blocks on an operator: sign off the goroutine
+	wal     *WAL
+	net     gossip
+	obs     observer
+	evpool  *evidencePool
+	machine *consensus.Machine
+
+	inbox    chan inbound
+	timeouts chan consensus.TimeoutFired
+	snap     atomic.Pointer[snapshot]
+
+	ctx        context.Context
+	state      *staking.State // committed, at height-1
+	height     uint64         // height being decided
+	vals       *staking.ValidatorSet
+	lastHeader *chain.Header // of height-1; nil at height 1
+	lastCert   *chain.Certificate
+	genesisMs  uint64
+	startedAt  time.Time // when this height started, for sync decisions
+	queue      []consensus.Input
+	checked    map[chain.Hash]*checkedBlock
+	seenVotes  map[chain.Hash]struct{}
+	sync       *syncer
+	replaying  bool
+}
+
+const (
+	inboxSize   = 8192
+	timeoutSize = 256
+)
+
+// errHalt wraps failures that must stop the node: a store or WAL write that
+// did not reach disk, or a state divergence.
+var errHalt = errors.New("halting")
+
+func (e *engine) push(ctx context.Context, m inbound) bool {
+	select {
+	case e.inbox <- m:
+		return true
+	case <-ctx.Done():
+		return false
+	default:
+		return false // full: gossip is lossy; the sender's rebroadcast or block sync recovers
+	}
+}
+
+// run drives consensus until ctx is done or a fatal error occurs.
+func (e *engine) run(ctx context.Context) error {
+	e.ctx = ctx
+	if err := e.startHeight(true); err != nil {
+		return err
+	}
+	statusTick := time.NewTicker(syncStatusInterval)
+	defer statusTick.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-e.inbox:
+			err = e.handle(m)
+		case t := <-e.timeouts:
+			err = e.step(t)
+		case <-e.mempool.TxsAvailable():
+			err = e.step(consensus.TxsAvailable{})
+		case <-statusTick.C:
+			e.net.BroadcastStatus(e.height - 1)
+			err = e.syncTick()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (e *engine) handle(m inbound) error {
+	switch {
+	case m.status != nil:
+		e.sync.peerHeight(m.peer, m.status.height)
+		return e.syncTick()
+	case m.blockReq != 0:
+		e.serveBlock(m.peer, m.blockReq)
+		return nil
+	case m.evidence != nil:
+		e.addEvidence(m.evidence, true)
+		return nil
+	}
+	switch in := m.in.(type) {
+	case consensus.VoteReceived:
+		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
+			return nil
+		}
+		h := in.Vote.SignHash(e.chainID)
+		key := voteKey(h, in.Vote)
+		if _, dup := e.seenVotes[key]; dup {
+			return nil
+		}
+		e.seenVotes[key] = struct{}{}
+	case consensus.CommitReceived:
+		e.sync.received(in.Block.Header.Height, in)
+		return e.syncTick()
+	}
+	return e.step(m.in)
+}
+
+// voteKey identifies a signed vote (sign-bytes and signature).
+func voteKey(signHash chain.Hash, v *chain.Vote) chain.Hash {
+	var k chain.Hash
+	for i := range k {
+		k[i] = signHash[i] ^ v.Signature[i] ^ v.Signature[32+i]
+	}
+	k[0] ^= v.Signature[64]
+	return k
+}
+
+// step feeds in, and every input its actions produce, through the Machine.
+func (e *engine) step(in consensus.Input) error {
+	e.queue = append(e.queue, in)
+	for len(e.queue) > 0 {
+		in := e.queue[0]
+		e.queue = e.queue[1:]
+		if !e.replaying {
+			if err := e.wal.Append(e.height, in); err != nil {
+				return fmt.Errorf("%w: %v", errHalt, err)
+			}
+		}
+		actions := e.machine.Step(in)
+		rejected := false
+		for _, a := range actions {
+			if r, ok := a.(consensus.RejectedInput); ok && r.Input == in {
+				rejected = true
+			}
+			if err := e.do(a); err != nil {
+				return err
+			}
+		}
+		e.afterInput(in, rejected)
+	}
+	e.publish()
+	return nil
+}
+
+func (e *engine) do(a consensus.Action) error {
+	switch a := a.(type) {
+	case consensus.ScheduleTimeout:
+		e.schedule(a)
+	case consensus.BuildBlock:
+		blk, err := e.buildBlock(a.Height)
+		if err != nil {
+			return fmt.Errorf("%w: build block h=%d: %v", errHalt, a.Height, err)
+		}
+		e.queue = append(e.queue, consensus.BlockBuilt{Height: a.Height, Round: a.Round, Block: blk})
+	case consensus.CheckBlock:
+		cb := e.checkBlock(a.Block)
+		r := consensus.BlockChecked{Height: a.Height, Hash: a.Block.Hash(), Valid: cb.err == nil}
+		if cb.err != nil {
+			r.Reason = cb.err.Error()
+			e.log.Info("proposed block is invalid", "height", a.Height, "round", a.Round, "err", cb.err)
+		}
+		e.queue = append(e.queue, r)
+	case consensus.SignVote:
+		return e.signVote(a.Vote)
+	case consensus.SignProposal:
+		return e.signProposal(a.Proposal, a.Block)
+	case consensus.BroadcastVote:
+		e.net.BroadcastVote(a.Vote)
+		e.voteEvent(a.Vote)
+	case consensus.BroadcastProposal:
+		e.net.BroadcastProposal(a.Proposal, a.Block)
+		e.obs.proposalSeen(a.Proposal, a.Block)
+	case consensus.Finalize:
+		return e.finalize(a.Block, a.Certificate)
+	case consensus.EvidenceFound:
+		e.log.Warn("double sign detected", "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
+		e.addEvidence(a.Evidence, true)
+	case consensus.RejectedInput:
+		if _, ok := a.Input.(consensus.CommitReceived); ok && errors.Is(a.Err, consensus.ErrInvalidBlock) {
+			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %v", errHalt, a.Err)
+		}
+		e.log.Debug("input rejected", "height", e.height, "err", a.Err)
+	}
+	return nil
+}
+
+// afterInput relays a first-seen proposal or vote the Machine accepted, so
+// that peers not directly connected to its author get it, and publishes it.
+func (e *engine) afterInput(in consensus.Input, rejected bool) {
+	if rejected || e.replaying {
+		return
+	}
+	switch in := in.(type) {
+	case consensus.VoteReceived:
+		e.net.BroadcastVote(in.Vote)
+		e.voteEvent(in.Vote)
+	case consensus.ProposalReceived:
+		e.net.BroadcastProposal(in.Proposal, in.Block)
+		e.obs.proposalSeen(in.Proposal, in.Block)
+	}
+}
+
+func (e *engine) voteEvent(v *chain.Vote) {
+	if v.Height != e.height {
+		return
+	}
+	stake, _ := e.vals.StakeOf(v.Validator)
+	rs := e.machine.RoundState()
+	if rs.Round != v.Round {
+		e.obs.voteCounted(v, stake, consensus.VoteTally{TotalStake: e.vals.TotalStake()})
+		return
+	}
+	t := rs.Prevotes
+	if v.Type == chain.Precommit {
+		t = rs.Precommits
+	}
+	e.obs.voteCounted(v, stake, t)
+}
+
+func (e *engine) schedule(a consensus.ScheduleTimeout) {
+	t := consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}
+	ctx := e.ctx
+	time.AfterFunc(a.Duration, func() {
+		select {
+		case e.timeouts <- t:
+		case <-ctx.Done():
+		}
+	})
+}
+
+func (e *engine) signVote(v *chain.Vote) error {
+	if err := e.wal.Sync(); err != nil {
+		return fmt.Errorf("%w: %v", errHalt, err)
+	}
+	if e.remote {
+		go e.signRemote(func(ctx context.Context) (consensus.Input, error) {
+			if err := e.signer.SignVote(ctx, e.chainID, v); err != nil {
+				return nil, err
+			}
+			return consensus.OwnVote{Vote: v}, nil
+		}, v.Height, v.Round, stepOfVote(v.Type))
+		return nil
+	}
+	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
+		return e.signFailed(err, v.Height, v.Round, stepOfVote(v.Type))
+	}
+	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
+	return nil
+}
+
+func (e *engine) signProposal(p *chain.Proposal, b *chain.Block) error {
+	if err := e.wal.Sync(); err != nil {
+		return fmt.Errorf("%w: %v", errHalt, err)
+	}
+	if e.remote {
+		go e.signRemote(func(ctx context.Context) (consensus.Input, error) {
+			if err := e.signer.SignProposal(ctx, e.chainID, p); err != nil {
+				return nil, err
+			}
+			return consensus.OwnProposal{Proposal: p, Block: b}, nil
+		}, p.Height, p.Round, consensus.StepPropose)
+		return nil
+	}
+	if err := e.signer.SignProposal(e.ctx, e.chainID, p); err != nil {
+		return e.signFailed(err, p.Height, p.Round, consensus.StepPropose)
+	}
+	e.queue = append(e.queue, consensus.OwnProposal{Proposal: p, Block: b})
+	return nil
+}
+
+// remoteSignTimeout bounds how long one request waits for a remote signer;
+// a stale answer is ignored by the Machine anyway.
+const remoteSignTimeout = 10 * time.Minute
+
+func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error), h uint64, r uint32, s consensus.Step) {
+	ctx, cancel := context.WithTimeout(e.ctx, remoteSignTimeout)
+	defer cancel()
+	in, err := sign(ctx)
+	if err != nil {
+		if e.ctx.Err() != nil {
+			return
+		}
+		in = consensus.SignRefused{Height: h, Round: r, Step: s, Reason: err.Error()}
+	}
+	select {
+	case e.inbox <- inbound{in: in}:
+	case <-e.ctx.Done():
+	}
+}
+
+func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.Step) error {
+	if errors.Is(err, validator.ErrConflict) || errors.Is(err, validator.ErrRegression) {
+		e.log.Warn("signer refused", "height", h, "round", r, "step", s, "err", err)
+		e.queue = append(e.queue, consensus.SignRefused{Height: h, Round: r, Step: s, Reason: err.Error()})
+		return nil
+	}
+	// The signer could not persist its state: signing on would risk a double sign.
+	return fmt.Errorf("%w: signer: %v", errHalt, err)
+}
+
+func stepOfVote(t chain.VoteType) consensus.Step {
+	if t == chain.Precommit {
+		return consensus.StepPrecommit
+	}
+	return consensus.StepPrevote
+}
+
+func (e *engine) publish() {
+	old := e.snap.Load()
+	s := *old
+	s.round = e.machine.RoundState()
+	s.syncing = e.sync.syncing(e.height)
+	e.snap.Store(&s)
+	e.obs.stepped(s.round)
+}

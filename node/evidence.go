@@ -1,0 +1,105 @@
+package node
+
+import (
+	"bytes"
+	"maps"
+	"slices"
+
+	"github.com/quorumchain/quorumchain/chain"
+)
+
+// maxPendingEvidence bounds the evidence pool.
+const maxPendingEvidence = 1000
+
+// evidencePool holds verified double-sign evidence until a block includes
+// it. Used by the consensus goroutine only.
+type evidencePool struct {
+	items map[chain.Hash]*chain.Evidence
+	done  map[chain.Hash]uint64 // committed evidence hash → height of the double sign
+}
+
+func newEvidencePool() *evidencePool {
+	return &evidencePool{items: make(map[chain.Hash]*chain.Evidence), done: make(map[chain.Hash]uint64)}
+}
+
+// add keeps ev if it is new; it reports whether it was.
+func (p *evidencePool) add(ev *chain.Evidence) bool {
+	h := ev.Hash()
+	if _, ok := p.items[h]; ok {
+		return false
+	}
+	if _, ok := p.done[h]; ok || len(p.items) >= maxPendingEvidence {
+		return false
+	}
+	p.items[h] = ev
+	return true
+}
+
+// pending returns evidence for a block at height h, oldest double signs
+// first, at most one per (validator, height).
+func (p *evidencePool) pending(h uint64) []*chain.Evidence {
+	var out []*chain.Evidence
+	type key struct {
+		v chain.Address
+		h uint64
+	}
+	seen := map[key]bool{}
+	for _, hash := range sortedHashes(p.items) {
+		ev := p.items[hash]
+		k := key{ev.Validator(), ev.Height()}
+		if ev.Height() >= h || seen[k] || len(out) >= chain.MaxBlockEvidence {
+			continue
+		}
+		seen[k] = true
+		out = append(out, ev)
+	}
+	return out
+}
+
+func (p *evidencePool) drop(evs []*chain.Evidence) {
+	for _, ev := range evs {
+		delete(p.items, ev.Hash())
+	}
+}
+
+func (p *evidencePool) committed(evs []*chain.Evidence) {
+	for _, ev := range evs {
+		h := ev.Hash()
+		delete(p.items, h)
+		p.done[h] = ev.Height()
+	}
+}
+
+// prune forgets evidence too old to be included at height h.
+func (p *evidencePool) prune(h, maxAge uint64) {
+	for hash, ev := range p.items {
+		if h > maxAge && ev.Height() < h-maxAge {
+			delete(p.items, hash)
+		}
+	}
+	for hash, eh := range p.done {
+		if h > maxAge && eh < h-maxAge {
+			delete(p.done, hash)
+		}
+	}
+}
+
+func sortedHashes(m map[chain.Hash]*chain.Evidence) []chain.Hash {
+	return slices.SortedFunc(maps.Keys(m), func(a, b chain.Hash) int { return bytes.Compare(a[:], b[:]) })
+}
+
+// addEvidence verifies ev against the validator set of its height and, if
+// new, keeps it and gossips it.
+func (e *engine) addEvidence(ev *chain.Evidence, gossipIt bool) {
+	set, err := e.evidenceSet(ev.Height())
+	if err != nil {
+		return
+	}
+	if err := ev.Verify(e.chainID, set); err != nil {
+		e.log.Debug("invalid evidence", "err", err)
+		return
+	}
+	if e.evpool.add(ev) && gossipIt {
+		e.net.BroadcastEvidence(ev)
+	}
+}

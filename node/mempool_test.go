@@ -1,0 +1,148 @@
+package node
+
+import (
+	"crypto/ecdsa"
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
+)
+
+const testChainID = "quorum-test"
+
+type accounts map[chain.Address]staking.Account
+
+func (a accounts) Account(addr chain.Address) staking.Account { return a[addr] }
+
+func key(t testing.TB, n int64) *ecdsa.PrivateKey {
+	t.Helper()
+	b := make([]byte, 32)
+	big.NewInt(n).FillBytes(b)
+	k, err := crypto.ToECDSA(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func addr(k *ecdsa.PrivateKey) chain.Address { return chain.PubkeyAddress(&k.PublicKey) }
+
+func transfer(t testing.TB, k *ecdsa.PrivateKey, nonce, amount uint64) *chain.Tx {
+	t.Helper()
+	tx := &chain.Tx{ChainID: testChainID, Kind: chain.TxTransfer, Nonce: nonce, To: chain.Address{0xee}, Amount: amount}
+	sig, err := chain.Sign(k, tx.SignHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Sig = sig
+	return tx
+}
+
+func TestMempoolAdmission(t *testing.T) {
+	a, b := key(t, 1), key(t, 2)
+	st := accounts{addr(a): {Balance: 100, Nonce: 5}, addr(b): {Balance: 10}}
+	m := NewMempool(testChainID, MempoolConfig{Size: 6, MaxPerSender: 4}, st)
+
+	if _, err := m.Add(transfer(t, a, 5, 10)); err != nil {
+		t.Fatalf("valid tx: %v", err)
+	}
+	cases := []struct {
+		name string
+		tx   *chain.Tx
+		want error
+	}{
+		{"duplicate", transfer(t, a, 5, 10), ErrAlreadyKnown},
+		{"replayed nonce", transfer(t, a, 4, 1), ErrNonceTooLow},
+		{"nonce taken", transfer(t, a, 5, 11), ErrNonceTaken},
+		{"nonce too far ahead", transfer(t, a, 9, 1), ErrNonceGap},
+		{"pending balance", transfer(t, a, 6, 91), ErrPendingBalance},
+		{"insufficient balance", transfer(t, b, 0, 11), staking.ErrInsufficientBalance},
+	}
+	for _, c := range cases {
+		if _, err := m.Add(c.tx); !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+		}
+	}
+	wrong := transfer(t, a, 6, 1)
+	wrong.ChainID = "other"
+	if _, err := m.Add(wrong); !errors.Is(err, chain.ErrWrongChain) {
+		t.Errorf("wrong chain: got %v", err)
+	}
+	forged := transfer(t, a, 6, 1)
+	forged.Amount = 2 // signature no longer matches: recovers to another address with no funds
+	if _, err := m.Add(forged); !errors.Is(err, staking.ErrInsufficientBalance) && !errors.Is(err, staking.ErrBadNonce) && !errors.Is(err, chain.ErrBadSignature) {
+		t.Errorf("forged amount: got %v", err)
+	}
+	for n := uint64(6); n < 9; n++ {
+		if _, err := m.Add(transfer(t, a, n, 1)); err != nil {
+			t.Fatalf("nonce %d: %v", n, err)
+		}
+	}
+	if _, err := m.Add(transfer(t, a, 9, 1)); !errors.Is(err, ErrNonceGap) && !errors.Is(err, ErrSenderFull) {
+		t.Errorf("per-sender limit: got %v", err)
+	}
+	if _, err := m.Add(transfer(t, b, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Add(transfer(t, b, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Add(transfer(t, b, 2, 1)); !errors.Is(err, ErrMempoolFull) {
+		t.Errorf("size limit: got %v", err)
+	}
+	if m.Size() != 6 {
+		t.Fatalf("size %d, want 6", m.Size())
+	}
+	tx := transfer(t, a, 5, 10)
+	if from, ok := m.Sender(tx.Hash()); !ok || from != addr(a) {
+		t.Fatalf("sender cache: %v %v", from, ok)
+	}
+}
+
+func TestMempoolReapAndUpdate(t *testing.T) {
+	a, b := key(t, 1), key(t, 2)
+	st := accounts{addr(a): {Balance: 100}, addr(b): {Balance: 100}}
+	m := NewMempool(testChainID, MempoolConfig{Size: 100, MaxPerSender: 10}, st)
+	var aTxs []*chain.Tx
+	for _, n := range []uint64{0, 1, 3} { // nonce 2 missing: 3 cannot be reaped
+		tx := transfer(t, a, n, 10)
+		aTxs = append(aTxs, tx)
+		if _, err := m.Add(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b0 := transfer(t, b, 0, 10)
+	if _, err := m.Add(b0); err != nil {
+		t.Fatal(err)
+	}
+	got := m.Reap(10)
+	want := []*chain.Tx{aTxs[0], b0, aTxs[1]} // round-robin by sender, nonce order
+	if len(got) != len(want) {
+		t.Fatalf("reaped %d, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Hash() != want[i].Hash() {
+			t.Fatalf("reap[%d]: nonce %d, want nonce %d", i, got[i].Nonce, want[i].Nonce)
+		}
+	}
+	if n := len(m.Reap(1)); n != 1 {
+		t.Fatalf("reap limit: %d", n)
+	}
+
+	// a's nonce 0 and 1 were included; b spent its balance elsewhere.
+	after := accounts{addr(a): {Balance: 80, Nonce: 2}, addr(b): {Balance: 5, Nonce: 0}}
+	evicted := m.Update([]chain.Hash{aTxs[0].Hash(), aTxs[1].Hash()}, after)
+	if evicted != 1 {
+		t.Fatalf("evicted %d, want 1 (b's transfer no longer covered)", evicted)
+	}
+	if reason, ok := m.Evicted(b0.Hash()); !ok || reason == "" {
+		t.Fatalf("no eviction reason for b's transfer")
+	}
+	if !m.Has(aTxs[2].Hash()) || m.Size() != 1 {
+		t.Fatalf("a's nonce-3 tx should stay pending; size %d", m.Size())
+	}
+}

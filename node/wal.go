@@ -1,0 +1,313 @@
+package node
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/consensus"
+)
+
+// The consensus write-ahead log (data/cs.wal) holds every input the node
+// fed to its consensus Machine at the current height, so that a node killed
+// at any moment restarts into the same height, round and locks. Records are
+// written before the input is stepped; the log is synced before anything is
+// signed, so every input that led to a signature is durable by the time the
+// signature exists (the signer fsyncs its own state before releasing it).
+// After a height is committed to the store the log is truncated.
+//
+// Record format: uint32 big-endian payload length, uint32 CRC-32C of the
+// payload, payload = RLP [height, kind, body]. A torn or corrupt tail (a
+// crash mid-write) ends the log: reading stops there and the file is
+// truncated to the last good record.
+
+const maxWALRecord = chain.MaxBlockBytes + 1024
+
+var walCRC = crc32.MakeTable(crc32.Castagnoli)
+
+// WAL record kinds.
+const (
+	walProposal uint8 = 1 + iota
+	walVote
+	walTimeout
+	walBlockChecked
+	walBlockBuilt
+	walOwnVote
+	walOwnProposal
+	walSignRefused
+	walTxsAvailable
+	walCommit
+)
+
+type walRecord struct {
+	Height uint64
+	Kind   uint8
+	Body   []byte
+}
+
+type walProposalBody struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+type walTimeoutBody struct {
+	Height uint64
+	Round  uint32
+	Step   uint8
+}
+
+type walCheckedBody struct {
+	Height uint64
+	Hash   chain.Hash
+	Valid  bool
+	Reason string
+}
+
+type walBuiltBody struct {
+	Height uint64
+	Round  uint32
+	Block  *chain.Block
+}
+
+type walRefusedBody struct {
+	Height uint64
+	Round  uint32
+	Step   uint8
+	Reason string
+}
+
+type walCommitBody struct {
+	Block       *chain.Block
+	Certificate *chain.Certificate
+}
+
+// WAL is the consensus write-ahead log. It is used by the consensus
+// goroutine only.
+type WAL struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+// OpenWAL opens (creating) the log at path.
+func OpenWAL(path string) (*WAL, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("wal: %w", err)
+	}
+	return &WAL{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// encodeInput turns a consensus input into a record body; ok is false for
+// inputs that are not logged (NewHeight is re-derived from the store).
+func encodeInput(in consensus.Input) (kind uint8, body any, ok bool) {
+	switch in := in.(type) {
+	case consensus.ProposalReceived:
+		return walProposal, &walProposalBody{in.Proposal, in.Block}, true
+	case consensus.VoteReceived:
+		return walVote, in.Vote, true
+	case consensus.TimeoutFired:
+		return walTimeout, &walTimeoutBody{in.Height, in.Round, uint8(in.Step)}, true
+	case consensus.BlockChecked:
+		return walBlockChecked, &walCheckedBody{in.Height, in.Hash, in.Valid, in.Reason}, true
+	case consensus.BlockBuilt:
+		return walBlockBuilt, &walBuiltBody{in.Height, in.Round, in.Block}, true
+	case consensus.OwnVote:
+		return walOwnVote, in.Vote, true
+	case consensus.OwnProposal:
+		return walOwnProposal, &walProposalBody{in.Proposal, in.Block}, true
+	case consensus.SignRefused:
+		return walSignRefused, &walRefusedBody{in.Height, in.Round, uint8(in.Step), in.Reason}, true
+	case consensus.TxsAvailable:
+		return walTxsAvailable, []byte{}, true
+	case consensus.CommitReceived:
+		return walCommit, &walCommitBody{in.Block, in.Certificate}, true
+	}
+	return 0, nil, false
+}
+
+func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
+	switch kind {
+	case walProposal, walOwnProposal:
+		var b walProposalBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		if kind == walOwnProposal {
+			return consensus.OwnProposal{Proposal: b.Proposal, Block: b.Block}, nil
+		}
+		return consensus.ProposalReceived{Proposal: b.Proposal, Block: b.Block}, nil
+	case walVote, walOwnVote:
+		v := new(chain.Vote)
+		if err := rlp.DecodeBytes(body, v); err != nil {
+			return nil, err
+		}
+		if kind == walOwnVote {
+			return consensus.OwnVote{Vote: v}, nil
+		}
+		return consensus.VoteReceived{Vote: v}, nil
+	case walTimeout:
+		var b walTimeoutBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.TimeoutFired{Height: b.Height, Round: b.Round, Step: consensus.Step(b.Step)}, nil
+	case walBlockChecked:
+		var b walCheckedBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.BlockChecked{Height: b.Height, Hash: b.Hash, Valid: b.Valid, Reason: b.Reason}, nil
+	case walBlockBuilt:
+		var b walBuiltBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.BlockBuilt{Height: b.Height, Round: b.Round, Block: b.Block}, nil
+	case walSignRefused:
+		var b walRefusedBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.SignRefused{Height: b.Height, Round: b.Round, Step: consensus.Step(b.Step), Reason: b.Reason}, nil
+	case walTxsAvailable:
+		return consensus.TxsAvailable{}, nil
+	case walCommit:
+		var b walCommitBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.CommitReceived{Block: b.Block, Certificate: b.Certificate}, nil
+	}
+	return nil, fmt.Errorf("unknown record kind %d", kind)
+}
+
+// Append logs an input of height. It is buffered until Sync.
+func (w *WAL) Append(height uint64, in consensus.Input) error {
+	kind, body, ok := encodeInput(in)
+	if !ok {
+		return nil
+	}
+	b, err := rlp.EncodeToBytes(body)
+	if err != nil {
+		return fmt.Errorf("wal: encode %T: %w", in, err)
+	}
+	payload, err := rlp.EncodeToBytes(&walRecord{Height: height, Kind: kind, Body: b})
+	if err != nil {
+		return fmt.Errorf("wal: encode record: %w", err)
+	}
+	var hdr [8]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(payload)))
+	binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(payload, walCRC))
+	if _, err := w.w.Write(hdr[:]); err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	if _, err := w.w.Write(payload); err != nil {
+		return fmt.Errorf("wal: %w", err)
+	}
+	return nil
+}
+
+// Sync flushes buffered records and fsyncs the file.
+func (w *WAL) Sync() error {
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("wal: flush: %w", err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("wal: fsync: %w", err)
+	}
+	return nil
+}
+
+// Reset empties the log once its height is committed.
+func (w *WAL) Reset() error {
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("wal: flush: %w", err)
+	}
+	if err := w.f.Truncate(0); err != nil {
+		return fmt.Errorf("wal: truncate: %w", err)
+	}
+	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("wal: seek: %w", err)
+	}
+	w.w.Reset(w.f)
+	return nil
+}
+
+// ReadAll returns the logged inputs of height, in order. Records of other
+// heights are skipped. A torn or corrupt tail is cut off so that appends
+// continue from the last good record.
+func (w *WAL) ReadAll(height uint64) ([]consensus.Input, error) {
+	if err := w.w.Flush(); err != nil {
+		return nil, fmt.Errorf("wal: flush: %w", err)
+	}
+	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("wal: seek: %w", err)
+	}
+	r := bufio.NewReaderSize(w.f, 64<<10)
+	var out []consensus.Input
+	var good int64
+	for {
+		in, recHeight, n, err := readRecord(r)
+		if err != nil {
+			break // io.EOF, or a torn/corrupt tail
+		}
+		good += n
+		if recHeight == height && in != nil {
+			out = append(out, in)
+		}
+	}
+	if err := w.f.Truncate(good); err != nil {
+		return nil, fmt.Errorf("wal: truncate torn tail: %w", err)
+	}
+	if _, err := w.f.Seek(good, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("wal: seek: %w", err)
+	}
+	w.w.Reset(w.f)
+	return out, nil
+}
+
+var errCorruptRecord = errors.New("wal: corrupt record")
+
+func readRecord(r *bufio.Reader) (consensus.Input, uint64, int64, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, 0, 0, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:4])
+	if n > maxWALRecord {
+		return nil, 0, 0, errCorruptRecord
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return nil, 0, 0, err
+	}
+	if crc32.Checksum(payload, walCRC) != binary.BigEndian.Uint32(hdr[4:]) {
+		return nil, 0, 0, errCorruptRecord
+	}
+	var rec walRecord
+	if err := rlp.DecodeBytes(payload, &rec); err != nil {
+		return nil, 0, 0, errCorruptRecord
+	}
+	in, err := decodeInput(rec.Kind, rec.Body)
+	if err != nil {
+		return nil, 0, 0, errCorruptRecord
+	}
+	return in, rec.Height, int64(8 + n), nil
+}
+
+// Close flushes and closes the file.
+func (w *WAL) Close() error {
+	if err := w.w.Flush(); err != nil {
+		w.f.Close()
+		return err
+	}
+	return w.f.Close()
+}
