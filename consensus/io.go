@@ -48,11 +48,17 @@ type Action interface{ isAction() }
 // NewHeight starts a height: the previous one is durably committed (or this
 // is the first height). Validators is the set of Height; LastBlockTime is the
 // header time of Height-1 (genesis time at height 1), Now the caller's clock.
+//
+// TxsAvailable (added by consensus) tells whether the mempool holds
+// transactions at the start of the height; with Config.SkipEmptyBlocks the
+// Machine otherwise waits for a TxsAvailable input. A TxsAvailable input
+// that arrives before NewHeight does not carry over to the new height.
 type NewHeight struct {
 	Height        uint64
 	Validators    *staking.ValidatorSet
 	LastBlockTime time.Time
 	Now           time.Time
+	TxsAvailable  bool
 }
 
 // ProposalReceived carries a proposal and its block from the network. The

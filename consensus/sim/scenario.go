@@ -1,0 +1,85 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// RandomConfig derives a whole run from seed alone, so that the seed of a
+// failing run replays it: 4-7 validators with random stakes, Byzantine
+// validators holding at most 33/100 of the stake (strictly below a third)
+// with a random behaviour, 4-7 heights, and a random network: latency,
+// drops, duplicates, partitions, GST and crashes.
+func RandomConfig(seed uint64) Config {
+	r := rand.New(rand.NewPCG(seed, 0x5eed5eed5eed5eed))
+	c := Config{Seed: seed, Validators: 4 + r.IntN(4), Heights: 4 + r.IntN(4)}
+	if r.IntN(4) > 0 {
+		c.ByzantineStake = Fraction{33, 100}
+		c.Behaviour = Behaviour(r.IntN(int(Coalition) + 1))
+	}
+	nc := DefaultNet
+	nc.LatencyMin = time.Duration(1+r.IntN(10)) * time.Millisecond
+	nc.LatencyMax = nc.LatencyMin + time.Duration(r.IntN(100))*time.Millisecond
+	if r.IntN(3) > 0 { // an asynchronous period until GST
+		nc.GST = time.Duration(500+r.IntN(8000)) * time.Millisecond
+		if r.IntN(2) == 0 {
+			nc.Drop = float64(1+r.IntN(30)) / 100
+		}
+		if r.IntN(2) == 0 {
+			nc.Partition = time.Duration(300+r.IntN(2000)) * time.Millisecond
+		}
+	}
+	if r.IntN(3) == 0 {
+		nc.Dup = float64(1+r.IntN(10)) / 100
+	}
+	if r.IntN(3) == 0 {
+		nc.Crash = float64(1+r.IntN(20)) / 1000
+	}
+	c.Net = nc
+	return c
+}
+
+// CoalitionConfig is the threshold scenario: a coalition of Byzantine
+// validators, a partition of the honest ones until GST, and stakes that put
+// the Byzantine share just above one third (above = true: 334 of 1000,
+// honest groups of 333 and 333) or just below it (333 of 1000, honest
+// groups of 334 and 333). Above, both honest groups can reach a quorum with
+// the coalition, so two different blocks can be decided; below, neither
+// pair of groups can.
+func CoalitionConfig(seed uint64, above bool) Config {
+	c := Config{
+		Seed: seed, Validators: 5, Heights: 3, Behaviour: Coalition,
+		Byzantine: []int{4},
+		Net:       DefaultNet,
+		Scenario:  "below",
+	}
+	if above {
+		c.Stakes = []uint64{167, 167, 166, 166, 334}
+		c.Scenario = "above"
+	} else {
+		c.Stakes = []uint64{167, 167, 167, 166, 333}
+	}
+	r := rand.New(rand.NewPCG(seed, 0xc0a1))
+	c.Net.LatencyMin = time.Duration(1+r.IntN(10)) * time.Millisecond
+	c.Net.LatencyMax = c.Net.LatencyMin + time.Duration(r.IntN(60))*time.Millisecond
+	c.Net.GST = time.Duration(2000+r.IntN(4000)) * time.Millisecond
+	if r.IntN(2) == 0 {
+		c.Net.Drop = float64(r.IntN(10)) / 100
+	}
+	return c
+}
+
+// ScenarioConfig returns the configuration a scenario name and seed stand
+// for: "" or "random" (RandomConfig), "above" and "below" (CoalitionConfig).
+func ScenarioConfig(name string, seed uint64) (Config, error) {
+	switch name {
+	case "", "random":
+		return RandomConfig(seed), nil
+	case "above":
+		return CoalitionConfig(seed, true), nil
+	case "below":
+		return CoalitionConfig(seed, false), nil
+	}
+	return Config{}, fmt.Errorf("sim: unknown scenario %q (known: random, above, below)", name)
+}

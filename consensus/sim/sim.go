@@ -1,0 +1,384 @@
+package sim
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
+)
+
+// ChainID is the chain id of every simulated network.
+const ChainID = "quorum-sim"
+
+// Genesis is the genesis time; virtual time t is Genesis + t.
+var Genesis = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// valInfo is one validator of the run, honest or not.
+type valInfo struct {
+	addr  chain.Address
+	key   *ecdsa.PrivateKey
+	stake uint64
+	byz   bool
+	// side is the validator's side of the current partition: validators
+	// on different non-zero sides cannot talk; side 0 reaches everyone.
+	side uint8
+	// group is the coalition group of an honest validator (1 or 2), 0 for
+	// Byzantine validators and outside coalition runs.
+	group uint8
+}
+
+// sim is the state of one run. Everything random comes from rng.
+type sim struct {
+	cfg  Config
+	rng  *rand.Rand
+	now  time.Duration
+	seq  uint64
+	stop bool
+
+	queue eventQueue
+	vals  []valInfo
+	byIdx map[chain.Address]int
+	sets  []*staking.ValidatorSet // sets[h-1] is the set of height h
+	nodes []*node                 // nil at Byzantine indexes
+	byz   []*byzNode              // nil at honest indexes
+
+	honestStake, byzStake, total uint64
+	liveExpected                 bool
+	partitioned                  bool
+
+	check checker
+	rep   Report
+	trace tracer
+
+	// progress
+	maxHeight    uint64
+	firstFinal   []finalRecord // by height-1: the first honest decision
+	lastFinalize time.Duration // last time any honest validator finalized
+	lastNewTop   time.Duration // last time maxHeight grew
+	latencies    []time.Duration
+	doneNodes    int
+}
+
+type finalRecord struct {
+	hash  chain.Hash
+	round uint32
+	at    time.Duration
+}
+
+// Run simulates one network as cfg describes and reports what happened.
+// The error is for an invalid cfg only; safety and liveness violations are
+// in Report.Violations.
+func Run(cfg Config) (*Report, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	s.trace.init(s)
+	if err := s.setup(); err != nil {
+		return nil, err
+	}
+	s.loop()
+	return s.finish(), nil
+}
+
+func (s *sim) setup() error {
+	cfg := s.cfg
+	n := cfg.Validators
+	s.vals = make([]valInfo, n)
+	s.byIdx = make(map[chain.Address]int, n)
+	members := make([]staking.Validator, n)
+	for i := range s.vals {
+		key := s.newKey()
+		stake := uint64(1 + s.rng.IntN(100))
+		if cfg.Stakes != nil {
+			stake = cfg.Stakes[i]
+		}
+		a := chain.PubkeyAddress(&key.PublicKey)
+		s.vals[i] = valInfo{addr: a, key: key, stake: stake}
+		s.byIdx[a] = i
+		members[i] = staking.Validator{Address: a, Stake: stake}
+		s.total += stake
+	}
+	set, err := staking.NewValidatorSet(members)
+	if err != nil {
+		return fmt.Errorf("sim: validator set: %w", err)
+	}
+	s.sets = []*staking.ValidatorSet{set}
+
+	s.chooseByzantine()
+	s.honestStake = s.total - s.byzStake
+	s.liveExpected = chain.HasQuorum(s.honestStake, s.total)
+
+	s.nodes = make([]*node, n)
+	s.byz = make([]*byzNode, n)
+	var kinds []Behaviour
+	for i := range s.vals {
+		if !s.vals[i].byz {
+			s.nodes[i] = newNode(s, i)
+			continue
+		}
+		b := cfg.Behaviour
+		if b == Mixed {
+			b = []Behaviour{Equivocator, NilVoter, Silent}[s.rng.IntN(3)]
+		}
+		s.byz[i] = newByzNode(s, i, b)
+		kinds = append(kinds, b)
+	}
+	s.rep = Report{
+		Seed: cfg.Seed, Scenario: cfg.Scenario, Validators: n, Net: cfg.Net, Heights: cfg.Heights,
+		TotalStake: s.total, ByzantineStake: s.byzStake, LivenessExpected: s.liveExpected,
+	}
+	for i := range s.vals {
+		s.rep.Stakes = append(s.rep.Stakes, s.vals[i].stake)
+		if s.vals[i].byz {
+			s.rep.Byzantine = append(s.rep.Byzantine, i)
+		}
+	}
+	s.rep.Behaviours = kinds
+	s.check.init(s)
+
+	if cfg.Behaviour == Coalition && s.byzStake > 0 {
+		s.splitHonest()
+	}
+	if s.cfg.Net.GST > 0 && (s.cfg.Net.Partition > 0 || s.hasCoalition()) {
+		s.schedule(&event{at: 0, kind: evPartition})
+	}
+	for _, nd := range s.nodes {
+		if nd != nil {
+			nd.start()
+		}
+	}
+	return nil
+}
+
+func (s *sim) newKey() *ecdsa.PrivateKey {
+	var b [32]byte
+	for {
+		for i := 0; i < 32; i += 8 {
+			x := s.rng.Uint64()
+			for j := 0; j < 8; j++ {
+				b[i+j] = byte(x >> (8 * j))
+			}
+		}
+		if k, err := crypto.ToECDSA(b[:]); err == nil {
+			return k
+		}
+	}
+}
+
+// chooseByzantine applies Config.Byzantine, or else the ByzantineStake rule
+// documented on Config.
+func (s *sim) chooseByzantine() {
+	if s.cfg.Byzantine != nil {
+		for _, i := range s.cfg.Byzantine {
+			if !s.vals[i].byz {
+				s.vals[i].byz = true
+				s.byzStake += s.vals[i].stake
+			}
+		}
+		return
+	}
+	f := s.cfg.ByzantineStake
+	if f.Den == 0 || f.Num == 0 {
+		return
+	}
+	order := s.rng.Perm(len(s.vals))
+	for _, i := range order {
+		next := s.byzStake + s.vals[i].stake
+		if mulLE(next, f.Den, f.Num, s.total) {
+			s.vals[i].byz = true
+			s.byzStake = next
+		}
+	}
+}
+
+// mulLE reports a*b <= c*d without overflow.
+func mulLE(a, b, c, d uint64) bool {
+	ah, al := mul128(a, b)
+	ch, cl := mul128(c, d)
+	return ah < ch || (ah == ch && al <= cl)
+}
+
+func (s *sim) hasCoalition() bool { return s.cfg.Behaviour == Coalition && s.byzStake > 0 }
+
+// splitHonest assigns the honest validators to coalition groups 1 and 2,
+// balancing their stake: largest first (ties in PRNG order), each to the
+// lighter group.
+func (s *sim) splitHonest() {
+	var idx []int
+	for _, i := range s.rng.Perm(len(s.vals)) {
+		if !s.vals[i].byz {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case s.vals[a].stake > s.vals[b].stake:
+			return -1
+		case s.vals[a].stake < s.vals[b].stake:
+			return 1
+		}
+		return 0
+	})
+	var g1, g2 uint64
+	for _, i := range idx {
+		if g1 <= g2 {
+			s.vals[i].group, g1 = 1, g1+s.vals[i].stake
+		} else {
+			s.vals[i].group, g2 = 2, g2+s.vals[i].stake
+		}
+	}
+	s.rep.Groups = [2]uint64{g1, g2}
+}
+
+// setAt returns the validator set of height h: the genesis set advanced
+// once per height (the membership never changes).
+func (s *sim) setAt(h uint64) *staking.ValidatorSet {
+	for uint64(len(s.sets)) < h {
+		s.sets = append(s.sets, s.sets[len(s.sets)-1].Advance(1))
+	}
+	return s.sets[h-1]
+}
+
+// clock is the wall time a validator reads at the current virtual time.
+func (s *sim) clock() time.Time { return Genesis.Add(s.now) }
+
+func (s *sim) loop() {
+	defer func() {
+		if r := recover(); r != nil {
+			s.violate(Violation{Kind: "panic", Node: -1, Detail: fmt.Sprintf("%v\n%s", r, debug.Stack())})
+		}
+	}()
+	for s.queue.Len() > 0 && !s.stop {
+		e := s.next()
+		if e.at > s.cfg.MaxTime {
+			s.now = s.cfg.MaxTime
+			break
+		}
+		s.now = e.at
+		s.rep.Events++
+		if s.rep.Events > s.cfg.MaxEvents {
+			s.violate(Violation{Kind: "events", Node: -1, Detail: fmt.Sprintf("more than %d events", s.cfg.MaxEvents)})
+			break
+		}
+		s.handle(e)
+		if s.stop {
+			break
+		}
+		s.checkLiveness()
+		if s.doneNodes == len(s.nodes)-len(s.rep.Byzantine) {
+			s.rep.Completed = true
+			break
+		}
+	}
+	if !s.rep.Completed && !s.stop && s.liveExpected {
+		s.violate(Violation{Kind: "liveness", Node: -1, Height: s.maxHeight + 1,
+			Detail: fmt.Sprintf("run ended at %v (cap %v) before every honest validator finalized %d heights", s.now, s.cfg.MaxTime, s.cfg.Heights)})
+	}
+}
+
+func (s *sim) handle(e *event) {
+	switch e.kind {
+	case evDeliver:
+		s.deliver(e.msg)
+	case evTimeout:
+		if n := s.nodes[e.node]; n != nil && n.up && n.inc == e.inc {
+			n.run(e.tmo)
+		}
+	case evGossip:
+		if n := s.nodes[e.node]; n != nil && n.up && n.inc == e.inc {
+			n.gossip()
+		}
+	case evRestart:
+		s.nodes[e.node].restart()
+	case evPartition:
+		s.repartition()
+	}
+}
+
+// checkLiveness fails the run when, after GST and with more than two
+// thirds of the stake honest, no honest validator finalized anything for
+// LivenessBound.
+func (s *sim) checkLiveness() {
+	gst := s.cfg.Net.GST
+	if !s.liveExpected || s.now <= gst {
+		return
+	}
+	since := max(s.lastFinalize, gst)
+	if s.now-since > s.cfg.LivenessBound {
+		s.violate(Violation{Kind: "liveness", Node: -1, Height: s.maxHeight + 1,
+			Detail: fmt.Sprintf("no honest validator finalized a block from %v to %v (GST %v, bound %v)", since, s.now, gst, s.cfg.LivenessBound)})
+	}
+}
+
+// onFinalize records progress after an honest validator committed height h.
+func (s *sim) onFinalize(n *node, h uint64, cert *chain.Certificate) {
+	s.lastFinalize = s.now
+	s.latencies = append(s.latencies, s.now-n.heightStart)
+	if h > s.maxHeight {
+		if s.now > s.cfg.Net.GST {
+			gap := s.now - max(s.lastNewTop, s.cfg.Net.GST)
+			s.rep.MaxGapAfterGST = max(s.rep.MaxGapAfterGST, gap)
+		}
+		s.maxHeight = h
+		s.lastNewTop = s.now
+	}
+	if uint64(len(s.firstFinal)) < h {
+		s.firstFinal = append(s.firstFinal, finalRecord{hash: cert.BlockHash, round: cert.Round, at: s.now})
+	}
+	if h == uint64(s.cfg.Heights) {
+		s.doneNodes++
+	}
+}
+
+func (s *sim) violate(v Violation) {
+	v.At = s.now
+	v.Seed = s.cfg.Seed
+	s.rep.Violations = append(s.rep.Violations, v)
+	s.trace.add(s.now, v.Node, "VIOLATION", v.Kind+": "+v.Detail)
+	for _, n := range s.nodes {
+		if n != nil {
+			s.trace.add(s.now, n.id, "state", n.describe())
+		}
+	}
+	s.stop = true
+}
+
+func (s *sim) finish() *Report {
+	r := &s.rep
+	r.VirtualTime = s.now
+	r.MaxHeight = s.maxHeight
+	r.HeightsFinalized = ^uint64(0)
+	for _, n := range s.nodes {
+		if n != nil {
+			r.HeightsFinalized = min(r.HeightsFinalized, uint64(len(n.finals)))
+		}
+	}
+	if r.HeightsFinalized == ^uint64(0) {
+		r.HeightsFinalized = 0
+	}
+	for _, f := range s.firstFinal {
+		for int(f.round) >= len(r.Rounds) {
+			r.Rounds = append(r.Rounds, 0)
+		}
+		r.Rounds[f.round]++
+	}
+	if len(s.latencies) > 0 {
+		l := slices.Clone(s.latencies)
+		slices.Sort(l)
+		r.FinalityP50 = l[(len(l)-1)*50/100]
+		r.FinalityP99 = l[(len(l)-1)*99/100]
+	}
+	if r.Failed() || s.cfg.TraceAll {
+		r.Trace = s.trace.lines()
+	}
+	return r
+}

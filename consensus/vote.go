@@ -1,0 +1,173 @@
+package consensus
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/quorumchain/quorumchain/chain"
+)
+
+// onVote verifies and counts a vote of the current height. Checks run from
+// cheapest to dearest so that a vote already counted, or from a
+// non-validator, costs no signature recovery:
+//
+//  1. height: the next height is buffered, older ones and any vote after
+//     the decision are ignored;
+//  2. membership (rejected), round window (ignored beyond it);
+//  3. duplicate of the counted vote, or an equivocation already reported:
+//     ignored without verifying;
+//  4. signature (rejected if bad);
+//  5. counted; a conflict with the counted vote emits EvidenceFound once
+//     per (validator, round, type) and the first vote stays counted.
+func (m *Machine) onVote(in VoteReceived, replay bool) {
+	v := in.Vote
+	if v == nil {
+		m.reject(in, fmt.Errorf("%w: nil vote", ErrMalformedInput))
+		return
+	}
+	if m.set == nil || v.Height > m.height {
+		if v.Height == m.height+1 && !replay {
+			m.future.addVote(in, m.height+1, len(m.stakes))
+		}
+		return
+	}
+	if v.Height < m.height || m.decided {
+		return
+	}
+	if v.Type != chain.Prevote && v.Type != chain.Precommit {
+		m.reject(in, fmt.Errorf("%w: vote type %d", ErrMalformedInput, v.Type))
+		return
+	}
+	idx, ok := m.index[v.Validator]
+	if !ok {
+		m.reject(in, fmt.Errorf("%w: vote by %s at h=%d", ErrUnknownValidator, chain.FormatAddress(v.Validator), v.Height))
+		return
+	}
+	if !m.votes.admissible(idx, v.Round, m.round) {
+		return
+	}
+	if rv := m.votes.round(v.Round); rv != nil {
+		if old := rv.set(v.Type).get(idx); old != nil {
+			if old.BlockHash == v.BlockHash || m.reported[conflictKey{idx, v.Round, v.Type}] {
+				return
+			}
+		}
+	}
+	if err := v.Verify(m.cfg.ChainID); err != nil {
+		m.reject(in, fmt.Errorf("%w: %w", ErrBadSignature, err))
+		return
+	}
+	m.countVote(idx, v)
+}
+
+// countVote adds a verified vote of validator idx, reports an equivocation,
+// and applies the round skip (line 55) and the end of the new-height wait.
+func (m *Machine) countVote(idx int, v *chain.Vote) {
+	rv := m.votes.admit(idx, v.Round, m.round)
+	if rv == nil {
+		return
+	}
+	added, err := m.votes.add(rv, idx, v)
+	var conflict *ConflictingVoteError
+	switch {
+	case errors.As(err, &conflict):
+		key := conflictKey{idx, v.Round, v.Type}
+		if !m.reported[key] {
+			m.reported[key] = true
+			m.emit(EvidenceFound{Evidence: conflict.Evidence()})
+		}
+		return
+	case err != nil:
+		panic(fmt.Sprintf("consensus: invariant vote-set-add-error: %v", err))
+	case !added:
+		return
+	}
+	switch {
+	case v.Round > m.round && m.isOneThird(rv.senderStake):
+		m.enterNewRound(v.Round) // line 55: f+1 messages of a higher round
+	case m.step == StepNewHeight && m.isOneThird(m.votes.senderStake):
+		m.enterNewRound(0) // more than a third of the stake has started the height
+	}
+}
+
+// signVote asks the Signer for the local validator's vote of the current
+// height and round, once per (round, type). A follower signs nothing.
+func (m *Machine) signVote(t chain.VoteType, hash chain.Hash) {
+	if m.selfIdx < 0 {
+		return
+	}
+	for i := range m.voteRequests {
+		if r := &m.voteRequests[i]; r.Type == t && r.Round == m.round {
+			panic(fmt.Sprintf("consensus: invariant one-vote-per-step: %s at h=%d r=%d requested twice", t, m.height, m.round))
+		}
+	}
+	v := chain.Vote{Type: t, Height: m.height, Round: m.round, BlockHash: hash, Validator: m.cfg.Self}
+	m.voteRequests = append(m.voteRequests, v)
+	req := v
+	m.emit(SignVote{Vote: &req})
+}
+
+// onOwnVote takes a vote the Signer signed in answer to SignVote, emits its
+// broadcast, then counts it. It is broadcast even after the decision: other
+// validators may need it.
+func (m *Machine) onOwnVote(in OwnVote) {
+	v := in.Vote
+	if v == nil {
+		m.reject(in, fmt.Errorf("%w: nil own vote", ErrMalformedInput))
+		return
+	}
+	if m.set == nil || v.Height != m.height {
+		return
+	}
+	i := m.findVoteRequest(v.Type, v.Round)
+	if i < 0 || m.voteRequests[i].BlockHash != v.BlockHash || v.Validator != m.cfg.Self {
+		m.reject(in, fmt.Errorf("%w: %s h=%d r=%d", ErrNotRequested, v.Type, v.Height, v.Round))
+		return
+	}
+	if err := v.Verify(m.cfg.ChainID); err != nil {
+		m.reject(in, fmt.Errorf("%w: own vote: %w", ErrBadSignature, err))
+		return
+	}
+	m.markVoteAnswered(i)
+	m.emit(BroadcastVote{Vote: v})
+	if !m.decided {
+		m.countVote(m.selfIdx, v)
+	}
+}
+
+// onSignRefused drops the refused request: the Machine carries on without
+// that signature (the round's timeouts still move it forward).
+func (m *Machine) onSignRefused(in SignRefused) {
+	if m.set == nil || in.Height != m.height {
+		return
+	}
+	switch in.Step {
+	case StepPropose:
+		if p := m.proposalRequest; p != nil && p.Round == in.Round {
+			m.proposalRequest = nil
+		}
+	case StepPrevote, StepPrecommit:
+		t := chain.Prevote
+		if in.Step == StepPrecommit {
+			t = chain.Precommit
+		}
+		if i := m.findVoteRequest(t, in.Round); i >= 0 {
+			m.markVoteAnswered(i)
+		}
+	}
+}
+
+// findVoteRequest returns the index of the unanswered request for (type,
+// round), or -1.
+func (m *Machine) findVoteRequest(t chain.VoteType, round uint32) int {
+	for i := range m.voteRequests {
+		if r := &m.voteRequests[i]; r.Type == t && r.Round == round && r.Validator != (chain.Address{}) {
+			return i
+		}
+	}
+	return -1
+}
+
+// markVoteAnswered keeps the request's (type, round) so that the Machine
+// never asks twice, but clears its validator so it matches no answer.
+func (m *Machine) markVoteAnswered(i int) { m.voteRequests[i].Validator = chain.Address{} }
