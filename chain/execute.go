@@ -168,7 +168,7 @@ func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidenc
 		return SlashRecord{}, fmt.Errorf("%w: %v", ErrInvalidEvidence, err)
 	}
 	v := ev.Validator()
-	burned, err := st.SlashDoubleSign(v, height)
+	burned, err := st.SlashDoubleSign(v, eh, height)
 	if err != nil {
 		return SlashRecord{}, fmt.Errorf("%w: %v", ErrInvalidEvidence, err)
 	}

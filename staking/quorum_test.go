@@ -1,0 +1,99 @@
+package staking_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/quorumchain/quorumchain/staking"
+	"github.com/quorumchain/quorumchain/staking/stakingtest"
+)
+
+func TestQuorumEdges(t *testing.T) {
+	tests := []struct {
+		stakes          []uint64
+		stake           uint64
+		quorum, oneThrd bool
+	}{
+		{[]uint64{1, 1, 1}, 2, false, true}, // exactly 2/3 is not a quorum
+		{[]uint64{1, 1, 1}, 3, true, true},
+		{[]uint64{1, 1, 1}, 1, false, false}, // exactly 1/3 is not more than 1/3
+		{[]uint64{1, 1, 1}, 0, false, false},
+		{[]uint64{40, 30, 20, 10}, 66, false, true},
+		{[]uint64{40, 30, 20, 10}, 67, true, true},
+		{[]uint64{40, 30, 20, 10}, 33, false, false},
+		{[]uint64{40, 30, 20, 10}, 34, false, true},
+		{[]uint64{1}, 1, true, true},
+		{[]uint64{1}, 0, false, false},
+		{[]uint64{staking.MaxSupply}, staking.MaxSupply / 3 * 2, false, true},
+		{[]uint64{staking.MaxSupply}, staking.MaxSupply/3*2 + 1, true, true},
+		{[]uint64{staking.MaxSupply}, ^uint64(0), true, true}, // 3*stake overflows 64 bits
+	}
+	for _, tt := range tests {
+		vs := stakingtest.Set(t, tt.stakes...)
+		if got := vs.HasQuorum(tt.stake); got != tt.quorum {
+			t.Errorf("stakes %v: HasQuorum(%d) = %v, want %v", tt.stakes, tt.stake, got, tt.quorum)
+		}
+		if got := vs.HasOneThird(tt.stake); got != tt.oneThrd {
+			t.Errorf("stakes %v: HasOneThird(%d) = %v, want %v", tt.stakes, tt.stake, got, tt.oneThrd)
+		}
+		q := vs.QuorumStake()
+		if !vs.HasQuorum(q) || vs.HasQuorum(q-1) {
+			t.Errorf("stakes %v: QuorumStake() = %d is not the least quorum", tt.stakes, q)
+		}
+	}
+}
+
+// TestQuorumAgainstBigInt cross-checks the 128-bit comparisons with a
+// big.Int reference on random totals and stakes.
+func TestQuorumAgainstBigInt(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	three, two := big.NewInt(3), big.NewInt(2)
+	for i := range 5000 {
+		total := 1 + r.Uint64N(staking.MaxSupply)
+		if i%3 == 0 {
+			total = 1 + r.Uint64N(1000)
+		}
+		vs := stakingtest.Set(t, total)
+		for _, stake := range []uint64{r.Uint64(), r.Uint64N(total + 1), vs.QuorumStake(), vs.QuorumStake() - 1, total / 3, total/3 + 1} {
+			s3 := new(big.Int).Mul(new(big.Int).SetUint64(stake), three)
+			tot := new(big.Int).SetUint64(total)
+			wantQ := s3.Cmp(new(big.Int).Mul(tot, two)) > 0
+			wantT := s3.Cmp(tot) > 0
+			if got := vs.HasQuorum(stake); got != wantQ {
+				t.Fatalf("total %d stake %d: HasQuorum = %v, want %v", total, stake, got, wantQ)
+			}
+			if got := vs.HasOneThird(stake); got != wantT {
+				t.Fatalf("total %d stake %d: HasOneThird = %v, want %v", total, stake, got, wantT)
+			}
+		}
+	}
+}
+
+func TestTally(t *testing.T) {
+	vs := stakingtest.Set(t, 40, 30, 20, 10) // total 100, quorum 67
+	tests := []struct {
+		yes, no uint64
+		want    staking.VoteResult
+	}{
+		{0, 0, staking.VotePending},
+		{66, 0, staking.VotePending},
+		{67, 0, staking.VoteWon},
+		{66, 33, staking.VotePending}, // 67 could still say yes
+		{66, 34, staking.VoteLost},    // at most 66 can say yes
+		{0, 33, staking.VotePending},
+		{0, 34, staking.VoteLost},
+		{0, 100, staking.VoteLost},
+		{0, 1000, staking.VoteLost},
+		{100, 0, staking.VoteWon},
+		{67, 40, staking.VoteWon}, // inconsistent input: won wins
+	}
+	for _, tt := range tests {
+		if got := vs.Tally(tt.yes, tt.no); got != tt.want {
+			t.Errorf("Tally(%d, %d) = %v, want %v", tt.yes, tt.no, got, tt.want)
+		}
+	}
+	if got := staking.VoteResult(0).String(); got != "VoteResult(0)" {
+		t.Errorf("String of invalid result = %q", got)
+	}
+}
