@@ -137,6 +137,9 @@ func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 	for i, tx := range blk.Txs {
 		r := &res.Receipts[i]
 		r.TxHash = senders.Hashes[i]
+		if senders.Errs[i] == nil {
+			r.From = senders.From[i]
+		}
 		if err := applyTx(st, chainID, h, tx, senders.From[i], senders.Errs[i]); err != nil {
 			r.Status, r.Code, r.Error = TxRejected, RejectionCode(err), err.Error()
 			continue

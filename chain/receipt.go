@@ -34,6 +34,9 @@ type Receipt struct {
 	Code string
 	// Error is the human-readable reason, empty when accepted.
 	Error string
+	// From is the sender recovered from the signature; zero when the
+	// signature is invalid.
+	From Address
 }
 
 // Encode returns the canonical encoding of r.

@@ -8,6 +8,7 @@ import (
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // maxClockDrift is how far ahead of the local clock a proposed block's time
@@ -41,7 +42,7 @@ func (e *engine) startHeight(replay bool) error {
 	e.startedAt = time.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
 	e.publishCommitted()
-	nh := consensus.NewHeight{Height: h, Validators: vals, LastBlockTime: lastTime, Now: e.startedAt}
+	nh := consensus.NewHeight{Height: h, Validators: vals, LastBlockTime: lastTime, Now: e.startedAt, TxsAvailable: e.mempool.Size() > 0}
 	if !replay {
 		e.queue = append(e.queue, nh)
 		return nil
@@ -92,7 +93,7 @@ func (e *engine) buildBlock(h uint64) (*chain.Block, error) {
 	if now <= last {
 		now = last + 1
 	}
-	blk := &chain.Block{Txs: txs, Evidence: evs, LastCertificate: e.lastCert}
+	blk := &chain.Block{Header: chain.Header{ChainID: e.chainID, Height: h}, Txs: txs, Evidence: evs, LastCertificate: e.lastCert}
 	senders := chain.RecoverSenders(txs, e.mempool)
 	for {
 		fork := e.state.Fork()
@@ -221,11 +222,13 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	}
 	rounds := e.machine.RoundState().Round
 	prevVals := e.vals
+	// Re-check the mempool before the next height starts, so that the
+	// Machine learns whether transactions still wait.
+	e.mempool.Update(included, e.state.Fork())
 	if err := e.startHeight(false); err != nil {
 		return err
 	}
-	e.mempool.Update(included, e.snap.Load().state)
-	e.obs.finalized(b, c, cb.res, rounds, finalizedAt)
+	e.obs.finalized(b, c, signedStake(c, prevVals), prevVals.TotalStake(), cb.res, rounds, finalizedAt)
 	if e.vals.Hash() != prevVals.Hash() {
 		e.obs.validatorsChanged(e.height, e.vals)
 	}
@@ -233,20 +236,12 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	return nil
 }
 
-// serveBlock answers a peer's block sync request from the store.
-func (e *engine) serveBlock(peer string, h uint64) {
-	if h == 0 || h > e.store.Height() {
-		return
+// signedStake is the stake of a certificate's signers in set.
+func signedStake(c *chain.Certificate, set *staking.ValidatorSet) uint64 {
+	var sum uint64
+	for i := range c.Precommits {
+		s, _ := set.StakeOf(c.Precommits[i].Validator)
+		sum += s // bounded by the set's total, itself at most staking.MaxSupply
 	}
-	b, err := e.store.Block(h)
-	if err != nil {
-		e.log.Warn("block sync: read block", "height", h, "err", err)
-		return
-	}
-	c, err := e.store.Certificate(h)
-	if err != nil {
-		e.log.Warn("block sync: read certificate", "height", h, "err", err)
-		return
-	}
-	e.net.SendBlock(peer, b, c)
+	return sum
 }

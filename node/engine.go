@@ -11,6 +11,7 @@ import (
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/staking"
 	"github.com/quorumchain/quorumchain/validator"
 )
@@ -21,27 +22,26 @@ type gossip interface {
 	BroadcastVote(v *chain.Vote)
 	BroadcastEvidence(e *chain.Evidence)
 	BroadcastStatus(height uint64)
-	RequestBlock(peer string, height uint64) bool
-	SendBlock(peer string, b *chain.Block, c *chain.Certificate) bool
+	RequestBlock(peer p2p.NodeID, height uint64) bool
 }
 
 // observer receives what the engine does, for events and metrics.
 type observer interface {
 	proposalSeen(p *chain.Proposal, b *chain.Block)
 	voteCounted(v *chain.Vote, stake uint64, tally consensus.VoteTally)
-	finalized(b *chain.Block, c *chain.Certificate, res *chain.ExecResult, rounds uint32, finalizedAt time.Time)
+	finalized(b *chain.Block, c *chain.Certificate, signedStake, totalStake uint64, res *chain.ExecResult, rounds uint32, finalizedAt time.Time)
 	validatorsChanged(height uint64, set *staking.ValidatorSet)
 	stepped(rs consensus.RoundState)
 }
 
 // inbound is a message for the consensus goroutine from another goroutine.
 type inbound struct {
-	peer string // empty for local sources
+	peer p2p.NodeID // zero for local sources
 	in   consensus.Input
-	// Exactly one of in, status, blockReq, evidence is set.
+	// Exactly one of in, status, evidence, gone is set.
 	status   *peerStatus
-	blockReq uint64
 	evidence *chain.Evidence
+	gone     bool // the peer disconnected
 }
 
 type peerStatus struct{ height uint64 }
@@ -155,8 +155,8 @@ func (e *engine) handle(m inbound) error {
 	case m.status != nil:
 		e.sync.peerHeight(m.peer, m.status.height)
 		return e.syncTick()
-	case m.blockReq != 0:
-		e.serveBlock(m.peer, m.blockReq)
+	case m.gone:
+		e.sync.peerGone(m.peer)
 		return nil
 	case m.evidence != nil:
 		e.addEvidence(m.evidence, true)

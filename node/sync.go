@@ -1,10 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"slices"
 	"time"
 
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
 )
 
 // Block sync. Every node announces its latest final height to its peers
@@ -23,19 +25,19 @@ const (
 )
 
 type syncer struct {
-	peers     map[string]uint64 // latest final height each peer announced
+	peers     map[p2p.NodeID]uint64 // latest final height each peer announced
 	requested map[uint64]time.Time
 	buffer    map[uint64]consensus.CommitReceived
 	next      int // round-robin over peers
 }
 
 func newSyncer() *syncer {
-	return &syncer{peers: make(map[string]uint64), requested: make(map[uint64]time.Time), buffer: make(map[uint64]consensus.CommitReceived)}
+	return &syncer{peers: make(map[p2p.NodeID]uint64), requested: make(map[uint64]time.Time), buffer: make(map[uint64]consensus.CommitReceived)}
 }
 
-func (s *syncer) peerHeight(peer string, h uint64) { s.peers[peer] = h }
+func (s *syncer) peerHeight(peer p2p.NodeID, h uint64) { s.peers[peer] = h }
 
-func (s *syncer) peerGone(peer string) { delete(s.peers, peer) }
+func (s *syncer) peerGone(peer p2p.NodeID) { delete(s.peers, peer) }
 
 func (s *syncer) received(h uint64, in consensus.CommitReceived) {
 	if _, ok := s.requested[h]; ok {
@@ -56,17 +58,17 @@ func (s *syncer) maxPeerHeight() uint64 {
 func (s *syncer) syncing(height uint64) bool { return s.maxPeerHeight() > height }
 
 // peerFor picks a peer that has height h, round-robin.
-func (s *syncer) peerFor(h uint64) (string, bool) {
-	ids := make([]string, 0, len(s.peers))
+func (s *syncer) peerFor(h uint64) (p2p.NodeID, bool) {
+	ids := make([]p2p.NodeID, 0, len(s.peers))
 	for id, ph := range s.peers {
 		if ph >= h {
 			ids = append(ids, id)
 		}
 	}
 	if len(ids) == 0 {
-		return "", false
+		return p2p.NodeID{}, false
 	}
-	slices.Sort(ids)
+	slices.SortFunc(ids, func(a, b p2p.NodeID) int { return bytes.Compare(a[:], b[:]) })
 	s.next++
 	return ids[s.next%len(ids)], true
 }

@@ -27,7 +27,8 @@ type FinalBlock struct {
 	// Block.Header.StateHash.
 	StateHash chain.Hash
 	// NextValidators is the validator set of height Block.Header.Height+1,
-	// with its proposer priorities.
+	// with its proposer priorities; its Hash must equal
+	// Block.Header.NextValidatorsHash.
 	NextValidators *staking.ValidatorSet
 }
 
@@ -167,6 +168,10 @@ func (s *Store) prepare(fb *FinalBlock) (*commit, error) {
 	if fb.StateHash != blk.Header.StateHash {
 		return nil, fmt.Errorf("%w: state hash %s, header says %s",
 			ErrInvalidBlock, chain.FormatHash(fb.StateHash), chain.FormatHash(blk.Header.StateHash))
+	}
+	if got := fb.NextValidators.Hash(); got != blk.Header.NextValidatorsHash {
+		return nil, fmt.Errorf("%w: next validator set %s, header says %s",
+			ErrInvalidBlock, chain.FormatHash(got), chain.FormatHash(blk.Header.NextValidatorsHash))
 	}
 	if len(fb.Receipts) != len(blk.Txs) {
 		return nil, fmt.Errorf("%w: %d receipts for %d txs", ErrInvalidBlock, len(fb.Receipts), len(blk.Txs))

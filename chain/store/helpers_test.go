@@ -275,6 +275,16 @@ func equalKVs(a, b []staking.KV) bool {
 	})
 }
 
+// diffKVs describes the first difference between two entry lists.
 func diffKVs(got, want []staking.KV) string {
-	return fmt.Sprintf("got %d entries, want %d", len(got), len(want))
+	for i := range min(len(got), len(want)) {
+		g, w := got[i], want[i]
+		if !bytes.Equal(g.Key, w.Key) || !bytes.Equal(g.Value, w.Value) {
+			return fmt.Sprintf("entry %d: got %x=%x, want %x=%x", i, g.Key, g.Value, w.Key, w.Value)
+		}
+	}
+	if len(got) != len(want) {
+		return fmt.Sprintf("got %d entries, want %d", len(got), len(want))
+	}
+	return "equal"
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -230,6 +231,15 @@ func TestCommitRefusesInconsistentBlock(t *testing.T) {
 		},
 		"state hash":          func(fb *FinalBlock) { fb.StateHash = chain.Hash{2} },
 		"nil next validators": func(fb *FinalBlock) { fb.NextValidators = nil },
+		"other next validators": func(fb *FinalBlock) {
+			vals := fb.NextValidators.Validators()
+			vals[0].Stake++
+			set, err := staking.NewValidatorSet(vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fb.NextValidators = set
+		},
 		"nil certificate":     func(fb *FinalBlock) { fb.Certificate = nil },
 	}
 	for name, mutate := range cases {
@@ -362,5 +372,55 @@ func TestClosed(t *testing.T) {
 	closeStore(t, s) // idempotent
 	if err := s.CommitBlock(f.next(1)); !errors.Is(err, ErrClosed) {
 		t.Errorf("CommitBlock after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestConcurrentReaders reads the head while blocks are committed: every
+// part of the block at Height() is already there.
+func TestConcurrentReaders(t *testing.T) {
+	s := openStore(t, "", BackendMemDB)
+	defer closeStore(t, s)
+	f := newFixture(t, 4)
+	f.initStore(s)
+	blocks := make([]*FinalBlock, 20)
+	for i := range blocks {
+		blocks[i] = f.next(3)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			h := s.Height()
+			if h == 0 {
+				continue
+			}
+			blk, err := s.Block(h)
+			if err == nil {
+				_, err = s.Tx(blk.Txs[0].Hash())
+			}
+			if err == nil {
+				_, err = s.ValidatorSet(h + 1)
+			}
+			if err == nil {
+				_, err = s.StateEntries()
+			}
+			if err != nil {
+				errs <- fmt.Errorf("reading head %d: %w", h, err)
+				return
+			}
+		}
+	}()
+	for _, fb := range blocks {
+		mustCommit(t, s, fb)
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Error(err)
 	}
 }

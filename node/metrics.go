@@ -1,0 +1,78 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the node's Prometheus metrics, in its own registry (served at
+// GET /metrics).
+type metrics struct {
+	registry *prometheus.Registry
+
+	height          prometheus.Gauge
+	round           prometheus.Gauge
+	rounds          prometheus.Histogram // rounds needed per height
+	votes           *prometheus.CounterVec
+	peers           prometheus.Gauge
+	mempoolSize     prometheus.Gauge
+	finalityLatency prometheus.Histogram // block time → local finalization
+	txsFinalized    *prometheus.CounterVec
+	blockTxs        prometheus.Histogram
+	txsPerSecond    prometheus.Gauge
+	inboxDropped    prometheus.Counter
+	evidence        prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &metrics{
+		registry: r,
+		height:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "quorumchain_height", Help: "Latest final height."}),
+		round:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "quorumchain_consensus_round", Help: "Current consensus round."}),
+		rounds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "quorumchain_consensus_rounds_per_height",
+			Help: "Rounds needed to finalize a height (0 = first round).", Buckets: []float64{0, 1, 2, 3, 5, 8}}),
+		votes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "quorumchain_consensus_votes_total",
+			Help: "Votes counted, by type."}, []string{"type"}),
+		peers:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "quorumchain_p2p_peers", Help: "Connected peers."}),
+		mempoolSize: prometheus.NewGauge(prometheus.GaugeOpts{Name: "quorumchain_mempool_size", Help: "Pending transactions."}),
+		finalityLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "quorumchain_finality_latency_seconds",
+			Help:    "From a block's header time to its finalization on this node.",
+			Buckets: []float64{.005, .01, .02, .03, .05, .075, .1, .2, .3, .5, 1, 2, 5}}),
+		txsFinalized: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "quorumchain_txs_finalized_total",
+			Help: "Transactions in final blocks, by status (accepted or rejected)."}, []string{"status"}),
+		blockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "quorumchain_block_txs",
+			Help: "Transactions per final block.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+		txsPerSecond: prometheus.NewGauge(prometheus.GaugeOpts{Name: "quorumchain_txs_per_second",
+			Help: "Transactions finalized per second over the last final block interval."}),
+		inboxDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_consensus_inbox_dropped_total",
+			Help: "Peer messages dropped because the consensus inbox was full."}),
+		evidence: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_evidence_total",
+			Help: "Double signs detected."}),
+	}
+	r.MustRegister(m.height, m.round, m.rounds, m.votes, m.peers, m.mempoolSize, m.finalityLatency,
+		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.evidence)
+	return m
+}
+
+// gaugeInterval is how often sampled gauges are refreshed.
+const gaugeInterval = time.Second
+
+// updateGauges refreshes gauges that are sampled rather than event-driven.
+func (n *Node) updateGauges(ctx context.Context) error {
+	t := time.NewTicker(gaugeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			n.metrics.mempoolSize.Set(float64(n.engine.mempool.Size()))
+			n.metrics.peers.Set(float64(len(n.sw.Peers())))
+		}
+	}
+}

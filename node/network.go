@@ -1,0 +1,126 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
+)
+
+// network adapts the p2p Switch to the engine: it implements the engine's
+// gossip interface and the Switch's Handler. Transactions are admitted to
+// the mempool on the peer's own goroutine (signature recovery runs in
+// parallel across peers); block requests are served from the store
+// directly; consensus messages go to the engine's inbox.
+type network struct {
+	ctx     context.Context
+	sw      *p2p.Switch
+	engine  *engine
+	mempool *Mempool
+	store   *store.Store
+	log     *slog.Logger
+	metrics *metrics
+}
+
+var _ p2p.Handler = (*network)(nil)
+
+// Receive implements p2p.Handler.
+func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
+	switch m := msg.(type) {
+	case *p2p.TxMessage:
+		return n.receiveTx(m)
+	case *p2p.ProposalMessage:
+		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: m.Proposal, Block: m.Block}})
+	case *p2p.VoteMessage:
+		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: m.Vote}})
+	case *p2p.EvidenceMessage:
+		n.deliver(inbound{peer: from, evidence: m.Evidence})
+	case *p2p.Status:
+		n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
+	case *p2p.BlockRequest:
+		n.serveBlock(from, m.Height)
+	case *p2p.BlockResponse:
+		n.deliver(inbound{peer: from, in: consensus.CommitReceived{Block: m.Block, Certificate: m.Certificate}})
+	}
+	return nil
+}
+
+func (n *network) deliver(m inbound) {
+	if !n.engine.push(n.ctx, m) {
+		n.metrics.inboxDropped.Inc()
+	}
+}
+
+func (n *network) receiveTx(m *p2p.TxMessage) error {
+	_, err := n.mempool.Add(m.Tx)
+	switch {
+	case err == nil:
+		n.sw.Broadcast(m)
+	case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
+		// A peer must not relay what it could not have admitted itself.
+		return fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
+	}
+	return nil
+}
+
+func (n *network) serveBlock(to p2p.NodeID, h uint64) {
+	if h == 0 || h > n.store.Height() {
+		return
+	}
+	b, err := n.store.Block(h)
+	if err != nil {
+		n.log.Warn("block sync: read block", "height", h, "err", err)
+		return
+	}
+	c, err := n.store.Certificate(h)
+	if err != nil {
+		n.log.Warn("block sync: read certificate", "height", h, "err", err)
+		return
+	}
+	n.SendBlock(to, b, c)
+}
+
+// PeerConnected implements p2p.Handler.
+func (n *network) PeerConnected(p p2p.PeerInfo) {
+	n.sw.Send(p.ID, &p2p.Status{Height: n.store.Height(), BaseHeight: min(1, n.store.Height())})
+	n.metrics.peers.Set(float64(len(n.sw.Peers())))
+}
+
+// PeerDisconnected implements p2p.Handler.
+func (n *network) PeerDisconnected(id p2p.NodeID) {
+	n.deliver(inbound{peer: id, gone: true})
+	n.metrics.peers.Set(float64(len(n.sw.Peers())))
+}
+
+// BroadcastProposal implements gossip.
+func (n *network) BroadcastProposal(p *chain.Proposal, b *chain.Block) {
+	n.sw.Broadcast(&p2p.ProposalMessage{Proposal: p, Block: b})
+}
+
+// BroadcastVote implements gossip.
+func (n *network) BroadcastVote(v *chain.Vote) { n.sw.Broadcast(&p2p.VoteMessage{Vote: v}) }
+
+// BroadcastEvidence implements gossip.
+func (n *network) BroadcastEvidence(e *chain.Evidence) {
+	n.sw.Broadcast(&p2p.EvidenceMessage{Evidence: e})
+}
+
+// BroadcastStatus implements gossip.
+func (n *network) BroadcastStatus(height uint64) {
+	n.sw.Broadcast(&p2p.Status{Height: height, BaseHeight: min(1, height)})
+}
+
+// RequestBlock implements gossip.
+func (n *network) RequestBlock(peer p2p.NodeID, height uint64) bool {
+	return n.sw.Send(peer, &p2p.BlockRequest{Height: height})
+}
+
+// SendBlock implements gossip.
+func (n *network) SendBlock(peer p2p.NodeID, b *chain.Block, c *chain.Certificate) bool {
+	return n.sw.Send(peer, &p2p.BlockResponse{Block: b, Certificate: c})
+}

@@ -1,0 +1,243 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/genesis"
+	"github.com/quorumchain/quorumchain/p2p"
+	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+// PasswordEnv is the environment variable that unlocks keys/validator.json
+// when config.toml names no password file.
+const PasswordEnv = "QUORUMCHAIN_PASSWORD"
+
+// Node is a running quorumchain node: store, ledger state, mempool,
+// consensus engine, signer, peer switch and RPC server.
+type Node struct {
+	home    Home
+	cfg     *Config
+	log     *slog.Logger
+	gen     *genesis.Doc
+	store   *store.Store
+	engine  *engine
+	net     *network
+	sw      *p2p.Switch
+	rpc     *rpc.Server
+	hub     *rpc.Hub
+	metrics *metrics
+	remote  *validator.RemoteSigner
+
+	rpcLn net.Listener
+}
+
+// Options adjust New for tests and tools.
+type Options struct {
+	// Password unlocks the validator key; empty: from signer.password_file
+	// or QUORUMCHAIN_PASSWORD.
+	Password string
+}
+
+// New opens the node in home: it loads config and genesis, opens (and on
+// first start initialises) the store, loads the validator key, and binds
+// the RPC listener so that its address is known before Run.
+func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
+	cfg, err := LoadConfig(home.ConfigPath())
+	if err != nil {
+		return nil, err
+	}
+	gen, err := genesis.Load(home.GenesisPath())
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		if logger, err = cfg.NewLogger(os.Stderr); err != nil {
+			return nil, err
+		}
+	}
+	logger = logger.With("node", cfg.Moniker)
+	if err := os.MkdirAll(home.DataDir(), 0o700); err != nil {
+		return nil, err
+	}
+	n = &Node{home: home, cfg: cfg, log: logger, gen: gen, metrics: newMetrics()}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
+	if n.store, err = store.Open(home.DataDir(), cfg.DB.Backend); err != nil {
+		return nil, err
+	}
+	if err := n.initStore(); err != nil {
+		return nil, err
+	}
+	state, err := n.store.LoadState(gen.Params)
+	if err != nil {
+		return nil, err
+	}
+	if got, err := n.store.StateHash(n.store.Height()); err == nil && got != state.Hash() {
+		return nil, fmt.Errorf("node: stored state hash %s at height %d does not match the loaded state %s",
+			chain.FormatHash(got), n.store.Height(), chain.FormatHash(state.Hash()))
+	}
+	signer, self, err := n.loadSigner(opts)
+	if err != nil {
+		return nil, err
+	}
+	wal, err := OpenWAL(home.WALPath())
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadOrCreateNodeKey(home.NodeKeyPath())
+	if err != nil {
+		return nil, err
+	}
+	mempool := NewMempool(gen.ChainID, cfg.Mempool, state.Fork())
+	n.hub = rpc.NewHub(rpc.Config{SubscriberBuffer: cfg.RPC.SubscriberBuffer})
+	ev := &events{hub: n.hub, metrics: n.metrics, log: logger}
+	n.engine = &engine{
+		chainID: gen.ChainID, cfg: cfg.Consensus, log: logger, store: n.store, mempool: mempool,
+		signer: signer, remote: n.remote != nil, wal: wal, obs: ev, evpool: newEvidencePool(),
+		machine:  consensus.NewMachine(cfg.MachineConfig(gen.ChainID, self)),
+		inbox:    make(chan inbound, inboxSize),
+		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
+		state:    state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
+	}
+	n.net = &network{engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics}
+	n.engine.net = n.net
+	n.sw, err = p2p.NewSwitch(p2p.Config{
+		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,
+		PersistentPeers: cfg.P2P.PersistentPeers, MaxMessageBytes: int64(cfg.P2P.MaxMessageBytes), SendQueue: cfg.P2P.SendQueue,
+	}, n.net, logger)
+	if err != nil {
+		return nil, err
+	}
+	n.net.sw = n.sw
+	be := &backend{chainID: gen.ChainID, genesisMs: n.engine.genesisMs, nodeID: p2p.NodeIDFromKey(nodeKey), engine: n.engine,
+		store: n.store, mempool: mempool, sw: n.sw, remote: n.remote}
+	n.rpc = rpc.NewServer(rpc.Config{
+		MaxConnections: cfg.RPC.MaxConnections, MaxSubscriptionsPerConn: cfg.RPC.MaxSubscriptionsPerConn,
+		MaxMessageBytes: cfg.RPC.MaxMessageBytes, SubscriberBuffer: cfg.RPC.SubscriberBuffer, PingInterval: cfg.RPC.PingInterval.Std(),
+	}, be, n.hub, n.metrics.registry, logger)
+	if n.rpcLn, err = net.Listen("tcp", cfg.RPC.ListenAddr); err != nil {
+		return nil, fmt.Errorf("rpc: listen: %w", err)
+	}
+	return n, nil
+}
+
+// initStore writes the genesis state on first start and checks, on every
+// start, that the store belongs to this genesis.
+func (n *Node) initStore() error {
+	want := n.gen.Hash()
+	if n.store.Initialized() {
+		got, err := n.store.GenesisHash()
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("node: data directory belongs to genesis %s, config/genesis.json is %s", chain.FormatHash(got), chain.FormatHash(want))
+		}
+		return nil
+	}
+	state, set, err := n.gen.InitialState()
+	if err != nil {
+		return err
+	}
+	return n.store.InitGenesis(n.gen.ChainID, want, state.Entries(), set)
+}
+
+// loadSigner returns the validator's signer (nil for a non-validator node)
+// and its address.
+func (n *Node) loadSigner(opts Options) (validator.Signer, chain.Address, error) {
+	switch n.cfg.Signer.Mode {
+	case "remote":
+		addr, err := chain.ParseAddress(n.cfg.Signer.Address)
+		if err != nil {
+			return nil, chain.Address{}, fmt.Errorf("signer.address: %w", err)
+		}
+		n.remote = validator.NewRemoteSigner(addr, func(d validator.Duty) {
+			if err := n.hub.Publish(rpc.TopicDuties, rpc.DutyEvent{DutyResult: dutyResult(addr, d)}); err != nil {
+				n.log.Error("publish duty", "err", err)
+			}
+		})
+		return n.remote, addr, nil
+	}
+	if _, err := os.Stat(n.home.ValidatorKeyPath()); errors.Is(err, os.ErrNotExist) {
+		return nil, chain.Address{}, nil // a full node that only follows
+	}
+	password := opts.Password
+	if password == "" {
+		var err error
+		if password, err = validator.ReadPassword(n.cfg.Signer.PasswordFile, PasswordEnv); err != nil {
+			return nil, chain.Address{}, fmt.Errorf("validator key %s: %w", n.home.ValidatorKeyPath(), err)
+		}
+	}
+	key, err := validator.LoadKeyFile(n.home.ValidatorKeyPath(), password)
+	if err != nil {
+		return nil, chain.Address{}, err
+	}
+	s, err := validator.NewLocalSigner(key, validator.FileState{Path: n.home.SignerStatePath()})
+	if err != nil {
+		return nil, chain.Address{}, err
+	}
+	return s, s.Address(), nil
+}
+
+// RPCAddr is the address the RPC server listens on.
+func (n *Node) RPCAddr() string { return n.rpcLn.Addr().String() }
+
+// P2PAddr is the address the peer switch listens on (after Run started).
+func (n *Node) P2PAddr() string { return n.sw.ListenAddr() }
+
+// ChainID is the chain's id.
+func (n *Node) ChainID() string { return n.gen.ChainID }
+
+// Run runs the node until ctx is done or a component fails, then stops
+// every component and closes the store. A failure to persist a final block
+// or a signature, or a state divergence, ends Run with that error.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.close()
+	g, ctx := errgroup.WithContext(ctx)
+	n.net.ctx = ctx
+	g.Go(func() error { return n.sw.Run(ctx) })
+	g.Go(func() error { return n.rpc.Serve(ctx, n.rpcLn) })
+	g.Go(func() error {
+		err := n.engine.run(ctx)
+		if err != nil {
+			n.log.Error("consensus stopped", "err", err)
+		}
+		return err
+	})
+	g.Go(func() error { return n.updateGauges(ctx) })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+func (n *Node) close() {
+	if n.engine != nil && n.engine.wal != nil {
+		if err := n.engine.wal.Close(); err != nil {
+			n.log.Error("close wal", "err", err)
+		}
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil {
+			n.log.Error("close store", "err", err)
+		}
+	}
+	if n.rpcLn != nil {
+		n.rpcLn.Close() //nolint:errcheck // may already be closed by Serve
+	}
+}
