@@ -1,0 +1,166 @@
+package p2p
+
+import (
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+)
+
+// ProtocolVersion is the version of this wire protocol; peers must match.
+const ProtocolVersion = 1
+
+// Path is the HTTP path of the websocket endpoint.
+const Path = "/p2p"
+
+// Connection timing. pingPeriod < pongWait: a peer that answers neither
+// messages nor pings for pongWait is dead.
+const (
+	handshakeTimeout = 5 * time.Second  // dial + upgrade + Hello + Auth
+	writeWait        = 10 * time.Second // one message, up to MaxMessageBytes
+	pongWait         = 30 * time.Second // silence before a peer is dead
+	pingPeriod       = 10 * time.Second
+	goodbyeWait      = time.Second // to send a Disconnect before closing
+)
+
+// Reconnect backoff of a persistent peer: doubles from dialBackoffMin to
+// dialBackoffMax, with jitter; reset after a connection lasted dialBackoffMax.
+const (
+	dialBackoffMin = 100 * time.Millisecond
+	dialBackoffMax = 5 * time.Second
+)
+
+// handshakeReadLimit bounds each frame before the peer is authenticated.
+const handshakeReadLimit = 4 << 10
+
+// Websocket buffer sizes: large enough to write a vote or transaction in
+// one frame; larger messages are fragmented.
+const (
+	readBufferBytes  = 64 << 10
+	writeBufferBytes = 64 << 10
+)
+
+// Defaults of Config fields left zero.
+const (
+	DefaultSendQueue       = 4096
+	DefaultKnownMessages   = 16384
+	DefaultSeenMessages    = 65536
+	DefaultMaxInboundPeers = 64
+)
+
+// Config configures a Switch. Zero values of optional fields take defaults.
+type Config struct {
+	ChainID     string
+	GenesisHash chain.Hash
+	NodeKey     *ecdsa.PrivateKey // identity; see LoadOrCreateNodeKey
+
+	// ListenAddr is the "host:port" to accept peers on; port 0 picks one
+	// (see Switch.ListenAddr). Empty: do not listen, only dial.
+	ListenAddr string
+	// ExternalAddr is the address announced in Hello; default the actual
+	// listen address.
+	ExternalAddr string
+	// PersistentPeers are "host:port" addresses dialed and redialed forever.
+	PersistentPeers []string
+
+	// MaxMessageBytes bounds one received message; default and ceiling
+	// MaxMessageBytes.
+	MaxMessageBytes int64
+	// SendQueue bounds each peer's queue of outgoing messages; a message
+	// that does not fit is dropped and counted. Default DefaultSendQueue.
+	SendQueue int
+	// KnownMessages bounds each peer's set of known message hashes.
+	// Default DefaultKnownMessages.
+	KnownMessages int
+	// SeenMessages bounds the Switch-wide set of gossip messages (tx,
+	// proposal, vote, evidence) already received or broadcast, which keeps
+	// duplicates and echoes of our own messages from the Handler. Default
+	// DefaultSeenMessages.
+	SeenMessages int
+	// MaxInboundPeers bounds accepted connections (handshaking or
+	// connected). Default DefaultMaxInboundPeers.
+	MaxInboundPeers int
+}
+
+func (c *Config) applyDefaults() error {
+	switch {
+	case c.NodeKey == nil:
+		return errors.New("p2p: config: no node key")
+	case len(c.ChainID) == 0 || len(c.ChainID) > chain.MaxChainIDLength:
+		return fmt.Errorf("p2p: config: chain id %q: length must be 1..%d", c.ChainID, chain.MaxChainIDLength)
+	case c.MaxMessageBytes < 0 || c.MaxMessageBytes > MaxMessageBytes:
+		return fmt.Errorf("p2p: config: max message bytes %d above the protocol limit %d", c.MaxMessageBytes, MaxMessageBytes)
+	case c.SendQueue < 0 || c.KnownMessages < 0 || c.SeenMessages < 0 || c.MaxInboundPeers < 0:
+		return errors.New("p2p: config: negative limit")
+	case len(c.ExternalAddr) > maxListenAddrBytes:
+		return fmt.Errorf("p2p: config: external address longer than %d bytes", maxListenAddrBytes)
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = MaxMessageBytes
+	}
+	if c.SendQueue == 0 {
+		c.SendQueue = DefaultSendQueue
+	}
+	if c.KnownMessages == 0 {
+		c.KnownMessages = DefaultKnownMessages
+	}
+	if c.SeenMessages == 0 {
+		c.SeenMessages = DefaultSeenMessages
+	}
+	if c.MaxInboundPeers == 0 {
+		c.MaxInboundPeers = DefaultMaxInboundPeers
+	}
+	return nil
+}
+
+// Handler receives what the Switch reads from peers. See the package
+// comment for when each method is called.
+type Handler interface {
+	// Receive handles a message from a connected peer. It must not block
+	// long. A gossip message (tx, proposal, vote, evidence) is passed on
+	// once per Switch: later copies from other peers, and our own broadcasts
+	// coming back, are dropped (see Config.SeenMessages). An error wrapping ErrInvalidPeerData disconnects the peer; any
+	// other error is logged at debug level.
+	Receive(from NodeID, msg Message) error
+	// PeerConnected reports a peer after its handshake, before its first
+	// Receive.
+	PeerConnected(p PeerInfo)
+	// PeerDisconnected reports that a connected peer is gone, after its
+	// last Receive.
+	PeerDisconnected(id NodeID)
+}
+
+// PeerInfo describes a connected peer.
+type PeerInfo struct {
+	ID          NodeID
+	Addr        string // remote address: the dialed "host:port", or the inbound remote address
+	ListenAddr  string // address the peer announced in its Hello; may be empty
+	Outbound    bool   // we dialed it
+	ConnectedAt time.Time
+}
+
+// Stats are the Switch's counters since Run started.
+type Stats struct {
+	Peers, Inbound, Outbound int
+
+	MessagesSent, MessagesReceived uint64
+	BytesSent, BytesReceived       uint64
+
+	// SendDropped counts messages dropped because a peer's send queue was full.
+	SendDropped uint64
+	// KnownSkipped counts Broadcast deliveries skipped because the peer
+	// already had the message.
+	KnownSkipped uint64
+	// DuplicatesDropped counts gossip messages received again (from another
+	// peer, or our own coming back) and not passed to the Handler.
+	DuplicatesDropped uint64
+	// InvalidPeerData counts peers disconnected for bad data.
+	InvalidPeerData uint64
+	// HandshakeFailures counts connections that failed or were refused
+	// during the handshake.
+	HandshakeFailures uint64
+	// DialFailures counts persistent-peer dials that could not connect.
+	DialFailures uint64
+}

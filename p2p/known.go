@@ -1,0 +1,66 @@
+package p2p
+
+import (
+	"sync"
+
+	"github.com/quorumchain/quorumchain/chain"
+)
+
+// knownSet is a bounded set of message hashes: the messages a peer has sent
+// us or we have sent it. When full, adding a hash evicts the oldest one (a
+// ring), so memory stays at capacity*~80 bytes however much is gossiped.
+type knownSet struct {
+	mu   sync.Mutex
+	set  map[chain.Hash]struct{}
+	ring []chain.Hash
+	next int // ring slot the next hash goes into
+}
+
+func newKnownSet(capacity int) *knownSet {
+	return &knownSet{set: make(map[chain.Hash]struct{}, capacity), ring: make([]chain.Hash, 0, capacity)}
+}
+
+// add records h; it reports whether h was new.
+func (k *knownSet) add(h chain.Hash) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.addLocked(h)
+}
+
+func (k *knownSet) addLocked(h chain.Hash) bool {
+	if _, ok := k.set[h]; ok {
+		return false
+	}
+	if len(k.ring) < cap(k.ring) {
+		k.ring = append(k.ring, h)
+	} else {
+		delete(k.set, k.ring[k.next])
+		k.ring[k.next] = h
+		k.next = (k.next + 1) % len(k.ring)
+	}
+	k.set[h] = struct{}{}
+	return true
+}
+
+func (k *knownSet) has(h chain.Hash) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.set[h]
+	return ok
+}
+
+// addIf records h and runs send, atomically, unless h is already known; send
+// reports whether the message was accepted (enqueued), and h is recorded only
+// then. addIf reports (known before, accepted).
+func (k *knownSet) addIf(h chain.Hash, send func() bool) (known, accepted bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.set[h]; ok {
+		return true, false
+	}
+	if !send() {
+		return false, false
+	}
+	k.addLocked(h)
+	return false, true
+}

@@ -1,0 +1,356 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/chain"
+)
+
+// MaxMessageBytes is the protocol's ceiling on one encoded message. It fits a
+// proposal or a block response carrying a block of chain.MaxBlockBytes
+// (50,000 transactions) and its certificate. Config.MaxMessageBytes may lower
+// it, never raise it.
+const MaxMessageBytes = 10 << 20
+
+// Limits on the fields of control messages.
+const (
+	maxListenAddrBytes = 256
+	maxReasonBytes     = 1024
+)
+
+// Kind says what an envelope's payload is. The zero value is invalid.
+type Kind uint8
+
+// Message kinds. Hello, Auth and Disconnect are the handshake and control
+// messages the Switch handles itself; the others are delivered to the Handler.
+const (
+	KindHello Kind = 1 + iota
+	KindAuth
+	KindDisconnect
+	KindStatus
+	KindTx
+	KindProposal
+	KindVote
+	KindEvidence
+	KindBlockRequest
+	KindBlockResponse
+	kindEnd // one past the last valid kind
+)
+
+var kindNames = [...]string{
+	KindHello: "hello", KindAuth: "auth", KindDisconnect: "disconnect", KindStatus: "status",
+	KindTx: "tx", KindProposal: "proposal", KindVote: "vote", KindEvidence: "evidence",
+	KindBlockRequest: "block_request", KindBlockResponse: "block_response",
+}
+
+func (k Kind) String() string {
+	if k >= KindHello && k < kindEnd {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// gossip reports whether k is flooded through the network, and so delivered
+// to the Handler once per Switch rather than once per copy.
+func (k Kind) gossip() bool {
+	return k == KindTx || k == KindProposal || k == KindVote || k == KindEvidence
+}
+
+// control reports whether k is handled by the Switch rather than the Handler.
+func (k Kind) control() bool { return k == KindHello || k == KindAuth || k == KindDisconnect }
+
+// ErrInvalidPeerData marks bad data from a peer. A Handler.Receive error that
+// wraps it disconnects the peer; every Decode error wraps it too.
+var ErrInvalidPeerData = errors.New("invalid peer data")
+
+// ErrInvalidMessage is the error Decode wraps; it wraps ErrInvalidPeerData.
+var ErrInvalidMessage = fmt.Errorf("%w: invalid message", ErrInvalidPeerData)
+
+// Message is one of the typed messages below. The set is closed: the
+// unexported method keeps other packages from adding kinds.
+type Message interface {
+	Kind() Kind
+	payload() []byte
+}
+
+// Hello opens the handshake: who we are and which chain we follow.
+type Hello struct {
+	ProtocolVersion uint32
+	ChainID         string
+	GenesisHash     chain.Hash
+	NodeID          NodeID
+	ListenAddr      string // where the sender accepts connections; may be empty
+	Nonce           [32]byte
+}
+
+// Auth proves the Hello's NodeID: a signature over handshakeDigest.
+type Auth struct {
+	Signature chain.Signature
+}
+
+// Disconnect tells the peer why we close the connection (or refuse it).
+type Disconnect struct {
+	Reason string
+}
+
+// Status announces the sender's chain: the latest final height and the lowest
+// height whose block it can serve (BaseHeight <= Height).
+type Status struct {
+	Height     uint64
+	BaseHeight uint64
+}
+
+// TxMessage gossips a signed transaction.
+type TxMessage struct{ Tx *chain.Tx }
+
+// ProposalMessage gossips a proposal with its block; Decode checks that the
+// block's hash and height match the proposal.
+type ProposalMessage struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+// VoteMessage gossips a prevote or precommit.
+type VoteMessage struct{ Vote *chain.Vote }
+
+// EvidenceMessage gossips double-sign evidence.
+type EvidenceMessage struct{ Evidence *chain.Evidence }
+
+// BlockRequest asks a peer for the final block at Height (>= 1).
+type BlockRequest struct{ Height uint64 }
+
+// BlockResponse answers a BlockRequest with the block and its finality
+// certificate; Decode checks that the certificate names the block.
+type BlockResponse struct {
+	Block       *chain.Block
+	Certificate *chain.Certificate
+}
+
+func (*Hello) Kind() Kind           { return KindHello }
+func (*Auth) Kind() Kind            { return KindAuth }
+func (*Disconnect) Kind() Kind      { return KindDisconnect }
+func (*Status) Kind() Kind          { return KindStatus }
+func (*TxMessage) Kind() Kind       { return KindTx }
+func (*ProposalMessage) Kind() Kind { return KindProposal }
+func (*VoteMessage) Kind() Kind     { return KindVote }
+func (*EvidenceMessage) Kind() Kind { return KindEvidence }
+func (*BlockRequest) Kind() Kind    { return KindBlockRequest }
+func (*BlockResponse) Kind() Kind   { return KindBlockResponse }
+
+func (m *Hello) payload() []byte           { return mustEncodeRLP(m) }
+func (m *Auth) payload() []byte            { return mustEncodeRLP(m) }
+func (m *Disconnect) payload() []byte      { return mustEncodeRLP(m) }
+func (m *Status) payload() []byte          { return mustEncodeRLP(m) }
+func (m *BlockRequest) payload() []byte    { return mustEncodeRLP(m) }
+func (m *TxMessage) payload() []byte       { return m.Tx.Encode() }
+func (m *VoteMessage) payload() []byte     { return m.Vote.Encode() }
+func (m *EvidenceMessage) payload() []byte { return m.Evidence.Encode() }
+func (m *ProposalMessage) payload() []byte {
+	return encodePair(m.Proposal.Encode(), m.Block.Encode())
+}
+func (m *BlockResponse) payload() []byte {
+	return encodePair(m.Block.Encode(), m.Certificate.Encode())
+}
+
+// envelope is the wire form of every message.
+type envelope struct {
+	Kind    Kind
+	Payload []byte
+}
+
+// Encode returns the wire encoding of m: rlp([kind, payload]).
+func Encode(m Message) []byte {
+	return mustEncodeRLP(&envelope{Kind: m.Kind(), Payload: m.payload()})
+}
+
+// Hash identifies an encoded message: keccak256 of its envelope.
+func Hash(encoded []byte) chain.Hash { return crypto.Keccak256Hash(encoded) }
+
+// Decode parses one wire message into its typed form. It rejects input over
+// MaxMessageBytes, non-canonical RLP, trailing bytes, unknown kinds, payloads
+// the chain decoders reject, and inconsistent pairs; every error wraps
+// ErrInvalidMessage (and so ErrInvalidPeerData). Decode does not verify
+// signatures: that needs the validator set, which the node has.
+func Decode(b []byte) (Message, error) {
+	if len(b) > MaxMessageBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidMessage, len(b), MaxMessageBytes)
+	}
+	body, rest, err := rlp.SplitList(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: envelope: %v", ErrInvalidMessage, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrInvalidMessage, len(rest))
+	}
+	k, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: kind: %v", ErrInvalidMessage, err)
+	}
+	kind := Kind(k)
+	if k >= uint64(kindEnd) || kind == 0 {
+		return nil, fmt.Errorf("%w: unknown kind %d", ErrInvalidMessage, k)
+	}
+	p, rest, err := rlp.SplitString(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s payload: %v", ErrInvalidMessage, kind, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %s: extra envelope fields", ErrInvalidMessage, kind)
+	}
+	m, err := decodePayload(kind, p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidMessage, kind, err)
+	}
+	return m, nil
+}
+
+func decodePayload(kind Kind, p []byte) (Message, error) {
+	switch kind {
+	case KindHello:
+		m := new(Hello)
+		if err := rlp.DecodeBytes(p, m); err != nil {
+			return nil, err
+		}
+		if len(m.ChainID) == 0 || len(m.ChainID) > chain.MaxChainIDLength {
+			return nil, fmt.Errorf("chain id length %d", len(m.ChainID))
+		}
+		if len(m.ListenAddr) > maxListenAddrBytes {
+			return nil, fmt.Errorf("listen address length %d", len(m.ListenAddr))
+		}
+		return m, nil
+	case KindAuth:
+		m := new(Auth)
+		if err := rlp.DecodeBytes(p, m); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case KindDisconnect:
+		m := new(Disconnect)
+		if err := rlp.DecodeBytes(p, m); err != nil {
+			return nil, err
+		}
+		if len(m.Reason) > maxReasonBytes {
+			return nil, fmt.Errorf("reason length %d", len(m.Reason))
+		}
+		return m, nil
+	case KindStatus:
+		m := new(Status)
+		if err := rlp.DecodeBytes(p, m); err != nil {
+			return nil, err
+		}
+		if m.BaseHeight > m.Height {
+			return nil, fmt.Errorf("base height %d above height %d", m.BaseHeight, m.Height)
+		}
+		return m, nil
+	case KindBlockRequest:
+		m := new(BlockRequest)
+		if err := rlp.DecodeBytes(p, m); err != nil {
+			return nil, err
+		}
+		if m.Height == 0 {
+			return nil, errors.New("height 0")
+		}
+		return m, nil
+	case KindTx:
+		tx, err := chain.DecodeTx(p)
+		if err != nil {
+			return nil, err
+		}
+		return &TxMessage{Tx: tx}, nil
+	case KindVote:
+		v, err := chain.DecodeVote(p)
+		if err != nil {
+			return nil, err
+		}
+		return &VoteMessage{Vote: v}, nil
+	case KindEvidence:
+		e, err := chain.DecodeEvidence(p)
+		if err != nil {
+			return nil, err
+		}
+		return &EvidenceMessage{Evidence: e}, nil
+	case KindProposal:
+		a, b, err := splitPair(p)
+		if err != nil {
+			return nil, err
+		}
+		prop, err := chain.DecodeProposal(a)
+		if err != nil {
+			return nil, err
+		}
+		blk, err := chain.DecodeBlock(b)
+		if err != nil {
+			return nil, err
+		}
+		if blk.Header.Height != prop.Height || blk.Hash() != prop.BlockHash {
+			return nil, fmt.Errorf("block h=%d %s does not match proposal h=%d %s", blk.Header.Height,
+				chain.FormatHash(blk.Hash()), prop.Height, chain.FormatHash(prop.BlockHash))
+		}
+		return &ProposalMessage{Proposal: prop, Block: blk}, nil
+	case KindBlockResponse:
+		a, b, err := splitPair(p)
+		if err != nil {
+			return nil, err
+		}
+		blk, err := chain.DecodeBlock(a)
+		if err != nil {
+			return nil, err
+		}
+		cert, err := chain.DecodeCertificate(b)
+		if err != nil {
+			return nil, err
+		}
+		if cert.Height != blk.Header.Height || cert.BlockHash != blk.Hash() {
+			return nil, fmt.Errorf("certificate h=%d %s does not match block h=%d %s", cert.Height,
+				chain.FormatHash(cert.BlockHash), blk.Header.Height, chain.FormatHash(blk.Hash()))
+		}
+		return &BlockResponse{Block: blk, Certificate: cert}, nil
+	}
+	return nil, fmt.Errorf("unknown kind %d", kind)
+}
+
+// encodePair writes the RLP list [a, b] of two already-encoded RLP values.
+func encodePair(a, b []byte) []byte {
+	out, err := rlp.MergeListValues([][]byte{a, b})
+	if err != nil {
+		panic(fmt.Sprintf("p2p: encode pair: %v", err)) // MergeListValues cannot fail
+	}
+	return out
+}
+
+// splitPair is the inverse of encodePair: exactly two RLP values, returned
+// whole (with their headers), sharing p's memory.
+func splitPair(p []byte) (a, b []byte, err error) {
+	body, rest, err := rlp.SplitList(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rest) != 0 {
+		return nil, nil, fmt.Errorf("%d trailing bytes", len(rest))
+	}
+	var vals [2][]byte
+	for i := range vals {
+		_, _, next, err := rlp.Split(body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("value %d: %w", i, err)
+		}
+		vals[i] = body[:len(body)-len(next)]
+		body = next
+	}
+	if len(body) != 0 {
+		return nil, nil, errors.New("more than two values")
+	}
+	return vals[0], vals[1], nil
+}
+
+func mustEncodeRLP(v any) []byte {
+	b, err := rlp.EncodeToBytes(v)
+	if err != nil {
+		panic(fmt.Sprintf("p2p: encode %T: %v", v, err)) // fixed-shape values: cannot fail
+	}
+	return b
+}

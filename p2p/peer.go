@@ -1,0 +1,216 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/sync/errgroup"
+)
+
+// ErrPeerDisconnect wraps the reason a connected peer gave for leaving.
+var ErrPeerDisconnect = errors.New("peer disconnected")
+
+// peer is one authenticated connection. Its reader and writer goroutines
+// live inside run; everything else talks to it through enqueue and stop.
+type peer struct {
+	sw    *Switch
+	info  PeerInfo
+	conn  *websocket.Conn
+	send  chan []byte // encoded messages; bounded, never closed
+	known *knownSet
+
+	cancel  context.CancelFunc // ends run
+	closing atomic.Bool        // run is ending or over: send nothing more
+	reason  atomic.Pointer[string]
+	done    chan struct{} // closed after PeerDisconnected returned and the peer left the map
+}
+
+func newPeer(sw *Switch, info PeerInfo, conn *websocket.Conn, cancel context.CancelFunc) *peer {
+	return &peer{
+		sw:     sw,
+		info:   info,
+		conn:   conn,
+		send:   make(chan []byte, sw.cfg.SendQueue),
+		known:  newKnownSet(sw.cfg.KnownMessages),
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+}
+
+// enqueue queues an encoded message without blocking; false if the queue is full.
+func (p *peer) enqueue(b []byte) bool {
+	select {
+	case p.send <- b:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the connection, telling the peer reason (the first reason wins).
+func (p *peer) stop(reason string) {
+	p.setReason(reason)
+	p.closing.Store(true)
+	p.cancel()
+}
+
+func (p *peer) setReason(reason string) { p.reason.CompareAndSwap(nil, &reason) }
+
+// run serves the connection until ctx ends, the connection fails, or the
+// peer misbehaves or leaves. It returns why, nil when stopped by us.
+func (p *peer) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	writerDone, readerDone := make(chan struct{}), make(chan struct{})
+	g.Go(func() error {
+		defer close(writerDone)
+		return p.writeLoop(gctx)
+	})
+	g.Go(func() error {
+		defer close(readerDone)
+		return p.readLoop(gctx)
+	})
+	// The closer: once anything ends the peer, let the writer say goodbye
+	// and wait for the peer's close frame, within goodbyeWait, then close the
+	// connection, which unblocks both. Closing with unread input would reset
+	// the connection, and the peer could lose our Disconnect unread.
+	g.Go(func() error {
+		<-gctx.Done()
+		p.closing.Store(true)
+		deadline := time.Now().Add(goodbyeWait)
+		timer := time.NewTimer(goodbyeWait)
+		defer timer.Stop()
+		select {
+		case <-writerDone:
+			select {
+			case <-readerDone:
+				p.drain(deadline) // the reader is gone: we are the only reader now
+			case <-timer.C:
+			}
+		case <-timer.C:
+		}
+		p.sw.closeConn(p.conn)
+		return nil
+	})
+	return g.Wait()
+}
+
+// writeLoop writes queued messages and keepalive pings. On ctx done it sends
+// the stop reason, if any, and a close frame.
+func (p *peer) writeLoop(ctx context.Context) error {
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.goodbye()
+			return nil
+		case b := <-p.send:
+			if err := p.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			if err := p.conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			p.sw.stats.msgsSent.Add(1)
+			p.sw.stats.bytesSent.Add(uint64(len(b)))
+		case <-ping.C:
+			if err := p.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				return fmt.Errorf("ping: %w", err)
+			}
+		}
+	}
+}
+
+func (p *peer) goodbye() {
+	deadline := time.Now().Add(goodbyeWait)
+	if err := p.conn.SetWriteDeadline(deadline); err != nil {
+		return
+	}
+	if r := p.reason.Load(); r != nil {
+		if err := writeMessage(p.conn, &Disconnect{Reason: truncate(*r, maxReasonBytes)}); err != nil {
+			p.sw.logger.Debug("send disconnect", "peer", p.info.ID.String(), "err", err)
+			return
+		}
+	}
+	closeMsg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := p.conn.WriteControl(websocket.CloseMessage, closeMsg, deadline); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		p.sw.logger.Debug("send close", "peer", p.info.ID.String(), "err", err)
+	}
+}
+
+// readLoop reads, decodes and delivers messages until the connection ends.
+// Once ctx is done it only drains input, so that the peer's close frame is
+// read before the connection closes.
+func (p *peer) readLoop(ctx context.Context) error {
+	conn := p.conn
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	if err := conn.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	for {
+		typ, b, err := conn.ReadMessage()
+		switch {
+		case ctx.Err() != nil:
+			if err != nil {
+				return nil
+			}
+			continue
+		case errors.Is(err, websocket.ErrReadLimit):
+			return p.invalid(fmt.Errorf("%w: over %d bytes", ErrInvalidMessage, p.sw.cfg.MaxMessageBytes))
+		case err != nil:
+			return fmt.Errorf("read: %w", err)
+		}
+		if err := conn.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		p.sw.stats.msgsRecv.Add(1)
+		p.sw.stats.bytesRecv.Add(uint64(len(b)))
+		if typ != websocket.BinaryMessage {
+			return p.invalid(fmt.Errorf("%w: text frame", ErrInvalidMessage))
+		}
+		m, err := Decode(b)
+		if err != nil {
+			return p.invalid(err)
+		}
+		switch m := m.(type) {
+		case *Disconnect:
+			return fmt.Errorf("%w: %s", ErrPeerDisconnect, m.Reason)
+		case *Hello, *Auth:
+			return p.invalid(fmt.Errorf("%w: %s after the handshake", ErrInvalidMessage, m.Kind()))
+		}
+		h := Hash(b)
+		p.known.add(h)
+		if m.Kind().gossip() && !p.sw.seen.add(h) {
+			p.sw.stats.duplicates.Add(1)
+			continue
+		}
+		if err := p.sw.handler.Receive(p.info.ID, m); err != nil {
+			if errors.Is(err, ErrInvalidPeerData) {
+				return p.invalid(err)
+			}
+			p.sw.logger.Debug("message not handled", "peer", p.info.ID.String(), "kind", m.Kind().String(), "err", err)
+		}
+	}
+}
+
+// drain discards input until the peer closes or the deadline passes.
+func (p *peer) drain(deadline time.Time) {
+	if err := p.conn.SetReadDeadline(deadline); err != nil {
+		return
+	}
+	for {
+		if _, _, err := p.conn.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// invalid records that the peer sent bad data; the Disconnect tells it why.
+func (p *peer) invalid(err error) error {
+	p.setReason(err.Error())
+	return err
+}

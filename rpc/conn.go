@@ -1,0 +1,282 @@
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+var errConnClosed = errors.New("connection closed")
+
+// wsConn is one websocket client. Its read loop (serve) handles requests in
+// order; responses and notifications share one write lock; a ping loop
+// keeps the read deadline honest. Each subscription runs one goroutine
+// that exits when the subscription or the connection ends.
+type wsConn struct {
+	srv    *Server
+	ws     *websocket.Conn
+	logger *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	writeMu sync.Mutex
+
+	subsMu sync.Mutex
+	subs   map[string]*subscription
+	subWG  sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+func newWSConn(s *Server, ws *websocket.Conn, remote string) *wsConn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &wsConn{
+		srv:    s,
+		ws:     ws,
+		logger: s.logger.With("peer", remote),
+		ctx:    ctx,
+		cancel: cancel,
+		subs:   make(map[string]*subscription),
+	}
+}
+
+// serve runs the connection until the client goes away, fails a deadline
+// or breaks a limit, or the server stops; then it ends every subscription.
+// The caller closes the socket.
+func (c *wsConn) serve() {
+	c.logger.Debug("rpc: websocket open")
+	readWindow := c.srv.cfg.PingInterval + c.srv.cfg.PongTimeout
+	c.extendRead(readWindow)
+	c.ws.SetPongHandler(func(string) error { return c.extendRead(readWindow) })
+
+	pingDone := make(chan struct{})
+	go func() {
+		defer close(pingDone)
+		c.pingLoop()
+	}()
+	err := c.readLoop(readWindow)
+	c.logger.Debug("rpc: websocket closed", "err", err)
+
+	c.cancel()
+	c.subsMu.Lock()
+	subs := make([]*subscription, 0, len(c.subs))
+	for id, sub := range c.subs {
+		subs = append(subs, sub)
+		delete(c.subs, id)
+	}
+	c.subsMu.Unlock()
+	for _, sub := range subs {
+		c.srv.hub.remove(sub.hs)
+	}
+	c.subWG.Wait()
+	<-pingDone
+}
+
+func (c *wsConn) extendRead(window time.Duration) error {
+	return c.ws.SetReadDeadline(deadline(window))
+}
+
+func (c *wsConn) readLoop(readWindow time.Duration) error {
+	limit := c.srv.cfg.MaxMessageBytes
+	for {
+		_, r, err := c.ws.NextReader()
+		if err != nil {
+			return err
+		}
+		// Enforce the limit here rather than with SetReadLimit, so that
+		// the client gets a JSON-RPC error and a close reason.
+		data, err := io.ReadAll(io.LimitReader(r, limit+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > limit {
+			resp := encodeResponse(nil, nil, &Error{Code: CodeMessageTooLarge,
+				Message: fmt.Sprintf("message too large: limit %d bytes", limit)})
+			if err := c.writeJSON(resp); err != nil {
+				return err
+			}
+			c.closeWith(websocket.CloseMessageTooBig, fmt.Sprintf("message exceeds %d bytes", limit))
+			return fmt.Errorf("message over %d bytes", limit)
+		}
+		if err := c.extendRead(readWindow); err != nil {
+			return err
+		}
+		if err := c.handleMessage(data); err != nil {
+			return err
+		}
+	}
+}
+
+// handleMessage answers one message (a request or a batch), then runs the
+// activations of its subscriptions.
+func (c *wsConn) handleMessage(data []byte) error {
+	reqs, batch, derr := decodeMessage(data, c.srv.cfg.MaxBatchItems)
+	if derr != nil {
+		return c.writeJSON(encodeResponse(nil, nil, derr))
+	}
+	var resps []*response
+	var activations []func()
+	for _, req := range reqs {
+		resp, activate := c.srv.serveRequest(c.ctx, c, req)
+		if resp != nil {
+			resps = append(resps, resp)
+		}
+		if activate != nil {
+			activations = append(activations, activate)
+		}
+	}
+	var err error
+	switch {
+	case len(resps) == 0:
+	case batch:
+		err = c.writeJSON(resps)
+	default:
+		err = c.writeJSON(resps[0])
+	}
+	// Activate even if the write failed: a subscription's goroutine is
+	// what ends it, and it exits at once on a closed connection.
+	for _, activate := range activations {
+		activate()
+	}
+	return err
+}
+
+func (c *wsConn) pingLoop() {
+	t := time.NewTicker(c.srv.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline(c.srv.cfg.WriteTimeout)); err != nil {
+				c.logger.Debug("rpc: ping failed", "err", err)
+				c.abort()
+				return
+			}
+		}
+	}
+}
+
+func (c *wsConn) writeJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	return c.write(b)
+}
+
+// write sends one text message within WriteTimeout. A failed write breaks
+// the connection: the client is gone or not reading.
+func (c *wsConn) write(b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.ctx.Err() != nil {
+		return errConnClosed
+	}
+	if err := c.ws.SetWriteDeadline(deadline(c.srv.cfg.WriteTimeout)); err != nil {
+		c.abort()
+		return err
+	}
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.logger.Debug("rpc: write failed", "err", err)
+		c.abort()
+		return err
+	}
+	return nil
+}
+
+// closeWith sends a close frame with code and reason, then breaks the
+// connection.
+func (c *wsConn) closeWith(code int, reason string) {
+	msg := websocket.FormatCloseMessage(code, reason)
+	if err := c.ws.WriteControl(websocket.CloseMessage, msg, deadline(shutdownCloseTimeout)); err != nil {
+		c.logger.Debug("rpc: write close frame", "err", err)
+	}
+	c.abort()
+}
+
+// abort ends the connection: the read loop fails and every goroutine of
+// the connection exits.
+func (c *wsConn) abort() {
+	c.closeOnce.Do(func() {
+		c.cancel()
+		if err := c.ws.NetConn().Close(); err != nil {
+			c.logger.Debug("rpc: close socket", "err", err)
+		}
+	})
+}
+
+// subscribe registers a new subscription of this connection; it starts
+// sending once its activation runs.
+func (c *wsConn) subscribe(p SubscribeParams) (*subscription, error) {
+	c.subsMu.Lock()
+	defer c.subsMu.Unlock()
+	if c.ctx.Err() != nil {
+		return nil, errConnClosed
+	}
+	if len(c.subs) >= c.srv.cfg.MaxSubscriptionsPerConn {
+		return nil, &Error{Code: CodeTooManySubscriptions,
+			Message: fmt.Sprintf("too many subscriptions: limit %d per connection", c.srv.cfg.MaxSubscriptionsPerConn)}
+	}
+	var f Filter
+	if p.Filter != nil {
+		f = *p.Filter
+	}
+	sub := &subscription{
+		id:   newSubscriptionID(),
+		conn: c,
+		hs:   c.srv.hub.newSub(p.Topic, f),
+		done: make(chan struct{}),
+	}
+	sub.ctx, sub.cancel = context.WithCancel(c.ctx)
+	if p.FromHeight != nil {
+		sub.replay = true
+		sub.next = max(*p.FromHeight, 1)
+	} else {
+		// Live from now: events queue up until the id has been sent.
+		c.srv.hub.add(sub.hs)
+	}
+	c.subs[sub.id] = sub
+	return sub, nil
+}
+
+// unsubscribe ends subscription id and waits until it sends no more.
+func (c *wsConn) unsubscribe(id string) bool {
+	c.subsMu.Lock()
+	sub, ok := c.subs[id]
+	delete(c.subs, id)
+	c.subsMu.Unlock()
+	if !ok {
+		return false
+	}
+	c.srv.hub.remove(sub.hs)
+	sub.cancel()
+	<-sub.done
+	return true
+}
+
+// forget drops a subscription that ended by itself (lagged).
+func (c *wsConn) forget(sub *subscription) {
+	c.subsMu.Lock()
+	if c.subs[sub.id] == sub {
+		delete(c.subs, sub.id)
+	}
+	c.subsMu.Unlock()
+}
+
+// newSubscriptionID returns 0x and 32 random hex digits.
+func newSubscriptionID() string {
+	var b [16]byte
+	rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return "0x" + hex.EncodeToString(b[:])
+}
