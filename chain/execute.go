@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/quorumchain/quorumchain/staking"
 )
@@ -126,6 +127,9 @@ type EvidenceSets func(height uint64) (StakeSet, error)
 // Execution is deterministic.
 func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets) (*ExecResult, error) {
 	h := blk.Header.Height
+	if h != st.Height()+1 {
+		return nil, fmt.Errorf("block h=%d: %w: state is at height %d", h, staking.ErrBadHeight, st.Height())
+	}
 	res := &ExecResult{Receipts: make([]Receipt, len(blk.Txs))}
 	for i, ev := range blk.Evidence {
 		rec, err := applyEvidence(st, chainID, h, ev, sets)
@@ -187,6 +191,11 @@ func applyTx(st *staking.State, chainID string, height uint64, tx *Tx, from Addr
 	}
 	if acct := st.Account(from); acct.Nonce != tx.Nonce {
 		return fmt.Errorf("%w: got %d, want %d", staking.ErrBadNonce, tx.Nonce, acct.Nonce)
+	}
+	if tx.Nonce == math.MaxUint64 {
+		// UseNonce would fail after the operation; refuse before it, so a
+		// rejected transaction changes nothing.
+		return fmt.Errorf("%w: nonce %d cannot be incremented", staking.ErrOverflow, tx.Nonce)
 	}
 	var err error
 	switch tx.Kind {

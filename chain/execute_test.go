@@ -307,7 +307,7 @@ func TestExecuteRejections(t *testing.T) {
 				t.Errorf("receipt tx hash: got %s, want %s", r.TxHash, bad.Hash())
 			}
 			for _, i := range []int{0, 2} {
-				if got := res.Receipts[i]; got.Status != chain.TxAccepted || got.Code != "" || got.Error != "" {
+				if got := res.Receipts[i]; got.Status != chain.TxAccepted || got.Code != "" || got.Error != "" || got.From != addr(a3) {
 					t.Errorf("bystander receipt %d: got %+v, want accepted", i, got)
 				}
 			}
@@ -762,6 +762,20 @@ func wantSet(t testing.TB, h uint64, vs *staking.ValidatorSet, want map[chain.Ad
 		if got[a] != s {
 			t.Errorf("set of h=%d: got %v, want %v", h, got, want)
 			return
+		}
+	}
+}
+
+// TestExecuteWrongHeight: a block for any height but Height()+1 fails.
+func TestExecuteWrongHeight(t *testing.T) {
+	c := newExecChain(t)
+	c.Next(t, nil)
+	for _, h := range []uint64{1, 3} {
+		blk := c.Block([]*chain.Tx{signTx(t, c, a0, chain.TxTransfer, addr(a1), 1)})
+		blk.Header.Height = h
+		senders := chain.RecoverSenders(blk.Txs, nil)
+		if _, err := chain.Execute(c.State.Fork(), execChain, blk, senders, c.Set); !errors.Is(err, staking.ErrBadHeight) {
+			t.Errorf("block h=%d on state at h=%d: got %v, want ErrBadHeight", h, c.Height(), err)
 		}
 	}
 }

@@ -132,7 +132,7 @@ func (f *fixture) next(ntx int, replay ...*chain.Tx) *FinalBlock {
 		if err := fork.Transfer(from, tx.To, tx.Amount); err != nil {
 			f.tb.Fatalf("h=%d tx %d: %v", h, i, err)
 		}
-		receipts = append(receipts, chain.Receipt{TxHash: tx.Hash(), Status: chain.TxAccepted})
+		receipts = append(receipts, chain.Receipt{TxHash: tx.Hash(), Status: chain.TxAccepted, From: from})
 	}
 	for _, tx := range replay {
 		from, err := tx.Sender()
@@ -144,7 +144,7 @@ func (f *fixture) next(ntx int, replay ...*chain.Tx) *FinalBlock {
 			f.tb.Fatalf("h=%d: replayed tx accepted", h)
 		}
 		txs = append(txs, tx)
-		receipts = append(receipts, chain.Receipt{TxHash: tx.Hash(), Status: chain.TxRejected, Code: "bad_nonce", Error: err.Error()})
+		receipts = append(receipts, chain.Receipt{TxHash: tx.Hash(), Status: chain.TxRejected, Code: "bad_nonce", Error: err.Error(), From: from})
 	}
 	next, err := fork.EndBlock(h)
 	if err != nil {

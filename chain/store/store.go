@@ -281,8 +281,11 @@ func (s *Store) LoadState(params staking.Params) (*staking.State, error) {
 		return nil, err
 	}
 	st, err := staking.LoadState(params, entries)
-	if err != nil {
+	if errors.Is(err, staking.ErrMalformedState) {
 		return nil, fmt.Errorf("store: load state at height %d: %w: %w", s.Height(), ErrCorrupt, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: load state at height %d: %w", s.Height(), err)
 	}
 	return st, nil
 }

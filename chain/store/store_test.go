@@ -240,7 +240,7 @@ func TestCommitRefusesInconsistentBlock(t *testing.T) {
 			}
 			fb.NextValidators = set
 		},
-		"nil certificate":     func(fb *FinalBlock) { fb.Certificate = nil },
+		"nil certificate": func(fb *FinalBlock) { fb.Certificate = nil },
 	}
 	for name, mutate := range cases {
 		bad := *fb
@@ -422,5 +422,28 @@ func TestConcurrentReaders(t *testing.T) {
 	close(done)
 	if err := <-errs; err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDuplicateTxInBlock: a transaction that appears twice in one block,
+// accepted then rejected, stays indexed at its accepted position.
+func TestDuplicateTxInBlock(t *testing.T) {
+	s := openStore(t, "", BackendMemDB)
+	defer closeStore(t, s)
+	f := newFixture(t, 4)
+	f.initStore(s)
+	fb := *f.next(2)
+	blk := *fb.Block
+	dup := blk.Txs[0]
+	blk.Txs = append(slices.Clone(blk.Txs), dup)
+	hashes := blk.TxHashes()
+	blk.Header.TxRoot = chain.MerkleRoot(hashes)
+	fb.Block = &blk
+	fb.Receipts = append(slices.Clone(fb.Receipts), chain.Receipt{TxHash: dup.Hash(), Status: chain.TxRejected, Code: "bad_nonce", Error: "bad nonce"})
+	fb.Certificate = f.certificate(1, blk.Hash(), 3)
+	mustCommit(t, s, &fb)
+	loc, err := s.Tx(dup.Hash())
+	if err != nil || loc.Height != 1 || loc.Index != 0 || loc.Receipt.Status != chain.TxAccepted {
+		t.Errorf("Tx(duplicate) = %+v, %v; want height 1 index 0 accepted", loc, err)
 	}
 }
