@@ -23,6 +23,9 @@ type gossip interface {
 	BroadcastEvidence(e *chain.Evidence)
 	BroadcastStatus(height uint64)
 	RequestBlock(peer p2p.NodeID, height uint64) bool
+	// SendConsensus sends one peer the proposals and votes of the current
+	// height, so that a peer that connects mid-height catches up.
+	SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalReceived, votes []*chain.Vote)
 }
 
 // observer receives what the engine does, for events and metrics.
@@ -38,10 +41,11 @@ type observer interface {
 type inbound struct {
 	peer p2p.NodeID // zero for local sources
 	in   consensus.Input
-	// Exactly one of in, status, evidence, gone is set.
-	status   *peerStatus
-	evidence *chain.Evidence
-	gone     bool // the peer disconnected
+	// Exactly one of in, status, evidence, connected, gone is set.
+	status    *peerStatus
+	evidence  *chain.Evidence
+	connected bool // the peer connected
+	gone      bool // the peer disconnected
 }
 
 type peerStatus struct{ height uint64 }
@@ -97,6 +101,10 @@ type engine struct {
 	queue      []consensus.Input
 	checked    map[chain.Hash]*checkedBlock
 	seenVotes  map[chain.Hash]struct{}
+	// heightProposals and heightVotes are the accepted proposals and votes
+	// of the current height, own ones included, for peers that connect.
+	heightProposals []consensus.ProposalReceived
+	heightVotes     []*chain.Vote
 	sync       *syncer
 	replaying  bool
 }
@@ -157,6 +165,9 @@ func (e *engine) handle(m inbound) error {
 		return e.syncTick()
 	case m.gone:
 		e.sync.peerGone(m.peer)
+		return nil
+	case m.connected:
+		e.net.SendConsensus(m.peer, e.heightProposals, e.heightVotes)
 		return nil
 	case m.evidence != nil:
 		e.addEvidence(m.evidence, true)
@@ -241,9 +252,11 @@ func (e *engine) do(a consensus.Action) error {
 		return e.signProposal(a.Proposal, a.Block)
 	case consensus.BroadcastVote:
 		e.net.BroadcastVote(a.Vote)
+		e.keepVote(a.Vote)
 		e.voteEvent(a.Vote)
 	case consensus.BroadcastProposal:
 		e.net.BroadcastProposal(a.Proposal, a.Block)
+		e.keepProposal(a.Proposal, a.Block)
 		e.obs.proposalSeen(a.Proposal, a.Block)
 	case consensus.Finalize:
 		return e.finalize(a.Block, a.Certificate)
@@ -268,10 +281,30 @@ func (e *engine) afterInput(in consensus.Input, rejected bool) {
 	switch in := in.(type) {
 	case consensus.VoteReceived:
 		e.net.BroadcastVote(in.Vote)
+		e.keepVote(in.Vote)
 		e.voteEvent(in.Vote)
 	case consensus.ProposalReceived:
 		e.net.BroadcastProposal(in.Proposal, in.Block)
+		e.keepProposal(in.Proposal, in.Block)
 		e.obs.proposalSeen(in.Proposal, in.Block)
+	}
+}
+
+// Bounds on what is kept of a height for peers that connect mid-height.
+const (
+	maxKeptProposals = 16
+	maxKeptVotes     = 4096
+)
+
+func (e *engine) keepVote(v *chain.Vote) {
+	if v.Height == e.height && len(e.heightVotes) < maxKeptVotes {
+		e.heightVotes = append(e.heightVotes, v)
+	}
+}
+
+func (e *engine) keepProposal(p *chain.Proposal, b *chain.Block) {
+	if p.Height == e.height && len(e.heightProposals) < maxKeptProposals {
+		e.heightProposals = append(e.heightProposals, consensus.ProposalReceived{Proposal: p, Block: b})
 	}
 }
 

@@ -88,6 +88,7 @@ func (n *network) serveBlock(to p2p.NodeID, h uint64) {
 // PeerConnected implements p2p.Handler.
 func (n *network) PeerConnected(p p2p.PeerInfo) {
 	n.sw.Send(p.ID, &p2p.Status{Height: n.store.Height(), BaseHeight: min(1, n.store.Height())})
+	n.deliver(inbound{peer: p.ID, connected: true})
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
 
@@ -123,4 +124,14 @@ func (n *network) RequestBlock(peer p2p.NodeID, height uint64) bool {
 // SendBlock implements gossip.
 func (n *network) SendBlock(peer p2p.NodeID, b *chain.Block, c *chain.Certificate) bool {
 	return n.sw.Send(peer, &p2p.BlockResponse{Block: b, Certificate: c})
+}
+
+// SendConsensus implements gossip.
+func (n *network) SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalReceived, votes []*chain.Vote) {
+	for _, p := range proposals {
+		n.sw.Send(peer, &p2p.ProposalMessage{Proposal: p.Proposal, Block: p.Block})
+	}
+	for _, v := range votes {
+		n.sw.Send(peer, &p2p.VoteMessage{Vote: v})
+	}
 }
