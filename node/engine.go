@@ -105,8 +105,8 @@ type engine struct {
 	// of the current height, own ones included, for peers that connect.
 	heightProposals []consensus.ProposalReceived
 	heightVotes     []*chain.Vote
-	sync       *syncer
-	replaying  bool
+	sync            *syncer
+	replaying       bool
 }
 
 const (

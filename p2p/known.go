@@ -10,14 +10,17 @@ import (
 // us or we have sent it. When full, adding a hash evicts the oldest one (a
 // ring), so memory stays at capacity*~80 bytes however much is gossiped.
 type knownSet struct {
-	mu   sync.Mutex
-	set  map[chain.Hash]struct{}
-	ring []chain.Hash
-	next int // ring slot the next hash goes into
+	mu       sync.Mutex
+	capacity int
+	set      map[chain.Hash]struct{}
+	ring     []chain.Hash // grows to capacity, then wraps
+	next     int          // once full, the ring slot the next hash goes into
 }
 
+// newKnownSet returns an empty set of at most capacity (>= 1) hashes; memory
+// grows with use.
 func newKnownSet(capacity int) *knownSet {
-	return &knownSet{set: make(map[chain.Hash]struct{}, capacity), ring: make([]chain.Hash, 0, capacity)}
+	return &knownSet{capacity: capacity, set: make(map[chain.Hash]struct{})}
 }
 
 // add records h; it reports whether h was new.
@@ -31,7 +34,7 @@ func (k *knownSet) addLocked(h chain.Hash) bool {
 	if _, ok := k.set[h]; ok {
 		return false
 	}
-	if len(k.ring) < cap(k.ring) {
+	if len(k.ring) < k.capacity {
 		k.ring = append(k.ring, h)
 	} else {
 		delete(k.set, k.ring[k.next])

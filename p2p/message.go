@@ -3,6 +3,8 @@ package p2p
 import (
 	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -74,7 +76,9 @@ var ErrInvalidMessage = fmt.Errorf("%w: invalid message", ErrInvalidPeerData)
 // unexported method keeps other packages from adding kinds.
 type Message interface {
 	Kind() Kind
-	payload() []byte
+	// payload returns the encoded payload as the concatenation of parts,
+	// so that Encode copies big parts (blocks) once.
+	payload() [][]byte
 }
 
 // Hello opens the handshake: who we are and which chain we follow.
@@ -141,30 +145,75 @@ func (*EvidenceMessage) Kind() Kind { return KindEvidence }
 func (*BlockRequest) Kind() Kind    { return KindBlockRequest }
 func (*BlockResponse) Kind() Kind   { return KindBlockResponse }
 
-func (m *Hello) payload() []byte           { return mustEncodeRLP(m) }
-func (m *Auth) payload() []byte            { return mustEncodeRLP(m) }
-func (m *Disconnect) payload() []byte      { return mustEncodeRLP(m) }
-func (m *Status) payload() []byte          { return mustEncodeRLP(m) }
-func (m *BlockRequest) payload() []byte    { return mustEncodeRLP(m) }
-func (m *TxMessage) payload() []byte       { return m.Tx.Encode() }
-func (m *VoteMessage) payload() []byte     { return m.Vote.Encode() }
-func (m *EvidenceMessage) payload() []byte { return m.Evidence.Encode() }
-func (m *ProposalMessage) payload() []byte {
-	return encodePair(m.Proposal.Encode(), m.Block.Encode())
+func (m *Hello) payload() [][]byte           { return one(mustEncodeRLP(m)) }
+func (m *Auth) payload() [][]byte            { return one(mustEncodeRLP(m)) }
+func (m *Disconnect) payload() [][]byte      { return one(mustEncodeRLP(m)) }
+func (m *Status) payload() [][]byte          { return one(mustEncodeRLP(m)) }
+func (m *BlockRequest) payload() [][]byte    { return one(mustEncodeRLP(m)) }
+func (m *TxMessage) payload() [][]byte       { return one(m.Tx.Encode()) }
+func (m *VoteMessage) payload() [][]byte     { return one(m.Vote.Encode()) }
+func (m *EvidenceMessage) payload() [][]byte { return one(m.Evidence.Encode()) }
+func (m *ProposalMessage) payload() [][]byte {
+	return pair(m.Proposal.Encode(), m.Block.Encode())
 }
-func (m *BlockResponse) payload() []byte {
-	return encodePair(m.Block.Encode(), m.Certificate.Encode())
-}
-
-// envelope is the wire form of every message.
-type envelope struct {
-	Kind    Kind
-	Payload []byte
+func (m *BlockResponse) payload() [][]byte {
+	return pair(m.Block.Encode(), m.Certificate.Encode())
 }
 
-// Encode returns the wire encoding of m: rlp([kind, payload]).
+func one(b []byte) [][]byte { return [][]byte{b} }
+
+// pair is the RLP list [a, b] of two encoded RLP values, as parts.
+func pair(a, b []byte) [][]byte {
+	return [][]byte{appendRLPHeader(nil, 0xc0, len(a)+len(b)), a, b}
+}
+
+// Encode returns the wire encoding of m, the envelope rlp([kind, payload]),
+// in one allocation of the exact size.
 func Encode(m Message) []byte {
-	return mustEncodeRLP(&envelope{Kind: m.Kind(), Payload: m.payload()})
+	parts := m.payload()
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	kind := byte(m.Kind()) // 1..kindEnd-1: a single byte below 0x80 encodes itself
+	single := size == 1 && slices.Concat(parts...)[0] < 0x80 // a one-byte string below 0x80 has no header
+	strHeader := 0
+	if !single {
+		strHeader = rlpHeaderLen(size)
+	}
+	content := 1 + strHeader + size
+	out := make([]byte, 0, rlpHeaderLen(content)+content)
+	out = appendRLPHeader(out, 0xc0, content)
+	out = append(out, kind)
+	if !single {
+		out = appendRLPHeader(out, 0x80, size)
+	}
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// rlpHeaderLen is the length of the RLP header of a string or list of size bytes.
+func rlpHeaderLen(size int) int {
+	if size < 56 {
+		return 1
+	}
+	return 1 + (bits.Len(uint(size))+7)/8
+}
+
+// appendRLPHeader appends the header of a string (base 0x80) or list (base
+// 0xc0) of size bytes.
+func appendRLPHeader(b []byte, base byte, size int) []byte {
+	if size < 56 {
+		return append(b, base+byte(size))
+	}
+	n := (bits.Len(uint(size)) + 7) / 8
+	b = append(b, base+55+byte(n))
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, byte(size>>(8*i)))
+	}
+	return b
 }
 
 // Hash identifies an encoded message: keccak256 of its envelope.
@@ -313,16 +362,7 @@ func decodePayload(kind Kind, p []byte) (Message, error) {
 	return nil, fmt.Errorf("unknown kind %d", kind)
 }
 
-// encodePair writes the RLP list [a, b] of two already-encoded RLP values.
-func encodePair(a, b []byte) []byte {
-	out, err := rlp.MergeListValues([][]byte{a, b})
-	if err != nil {
-		panic(fmt.Sprintf("p2p: encode pair: %v", err)) // MergeListValues cannot fail
-	}
-	return out
-}
-
-// splitPair is the inverse of encodePair: exactly two RLP values, returned
+// splitPair is the inverse of pair: exactly two RLP values, returned
 // whole (with their headers), sharing p's memory.
 func splitPair(p []byte) (a, b []byte, err error) {
 	body, rest, err := rlp.SplitList(p)

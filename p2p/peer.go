@@ -109,19 +109,39 @@ func (p *peer) writeLoop(ctx context.Context) error {
 			p.goodbye()
 			return nil
 		case b := <-p.send:
-			if err := p.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+			if err := p.writeBurst(b); err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
-			if err := p.conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
-				return fmt.Errorf("write: %w", err)
-			}
-			p.sw.stats.msgsSent.Add(1)
-			p.sw.stats.bytesSent.Add(uint64(len(b)))
 		case <-ping.C:
 			if err := p.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				return fmt.Errorf("ping: %w", err)
 			}
 		}
+	}
+}
+
+// writeBurst writes first and whatever else is queued, within the batch
+// bounds, and sends it all with one flush.
+func (p *peer) writeBurst(first []byte) (err error) {
+	if bc, ok := p.conn.NetConn().(*batchConn); ok {
+		bc.beginBatch()
+		defer func() { err = errors.Join(err, bc.endBatch()) }()
+	}
+	b, n, size := first, 0, 0
+	for {
+		if err := p.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+			return err
+		}
+		if err := p.conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
+			return err
+		}
+		p.sw.stats.msgsSent.Add(1)
+		p.sw.stats.bytesSent.Add(uint64(len(b)))
+		n, size = n+1, size+len(b)
+		if n == batchMaxMessages || size >= batchMaxBytes || len(p.send) == 0 {
+			return nil
+		}
+		b = <-p.send // only this goroutine receives: len > 0 means this does not block
 	}
 }
 

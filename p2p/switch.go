@@ -69,6 +69,7 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 		handler: h,
 		logger:  logger,
 		dialer: &websocket.Dialer{
+			NetDialContext:   dialConn,
 			HandshakeTimeout: handshakeTimeout,
 			ReadBufferSize:   readBufferBytes,
 			WriteBufferSize:  writeBufferBytes,
@@ -132,7 +133,7 @@ func (s *Switch) Run(ctx context.Context) error {
 			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		}
 		g.Go(func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(batchListener{ln}); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("p2p: serve on %s: %w", addr, err)
 			}
 			return nil

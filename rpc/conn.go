@@ -18,7 +18,7 @@ import (
 var errConnClosed = errors.New("connection closed")
 
 // wsConn is one websocket client. Its read loop (serve) handles requests in
-// order; responses and notifications share one write lock; a ping loop
+// order; responses and notifications share one write lock; a ping timer
 // keeps the read deadline honest. Each subscription runs one goroutine
 // that exits when the subscription or the connection ends.
 type wsConn struct {
@@ -34,6 +34,7 @@ type wsConn struct {
 	subs   map[string]*subscription
 	subWG  sync.WaitGroup
 
+	pingTimer *time.Timer
 	closeOnce sync.Once
 }
 
@@ -50,23 +51,24 @@ func newWSConn(s *Server, ws *websocket.Conn, remote string) *wsConn {
 }
 
 // serve runs the connection until the client goes away, fails a deadline
-// or breaks a limit, or the server stops; then it ends every subscription.
-// The caller closes the socket.
-func (c *wsConn) serve() {
+// or breaks a limit, or the server stops. Then it calls release (the
+// connection no longer counts against MaxConnections), closes the socket
+// and ends every subscription.
+func (c *wsConn) serve(release func()) {
 	c.logger.Debug("rpc: websocket open")
 	readWindow := c.srv.cfg.PingInterval + c.srv.cfg.PongTimeout
-	c.extendRead(readWindow)
+	if err := c.extendRead(readWindow); err != nil {
+		c.logger.Debug("rpc: set read deadline", "err", err)
+	}
 	c.ws.SetPongHandler(func(string) error { return c.extendRead(readWindow) })
+	// A timer rather than a goroutine per connection: it runs only to ping.
+	c.pingTimer = time.AfterFunc(c.srv.cfg.PingInterval, c.ping)
 
-	pingDone := make(chan struct{})
-	go func() {
-		defer close(pingDone)
-		c.pingLoop()
-	}()
 	err := c.readLoop(readWindow)
 	c.logger.Debug("rpc: websocket closed", "err", err)
-
-	c.cancel()
+	release()
+	c.abort()
+	c.pingTimer.Stop()
 	c.subsMu.Lock()
 	subs := make([]*subscription, 0, len(c.subs))
 	for id, sub := range c.subs {
@@ -78,7 +80,20 @@ func (c *wsConn) serve() {
 		c.srv.hub.remove(sub.hs)
 	}
 	c.subWG.Wait()
-	<-pingDone
+}
+
+// ping sends a ping and re-arms the timer; a failed ping ends the
+// connection.
+func (c *wsConn) ping() {
+	if c.ctx.Err() != nil {
+		return
+	}
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline(c.srv.cfg.WriteTimeout)); err != nil {
+		c.logger.Debug("rpc: ping failed", "err", err)
+		c.abort()
+		return
+	}
+	c.pingTimer.Reset(c.srv.cfg.PingInterval)
 }
 
 func (c *wsConn) extendRead(window time.Duration) error {
@@ -148,23 +163,6 @@ func (c *wsConn) handleMessage(data []byte) error {
 		activate()
 	}
 	return err
-}
-
-func (c *wsConn) pingLoop() {
-	t := time.NewTicker(c.srv.cfg.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline(c.srv.cfg.WriteTimeout)); err != nil {
-				c.logger.Debug("rpc: ping failed", "err", err)
-				c.abort()
-				return
-			}
-		}
-	}
 }
 
 func (c *wsConn) writeJSON(v any) error {

@@ -26,15 +26,6 @@ type response struct {
 
 var nullID = json.RawMessage("null")
 
-// wireRequest is how a request object is first read: every member raw, so
-// that a wrong type is an invalid request rather than a parse error.
-type wireRequest struct {
-	JSONRPC json.RawMessage `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  json.RawMessage `json:"method"`
-	Params  json.RawMessage `json:"params"`
-}
-
 // decodeMessage splits one message (a websocket message or an HTTP body)
 // into requests. A message that is not JSON is a parse error (-32700); one
 // that is neither an object nor a non-empty array, or a batch over
@@ -80,10 +71,15 @@ func decodeRequest(data []byte) request {
 	if len(data) == 0 || data[0] != '{' {
 		return invalid(nil, "want a request object")
 	}
-	var w wireRequest
-	if err := json.Unmarshal(data, &w); err != nil {
+	// Members are read by exact name (encoding/json would match struct
+	// fields case-insensitively), each raw, so that a wrong type is an
+	// invalid request rather than a parse error.
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil {
 		return invalid(nil, err.Error())
 	}
+	w := struct{ JSONRPC, ID, Method, Params json.RawMessage }{
+		members["jsonrpc"], members["id"], members["method"], members["params"]}
 	var id json.RawMessage
 	if w.ID != nil {
 		switch w.ID[0] {

@@ -53,8 +53,9 @@ func NewServer(cfg Config, backend Backend, hub *Hub, gatherer prometheus.Gather
 	}
 	s.metrics = newMetrics(s)
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
-		WriteBufferPool: &sync.Pool{}, // idle connections hold no write buffer
+		// Reuse the HTTP server's read buffer; idle connections hold no
+		// write buffer.
+		WriteBufferPool: &sync.Pool{},
 		// Chain data is public and every state change is a signed
 		// transaction, so any origin may connect.
 		CheckOrigin: func(*http.Request) bool { return true },
@@ -98,6 +99,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s.handler,
 		ReadHeaderTimeout: httpReadHeaderTimeout,
 		ReadTimeout:       s.cfg.RequestTimeout + httpReadHeaderTimeout,
+		WriteTimeout:      s.cfg.RequestTimeout + s.cfg.WriteTimeout, // websockets clear it
 		IdleTimeout:       httpIdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
@@ -173,7 +175,6 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		release()
 		c.closeWith(websocket.CloseGoingAway, "server shutting down")
-		ws.Close()
 		return
 	}
 	s.conns[c] = struct{}{}
@@ -181,14 +182,12 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.connWG.Done()
 
-	c.serve()
 	// The slot is free before the socket closes, so a client that sees
 	// the close can connect again at once.
-	release()
+	c.serve(release)
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
-	c.ws.Close()
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,7 @@ func (b *byzNode) vote(t chain.VoteType, h uint64, r uint32, hash chain.Hash) *c
 	}
 	v.Signature = sig
 	b.s.rep.ByzantineSigned++
+	b.s.check.knownSig(v.SignHash(ChainID), sig, v.Validator)
 	b.votes[k] = v
 	return v
 }
@@ -86,13 +87,13 @@ func (b *byzNode) proposal(target *node, h uint64, r uint32, variant uint8) *pro
 	}
 	p.Signature = sig
 	s.rep.ByzantineSigned++
-	pm := &proposalMsg{p: p, b: blk}
+	pm := &proposalMsg{p: &p, b: blk}
 	b.props[k] = pm
 	return pm
 }
 
 func (b *byzNode) sendVote(to int, v *chain.Vote) {
-	b.s.send(&message{kind: msgVote, from: b.id, to: to, vote: *v})
+	b.s.send(&message{kind: msgVote, from: b.id, to: to, vote: v})
 }
 
 func (b *byzNode) sendVotes(to int, h uint64, r uint32, hash chain.Hash) {
@@ -154,7 +155,7 @@ func (b *byzNode) receive(m *message) {
 	if b.beh != Equivocator || m.kind != msgProposal {
 		return
 	}
-	p := &m.proposal
+	p := m.proposal
 	k := hr{p.Height, p.Round}
 	if b.reacted[k] {
 		return

@@ -136,13 +136,14 @@ type NetConfig struct {
 	// healed and no message between live validators is lost.
 	GST time.Duration
 	// Crash is the probability that an honest validator crashes while it
-	// handles an event (at a random point among the actions of that event);
-	// it restarts after uniform [RestartMin, RestartMax]. Applies before and
-	// after GST.
+	// handles an event before GST (at a random point among the actions of
+	// that event); it restarts after uniform [RestartMin, RestartMax]. From
+	// GST on no validator crashes (restarts still happen), as liveness needs.
 	Crash                  float64
 	RestartMin, RestartMax time.Duration
-	// Gossip is how often each honest validator re-sends its latest votes
-	// and the proposal of its round (jittered ±25%).
+	// Gossip is the period of each honest validator's gossip (jittered
+	// ±25%; see node.gossip). Negative: no gossip, for clean networks of
+	// many validators where its bookkeeping would dominate.
 	Gossip time.Duration
 }
 
@@ -164,9 +165,9 @@ var netKeys = []string{"latency", "drop", "dup", "partition", "gst", "crash", "r
 //	dup=P             probability in [0,1] a message is duplicated
 //	partition=D       mean partition epoch before GST (0: none)
 //	gst=D             global stabilization time
-//	crash=P           per-event crash probability of an honest validator
+//	crash=P           per-event crash probability of an honest validator (before GST)
 //	restart=MIN-MAX   downtime after a crash
-//	gossip=D          re-send period of each honest validator's latest votes and proposal
+//	gossip=D|off      gossip period of each honest validator (off: none)
 //
 // Durations use time.ParseDuration. Unknown keys are an error.
 func ParseNet(s string) (NetConfig, error) {
@@ -198,9 +199,13 @@ func ParseNet(s string) (NetConfig, error) {
 		case "gst":
 			nc.GST, err = parseDur(v)
 		case "gossip":
+			if v == "off" {
+				nc.Gossip = -1
+				break
+			}
 			nc.Gossip, err = parseDur(v)
 			if err == nil && nc.Gossip <= 0 {
-				err = errors.New("must be positive")
+				err = errors.New("must be positive (or off)")
 			}
 		default:
 			return NetConfig{}, fmt.Errorf("sim: unknown network key %q (known: %s)", k, strings.Join(netKeys, ", "))
@@ -297,7 +302,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Net == (NetConfig{}) {
 		c.Net = DefaultNet
 	}
-	if c.Net.Gossip <= 0 {
+	if c.Net.Gossip == 0 {
 		c.Net.Gossip = DefaultNet.Gossip
 	}
 	if c.Net.LatencyMax < c.Net.LatencyMin || c.Net.RestartMax < c.Net.RestartMin {

@@ -24,7 +24,7 @@ type final struct {
 
 // proposalMsg is a signed proposal with its block.
 type proposalMsg struct {
-	p chain.Proposal
+	p *chain.Proposal
 	b *chain.Block
 }
 
@@ -116,6 +116,9 @@ func (n *node) newHeight() consensus.NewHeight {
 
 func (n *node) scheduleGossip() {
 	g := n.s.cfg.Net.Gossip
+	if g <= 0 {
+		return
+	}
 	d := g*3/4 + time.Duration(n.s.rng.Int64N(int64(g/2)+1))
 	n.s.schedule(&event{at: n.s.now + d, kind: evGossip, node: n.id, inc: n.inc})
 }
@@ -127,7 +130,7 @@ func (n *node) scheduleGossip() {
 func (n *node) run(in consensus.Input) {
 	s := n.s
 	n.crashAfter = -1
-	if s.cfg.Net.Crash > 0 && s.rng.Float64() < s.cfg.Net.Crash {
+	if s.cfg.Net.Crash > 0 && s.now < s.cfg.Net.GST && s.rng.Float64() < s.cfg.Net.Crash {
 		n.crashAfter = s.rng.IntN(6)
 	}
 	n.pending = append(n.pending[:0], in)
@@ -146,8 +149,11 @@ func (n *node) run(in consensus.Input) {
 
 // step persists in to the WAL, steps the Machine and carries out its actions.
 func (n *node) step(in consensus.Input) {
-	n.logInput(in)
+	carried := n.logInput(in)
 	n.observe(in)
+	for _, c := range carried {
+		n.observe(c) // the Machine counts its buffered inputs at NewHeight
+	}
 	acts := n.m.Step(in)
 	n.s.trace.step(n.s.now, n.id, in, acts)
 	for _, a := range acts {
@@ -162,13 +168,18 @@ func (n *node) step(in consensus.Input) {
 	}
 }
 
-// logInput appends in to the write-ahead log; NewHeight starts a new log.
-func (n *node) logInput(in consensus.Input) {
+// logInput appends in to the write-ahead log. NewHeight starts the log of
+// its height, which carries over the inputs of that height logged before
+// it (see carryOver).
+func (n *node) logInput(in consensus.Input) (carried []consensus.Input) {
 	if nh, ok := in.(consensus.NewHeight); ok {
-		n.wal = n.wal[:0]
+		carried = carryOver(n.wal, nh.Height, len(n.s.vals))
+		n.wal = append(append(make([]consensus.Input, 0, 1+len(carried)), in), carried...)
 		n.walHeight = nh.Height
+		return carried
 	}
 	n.wal = append(n.wal, in)
+	return nil
 }
 
 // observe keeps the memory the node needs for gossip and block sync.
@@ -202,7 +213,7 @@ func (n *node) addProposal(p *chain.Proposal, b *chain.Block) {
 			return
 		}
 	}
-	n.proposals = append(n.proposals, proposalMsg{p: *p, b: b})
+	n.proposals = append(n.proposals, proposalMsg{p: p, b: b})
 }
 
 // noteRound tracks the round the Machine entered and tells the Byzantine
@@ -263,9 +274,9 @@ func (n *node) do(a consensus.Action) {
 		s.check.signedProposal(n, &p)
 		n.pending = append(n.pending, consensus.OwnProposal{Proposal: &p, Block: a.Block})
 	case consensus.BroadcastVote:
-		n.broadcast(&message{kind: msgVote, vote: *a.Vote})
+		n.broadcast(&message{kind: msgVote, vote: a.Vote})
 	case consensus.BroadcastProposal:
-		n.broadcast(&message{kind: msgProposal, proposal: *a.Proposal, block: a.Block})
+		n.broadcast(&message{kind: msgProposal, proposal: a.Proposal, block: a.Block})
 	case consensus.Finalize:
 		n.finalize(a.Block, a.Certificate)
 	case consensus.EvidenceFound:
@@ -333,13 +344,11 @@ func (n *node) receive(m *message) {
 	s := n.s
 	switch m.kind {
 	case msgVote:
-		v := m.vote
-		n.behind(v.Height)
-		n.run(consensus.VoteReceived{Vote: &v})
+		n.behind(m.vote.Height)
+		n.run(consensus.VoteReceived{Vote: m.vote})
 	case msgProposal:
-		p := m.proposal
-		n.behind(p.Height)
-		n.run(consensus.ProposalReceived{Proposal: &p, Block: m.block})
+		n.behind(m.proposal.Height)
+		n.run(consensus.ProposalReceived{Proposal: m.proposal, Block: m.block})
 	case msgSyncRequest:
 		s.trace.msg(s.now, m)
 		if h := m.height; h >= 1 && h <= uint64(len(n.finals)) {
@@ -389,8 +398,8 @@ func (n *node) requestSync(now bool) {
 // gossip models the p2p gossip layer (CometBFT's gossipVotesRoutine and
 // gossipDataRoutine): every Gossip period each honest validator sends every
 // live honest peer at its height the proposals and votes of that height it
-// has heard (own, honest or Byzantine, the first vote per validator, round
-// and type) and the peer has not, highest rounds first, at most
+// has heard (own, honest or Byzantine, conflicting ones included) and the
+// peer has not, highest rounds first, at most
 // gossipBatch a peer per period; and a peer at a lower height the final
 // block and certificate of the peer's height. The peer's state is read
 // directly where CometBFT learns it from NewRoundStep and HasVote messages.
@@ -424,7 +433,7 @@ func (n *node) gossip() {
 		for i := len(n.heard) - 1; i >= 0 && budget > 0; i-- {
 			v := n.heard[i]
 			if v.Round <= window && !peer.heardSlot[slotOf(v)] {
-				s.send(&message{kind: msgVote, from: n.id, to: j, vote: *v})
+				s.send(&message{kind: msgVote, from: n.id, to: j, vote: v})
 				budget--
 			}
 		}
@@ -438,13 +447,17 @@ const futureRounds = 4
 // gossipBatch bounds the messages gossip sends one peer per period.
 const gossipBatch = 128
 
+// voteSlot identifies a distinct vote: an equivocator's two votes of one
+// round and type are two slots, and both are gossiped (the paper's gossip
+// delivers every message; CometBFT fetches them with VoteSetMaj23).
 type voteSlot struct {
 	round uint32
 	typ   chain.VoteType
 	val   chain.Address
+	block chain.Hash
 }
 
-func slotOf(v *chain.Vote) voteSlot { return voteSlot{v.Round, v.Type, v.Validator} }
+func slotOf(v *chain.Vote) voteSlot { return voteSlot{v.Round, v.Type, v.Validator, v.BlockHash} }
 
 func (n *node) hasProposal(r uint32) bool {
 	for i := range n.proposals {
@@ -458,7 +471,7 @@ func (n *node) hasProposal(r uint32) bool {
 // hear records a vote of the current height the Machine was given, kept
 // sorted by round for gossip.
 func (n *node) hear(v *chain.Vote) {
-	if v == nil || v.Height != n.height {
+	if v == nil || v.Height != n.height || n.s.cfg.Net.Gossip <= 0 {
 		return
 	}
 	k := slotOf(v)

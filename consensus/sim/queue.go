@@ -33,13 +33,14 @@ const (
 
 var msgNames = [...]string{"vote", "proposal", "sync-req", "sync-resp"}
 
-// message is what travels between validators. Votes and proposals are
-// copied per recipient; blocks and certificates are shared read-only.
+// message is what travels between validators. Its vote, proposal, block
+// and certificate are shared by every recipient and never modified (the
+// Machine does not modify its inputs).
 type message struct {
 	kind     msgKind
 	from, to int
-	vote     chain.Vote
-	proposal chain.Proposal
+	vote     *chain.Vote
+	proposal *chain.Proposal
 	block    *chain.Block
 	cert     *chain.Certificate
 	height   uint64 // sync request

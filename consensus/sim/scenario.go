@@ -33,7 +33,7 @@ func RandomConfig(seed uint64) Config {
 	if r.IntN(3) == 0 {
 		nc.Dup = float64(1+r.IntN(10)) / 100
 	}
-	if r.IntN(3) == 0 {
+	if nc.GST > 0 && r.IntN(2) == 0 {
 		nc.Crash = float64(1+r.IntN(20)) / 1000
 	}
 	c.Net = nc
@@ -70,8 +70,32 @@ func CoalitionConfig(seed uint64, above bool) Config {
 	return c
 }
 
+// LivenessConfig is RandomConfig with a hostile network until GST at 8s:
+// 40% drops, a new partition about every second, crashes.
+func LivenessConfig(seed uint64) Config {
+	c := RandomConfig(seed)
+	c.Heights = 5
+	c.Net.GST = 8 * time.Second
+	c.Net.Drop = 0.4
+	c.Net.Partition = time.Second
+	c.Net.Crash = 0.01
+	c.Scenario = "liveness"
+	return c
+}
+
+// CrashConfig is RandomConfig with frequent crashes (5% of events) until
+// GST at 10s.
+func CrashConfig(seed uint64) Config {
+	c := RandomConfig(seed)
+	c.Net.GST = 10 * time.Second
+	c.Net.Crash = 0.05
+	c.Scenario = "crash"
+	return c
+}
+
 // ScenarioConfig returns the configuration a scenario name and seed stand
-// for: "" or "random" (RandomConfig), "above" and "below" (CoalitionConfig).
+// for: "" or "random" (RandomConfig), "above" and "below"
+// (CoalitionConfig), "liveness" and "crash".
 func ScenarioConfig(name string, seed uint64) (Config, error) {
 	switch name {
 	case "", "random":
@@ -80,6 +104,10 @@ func ScenarioConfig(name string, seed uint64) (Config, error) {
 		return CoalitionConfig(seed, true), nil
 	case "below":
 		return CoalitionConfig(seed, false), nil
+	case "liveness":
+		return LivenessConfig(seed), nil
+	case "crash":
+		return CrashConfig(seed), nil
 	}
-	return Config{}, fmt.Errorf("sim: unknown scenario %q (known: random, above, below)", name)
+	return Config{}, fmt.Errorf("sim: unknown scenario %q (known: random, above, below, liveness, crash)", name)
 }

@@ -80,7 +80,7 @@ func Run(cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	s := &sim{cfg: cfg, rng: newRand(cfg.Seed)}
 	s.trace.init(s)
 	if err := s.setup(); err != nil {
 		return nil, err
@@ -88,6 +88,9 @@ func Run(cfg Config) (*Report, error) {
 	s.loop()
 	return s.finish(), nil
 }
+
+// newRand is the run's only source of randomness: PCG seeded by the seed.
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
 func (s *sim) setup() error {
 	cfg := s.cfg

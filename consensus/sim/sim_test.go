@@ -1,19 +1,131 @@
 package sim
 
 import (
+	"bytes"
 	"flag"
+	"fmt"
 	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 var (
 	flagSeed     = flag.Uint64("seed", 0, "TestReplay: the seed to replay")
 	flagScenario = flag.String("scenario", "", "TestReplay: the scenario of the seed (random, above, below)")
+	flagLong     = flag.Bool("long", false, "TestSimulate: run 100,000 seeds (or $QUORUM_SIM_RUNS)")
+	flagRuns     = flag.Int("runs", 0, "TestSimulate: number of seeds (default 1000, or $QUORUM_SIM_RUNS)")
+	flagFirst    = flag.Uint64("first", 1, "TestSimulate: first seed")
 )
+
+// simRuns is the number of seeds TestSimulate runs: -runs, else
+// $QUORUM_SIM_RUNS, else 100,000 with -long, else 1,000.
+func simRuns(t *testing.T) int {
+	if *flagRuns > 0 {
+		return *flagRuns
+	}
+	if env := os.Getenv("QUORUM_SIM_RUNS"); env != "" {
+		n, err := strconv.Atoi(env)
+		if err != nil || n <= 0 {
+			t.Fatalf("QUORUM_SIM_RUNS=%q: want a positive integer", env)
+		}
+		return n
+	}
+	if *flagLong {
+		return 100_000
+	}
+	return 1000
+}
+
+// runSeeds runs configs for seeds [first, first+n) on every core and
+// returns the reports in seed order.
+func runSeeds(t *testing.T, first uint64, n int, config func(seed uint64) Config) []*Report {
+	t.Helper()
+	reports := make([]*Report, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				r, err := Run(config(first + uint64(i)))
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				r.Trace = r.Trace[:0:0] // keep memory flat over 100k runs; TestReplay prints it
+				reports[i] = r
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	return reports
+}
+
+// TestSimulate runs many seeded random networks (RandomConfig: Byzantine
+// stake below one third, random faults) and requires no violation.
+func TestSimulate(t *testing.T) {
+	n := simRuns(t)
+	start := time.Now()
+	reports := runSeeds(t, *flagFirst, n, RandomConfig)
+	elapsed := time.Since(start)
+
+	var heights, rounds, maxRound, evidence, crashes, msgs, failed int
+	var byzRuns, coalitionRuns int
+	var maxGap time.Duration
+	for _, r := range reports {
+		heights += int(r.HeightsFinalized)
+		rounds += int(r.MeanRound() * float64(len(r.Rounds)))
+		maxRound = max(maxRound, r.MaxRound())
+		evidence += r.Evidence
+		crashes += r.Crashes
+		msgs += r.MessagesSent
+		maxGap = max(maxGap, r.MaxGapAfterGST)
+		if len(r.Byzantine) > 0 {
+			byzRuns++
+		}
+		for _, b := range r.Behaviours {
+			if b == Coalition {
+				coalitionRuns++
+				break
+			}
+		}
+		if r.Failed() {
+			failed++
+			if failed <= 3 {
+				var b bytes.Buffer
+				r.WriteText(&b)
+				t.Errorf("%s", b.String())
+			} else {
+				t.Errorf("%s", r.Violations[0])
+			}
+		}
+	}
+	t.Logf("%d runs in %v (%.0f runs/s on %d cores): %d failed; %d heights finalized, max round %d, "+
+		"%d runs with Byzantine validators (%d coalition), %d crashes, %d pieces of evidence, %d messages, max gap after GST %v",
+		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), runtime.GOMAXPROCS(0), failed,
+		heights, maxRound, byzRuns, coalitionRuns, crashes, evidence, msgs, maxGap)
+}
 
 // TestReplay replays one seed with its full trace:
 //
-//	go test ./consensus/sim -run TestReplay -seed=N -v
+//	go test ./consensus/sim -run TestReplay -seed=N -v [-scenario=above|below]
 func TestReplay(t *testing.T) {
 	if *flagSeed == 0 {
 		t.Skip("give -seed=N (and -scenario=NAME unless random)")
@@ -29,9 +141,235 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Trace = nil
-	r.WriteText(os.Stdout)
+	r.Trace = nil // printed as it happened with -v
+	var b bytes.Buffer
+	r.WriteText(&b)
+	t.Logf("\n%s", b.String())
 	if r.Failed() {
 		t.Fail()
+	}
+}
+
+// thresholdSeeds is how many seeds the threshold tests try.
+const thresholdSeeds = 20
+
+// TestThresholdAboveOneThird: with a coalition holding just over a third of
+// the stake (334/1000) and a partition of the honest validators, the
+// simulator must find two honest validators deciding different blocks.
+func TestThresholdAboveOneThird(t *testing.T) {
+	reports := runSeeds(t, 1, thresholdSeeds, func(seed uint64) Config { return CoalitionConfig(seed, true) })
+	found := 0
+	for _, r := range reports {
+		for _, v := range r.Violations {
+			if v.Kind != "agreement" {
+				t.Errorf("seed %d: got a %s violation, want only agreement ones: %s", r.Seed, v.Kind, v)
+			}
+		}
+		if r.Failed() {
+			found++
+		}
+	}
+	if found == 0 {
+		t.Fatalf("got no agreement violation over %d seeds with Byzantine stake 334/1000, want at least one", thresholdSeeds)
+	}
+	t.Logf("agreement violated in %d of %d seeds with Byzantine stake 334/1000", found, thresholdSeeds)
+}
+
+// TestThresholdBelowOneThird: the same attack with 333/1000 must never
+// break agreement (nor anything else) over the same seeds.
+func TestThresholdBelowOneThird(t *testing.T) {
+	reports := runSeeds(t, 1, thresholdSeeds, func(seed uint64) Config { return CoalitionConfig(seed, false) })
+	for _, r := range reports {
+		if r.Failed() {
+			var b bytes.Buffer
+			r.WriteText(&b)
+			t.Errorf("Byzantine stake 333/1000: got a violation, want none:\n%s", b.String())
+		}
+		if !r.Completed {
+			t.Errorf("seed %d: got %d of %d heights, want all", r.Seed, r.HeightsFinalized, r.Heights)
+		}
+	}
+}
+
+// TestDeterminism: a seed gives the identical report and trace twice.
+func TestDeterminism(t *testing.T) {
+	var seeds []uint64
+	for seed := uint64(1); len(seeds) < 4; seed++ {
+		c := RandomConfig(seed)
+		if c.Net.Crash > 0 && c.Net.Drop > 0 && c.ByzantineStake.Den != 0 {
+			seeds = append(seeds, seed)
+		}
+	}
+	for _, seed := range seeds {
+		var out [2]string
+		for i := range out {
+			c := RandomConfig(seed)
+			c.TraceAll = true
+			r, err := Run(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			r.WriteText(&b)
+			out[i] = b.String()
+		}
+		if out[0] != out[1] {
+			t.Errorf("seed %d: two runs differ:\n%s", seed, firstDiff(out[0], out[1]))
+		}
+		if n := strings.Count(out[0], "\n"); n < 100 {
+			t.Errorf("seed %d: trace of %d lines, want a full trace", seed, n)
+		}
+	}
+	t.Logf("seeds %v replayed identically", seeds)
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n got  %s\n then %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d", len(al), len(bl))
+}
+
+// TestLivenessAfterGST: a hostile network (heavy drops, changing
+// partitions, crashes) until GST, then a synchronous one: every honest
+// validator finalizes every height, and new heights keep coming quickly.
+func TestLivenessAfterGST(t *testing.T) {
+	const bound = 15 * time.Second
+	reports := runSeeds(t, 1, 40, LivenessConfig)
+	for _, r := range reports {
+		if r.Failed() || !r.Completed {
+			var b bytes.Buffer
+			r.WriteText(&b)
+			t.Errorf("got a stalled or failed run, want all heights:\n%s", b.String())
+			continue
+		}
+		if r.MaxGapAfterGST > bound {
+			t.Errorf("seed %d: got %v between new heights after GST, want at most %v", r.Seed, r.MaxGapAfterGST, bound)
+		}
+	}
+}
+
+// TestCrashRecovery: frequent crashes at random points of an event's
+// actions, then restarts that replay the WAL; no honest validator double
+// signs, none loses a final block, and the network recovers.
+func TestCrashRecovery(t *testing.T) {
+	reports := runSeeds(t, 1, 40, CrashConfig)
+	replays := 0
+	for _, r := range reports {
+		replays += r.Replays
+		if r.Failed() || !r.Completed {
+			var b bytes.Buffer
+			r.WriteText(&b)
+			t.Errorf("got a failed run, want none:\n%s", b.String())
+		}
+	}
+	if replays == 0 {
+		t.Fatal("got no WAL replay, want many")
+	}
+	t.Logf("%d WAL replays", replays)
+}
+
+func TestParseNet(t *testing.T) {
+	nc, err := ParseNet("latency=5-50ms,drop=0.05,dup=0.01,partition=2000ms,gst=10s,crash=0.01,restart=1s-3s,gossip=250ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := NetConfig{LatencyMin: 5 * time.Millisecond, LatencyMax: 50 * time.Millisecond, Drop: 0.05, Dup: 0.01,
+		Partition: 2 * time.Second, GST: 10 * time.Second, Crash: 0.01, RestartMin: time.Second, RestartMax: 3 * time.Second,
+		Gossip: 250 * time.Millisecond}
+	if nc != want {
+		t.Errorf("got %+v, want %+v", nc, want)
+	}
+	back, err := ParseNet(nc.String())
+	if err != nil || back != nc {
+		t.Errorf("round trip of %q: got %+v, %v", nc.String(), back, err)
+	}
+	if nc, err := ParseNet(""); err != nil || nc != DefaultNet {
+		t.Errorf("empty: got %+v, %v; want DefaultNet", nc, err)
+	}
+	if nc, _ := ParseNet("latency=20ms"); nc.LatencyMin != 20*time.Millisecond || nc.LatencyMax != 20*time.Millisecond {
+		t.Errorf("single latency: got %v-%v", nc.LatencyMin, nc.LatencyMax)
+	}
+	for _, bad := range []string{"latency", "jitter=5ms", "drop=1.5", "drop=-0.1", "drop=x", "latency=50-5ms",
+		"gst=-1s", "gossip=0", "crash=", "latency=5ms-x"} {
+		if _, err := ParseNet(bad); err == nil {
+			t.Errorf("ParseNet(%q): got no error", bad)
+		}
+	}
+	if _, err := ParseNet("jitter=5ms"); err == nil || !strings.Contains(err.Error(), `unknown network key "jitter"`) {
+		t.Errorf("unknown key: got %v, want a clear error", err)
+	}
+}
+
+// TestByzantineChoice checks the ByzantineStake rule: never above the
+// fraction, and maximal (no honest validator fits).
+func TestByzantineChoice(t *testing.T) {
+	for seed := uint64(1); seed <= 200; seed++ {
+		c := Config{Seed: seed, Validators: 4 + int(seed%20), Heights: 1, ByzantineStake: Fraction{1 + seed%3, 9}}
+		c, err := c.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &sim{cfg: c, rng: newRand(c.Seed)}
+		s.trace.init(s)
+		if err := s.setup(); err != nil {
+			t.Fatal(err)
+		}
+		f := c.ByzantineStake
+		if s.byzStake*f.Den > f.Num*s.total {
+			t.Errorf("seed %d: got Byzantine stake %d of %d, above %v", seed, s.byzStake, s.total, f)
+		}
+		for i := range s.vals {
+			if !s.vals[i].byz && (s.byzStake+s.vals[i].stake)*f.Den <= f.Num*s.total {
+				t.Errorf("seed %d: honest n%d (stake %d) fits under %v with %d of %d: choice not maximal", seed, i, s.vals[i].stake, f, s.byzStake, s.total)
+			}
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, c := range []Config{
+		{Validators: 0, Heights: 1},
+		{Validators: 4, Heights: 0},
+		{Validators: 4, Heights: 1, Stakes: []uint64{1, 2}},
+		{Validators: 4, Heights: 1, Stakes: []uint64{1, 2, 0, 3}},
+		{Validators: 4, Heights: 1, ByzantineStake: Fraction{1, 0}},
+		{Validators: 4, Heights: 1, ByzantineStake: Fraction{3, 3}},
+		{Validators: 4, Heights: 1, Byzantine: []int{4}},
+	} {
+		if _, err := Run(c); err == nil {
+			t.Errorf("Run(%+v): got no error", c)
+		}
+	}
+}
+
+// BenchmarkSimulatedHeights measures simulated heights per second of CPU on
+// a clean network (no faults; gossip off with many validators, where its
+// bookkeeping would dominate).
+func BenchmarkSimulatedHeights(b *testing.B) {
+	for _, v := range []struct{ validators, heights int }{{4, 20}, {100, 2}, {1000, 1}} {
+		b.Run(fmt.Sprintf("validators=%d", v.validators), func(b *testing.B) {
+			heights := 0
+			for i := 0; i < b.N; i++ {
+				c := Config{Seed: uint64(i + 1), Validators: v.validators, Heights: v.heights, Net: DefaultNet}
+				if v.validators > 10 {
+					c.Net.Gossip = -1
+				}
+				r, err := Run(c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Failed() || !r.Completed {
+					var w bytes.Buffer
+					r.WriteText(&w)
+					b.Fatalf("run failed:\n%s", w.String())
+				}
+				heights += int(r.HeightsFinalized)
+			}
+			b.ReportMetric(float64(heights)/b.Elapsed().Seconds(), "heights/s")
+		})
 	}
 }

@@ -155,9 +155,9 @@ func (t *tracer) fmtMsg(m *message) string {
 	from := fmt.Sprintf("from n%d", m.from)
 	switch m.kind {
 	case msgVote:
-		return t.fmtVote(&m.vote) + " " + from
+		return t.fmtVote(m.vote) + " " + from
 	case msgProposal:
-		return t.fmtProp(&m.proposal) + " " + from
+		return t.fmtProp(m.proposal) + " " + from
 	case msgSyncRequest:
 		return fmt.Sprintf("sync-req h=%d %s", m.height, from)
 	case msgSyncResponse:

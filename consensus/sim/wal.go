@@ -6,9 +6,10 @@ import (
 )
 
 // replay rebuilds a restarted validator's Machine from the write-ahead log
-// of its current height (NewHeight first, then every input in the order it
-// was fed). Every input reached the log before the Machine saw it, so the
-// fresh Machine goes through exactly the states of the crashed one.
+// of its current height (NewHeight first, then the next-height inputs the
+// Machine had buffered before it, then every input in the order it was
+// fed). Every input reached the log before the Machine saw it, so the fresh
+// Machine reaches the state of the crashed one.
 //
 // What happens to the actions the replay produces:
 //
@@ -44,6 +45,8 @@ func (n *node) replay() {
 				todo = append(todo, a)
 			case consensus.EvidenceFound:
 				n.addEvidence(a.Evidence)
+			case consensus.RejectedInput:
+				s.check.rejected(n, a) // a replay that diverges shows here
 			}
 		}
 	}
@@ -59,6 +62,44 @@ func (n *node) replay() {
 		n.pending = n.pending[1:]
 		n.step(in)
 	}
+}
+
+// carryOver returns the inputs of log that the Machine buffered for height
+// (the next one) before its NewHeight: it replays them when NewHeight comes,
+// so they belong to that height's log, right after NewHeight. The filter
+// mirrors consensus.futureBuffer: at most futureProposalsMax proposals, the
+// first vote per (validator, round, type), at most max(futureVotesMin,
+// futureVotesPerValidator*validators) votes. Without this, a crash early in
+// a height loses a proposal the Machine had acted on, and the replay
+// diverges (the Machine then rejects its own prevote as unrequested).
+func carryOver(log []consensus.Input, height uint64, validators int) []consensus.Input {
+	const (
+		futureVotesPerValidator = 4
+		futureVotesMin          = 64
+		futureProposalsMax      = 4
+	)
+	var out []consensus.Input
+	proposals, votes := 0, 0
+	seen := make(map[voteSlot]bool)
+	for _, in := range log {
+		switch in := in.(type) {
+		case consensus.ProposalReceived:
+			if in.Proposal != nil && in.Block != nil && in.Proposal.Height == height && proposals < futureProposalsMax {
+				proposals++
+				out = append(out, in)
+			}
+		case consensus.VoteReceived:
+			if v := in.Vote; v != nil && v.Height == height && votes < max(futureVotesMin, futureVotesPerValidator*validators) {
+				k := voteSlot{round: v.Round, typ: v.Type, val: v.Validator}
+				if !seen[k] {
+					seen[k] = true
+					votes++
+					out = append(out, in)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // removeAnswered drops from todo the request that input in answers.
