@@ -1,0 +1,512 @@
+package testnet
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+// BenchOptions shape a load run against a running testnet.
+type BenchOptions struct {
+	Dir      string        // testnet directory (testnet.json)
+	Duration time.Duration // how long to submit
+	// Rate is the offered load in transactions per second; 0 submits as
+	// fast as the nodes accept (open loop).
+	Rate     int
+	Accounts int // load accounts funded from the faucet
+	// Drain bounds how long to wait for the last transactions to finalize.
+	Drain time.Duration
+	// Conns is the number of concurrent submitters (websocket calls in
+	// flight), spread over the nodes.
+	Conns int
+	Log   io.Writer // progress lines; nil: none
+}
+
+// BenchReport is the result of a load run. Its JSON form is the one of
+// `quorumchain bench --output json`.
+type BenchReport struct {
+	TxPerSec    float64       `json:"txPerSec"`
+	Submitted   int           `json:"submitted"`
+	Finalized   int           `json:"finalized"`
+	Rejected    int           `json:"rejected"`
+	Refused     int           `json:"refused"` // not admitted by the node's mempool
+	LatencyMs   LatencyMs     `json:"latencyMs"`
+	Blocks      int           `json:"blocks"`
+	TxsPerBlock float64       `json:"txsPerBlock"`
+	DurationSec float64       `json:"durationSec"`
+	OfferedRate int           `json:"offeredRate"`
+	Nodes       []NodeMetrics `json:"nodes"`
+}
+
+// LatencyMs holds submit→final latency percentiles in milliseconds.
+type LatencyMs struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// NodeMetrics are a node process's CPU and memory over the run, read from
+// /proc.
+type NodeMetrics struct {
+	Name       string  `json:"name"`
+	CPUPercent float64 `json:"cpuPercent"` // of one core, averaged over the run
+	RSSMB      float64 `json:"rssMB"`      // at the end of the run
+	PeakRSSMB  float64 `json:"peakRssMB"`  // VmHWM
+}
+
+type sentTx struct {
+	hash chain.Hash
+	raw  []byte
+	at   time.Time
+}
+
+// Bench funds opts.Accounts accounts from the faucet, pre-signs transfers
+// between them, submits them at opts.Rate for opts.Duration, follows the
+// finalized blocks, and reports throughput and submit→final latency.
+func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
+	if opts.Accounts <= 0 {
+		opts.Accounts = 1000
+	}
+	if opts.Conns <= 0 {
+		opts.Conns = 16
+	}
+	if opts.Drain <= 0 {
+		opts.Drain = 30 * time.Second
+	}
+	logf := func(format string, a ...any) {
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, format+"\n", a...)
+		}
+	}
+	m, err := LoadManifest(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	password, err := validator.ReadPassword(m.PasswordFile, "")
+	if err != nil {
+		return nil, err
+	}
+	faucet, err := validator.LoadKeyFile(m.Faucet.Key, password)
+	if err != nil {
+		return nil, err
+	}
+	var clients []*rpc.Client
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for _, n := range m.Nodes {
+		c, err := rpc.Dial(ctx, n.RPC)
+		if err != nil {
+			return nil, fmt.Errorf("bench: node %s: %w (is the testnet running? 'quorumchain testnet status')", n.Name, err)
+		}
+		clients = append(clients, c)
+	}
+	main := clients[0]
+
+	// Fund the load accounts.
+	keys := make([]*ecdsa.PrivateKey, opts.Accounts)
+	for i := range keys {
+		if keys[i], err = crypto.GenerateKey(); err != nil {
+			return nil, err
+		}
+	}
+	total := int(opts.Duration.Seconds()*float64(max(opts.Rate, 1))) + 1
+	if opts.Rate == 0 {
+		total = int(opts.Duration.Seconds() * 20_000) // enough for open loop on this hardware
+	}
+	perAccount := uint64(total/opts.Accounts + 2)
+	faucetAddr := chain.PubkeyAddress(&faucet.PublicKey)
+	fa, err := main.Account(ctx, faucetAddr)
+	if err != nil {
+		return nil, err
+	}
+	logf("funding %d accounts from the faucet", opts.Accounts)
+	var fund []*sentTx
+	for i, k := range keys {
+		tx := &chain.Tx{ChainID: m.ChainID, Kind: chain.TxTransfer, Nonce: fa.Nonce + uint64(i), To: chain.PubkeyAddress(&k.PublicKey), Amount: perAccount}
+		if tx.Sig, err = chain.Sign(faucet, tx.SignHash()); err != nil {
+			return nil, err
+		}
+		fund = append(fund, &sentTx{hash: tx.Hash(), raw: tx.Encode()})
+	}
+	if err := submitAll(ctx, clients[:1], fund, opts.Conns, nil, nil); err != nil {
+		return nil, fmt.Errorf("bench: funding: %w", err)
+	}
+	if err := awaitFinal(ctx, main, fund[len(fund)-1].hash, opts.Drain); err != nil {
+		return nil, fmt.Errorf("bench: funding: %w", err)
+	}
+
+	// Pre-sign the load so that signing does not compete with the nodes
+	// for CPU during the measurement.
+	logf("signing %d transfers", total)
+	txs := make([]*sentTx, total)
+	nonces := make([]uint64, len(keys))
+	for i := range txs {
+		a := i % len(keys)
+		to := chain.PubkeyAddress(&keys[(a+1)%len(keys)].PublicKey)
+		tx := &chain.Tx{ChainID: m.ChainID, Kind: chain.TxTransfer, Nonce: nonces[a], To: to, Amount: 1}
+		nonces[a]++
+		if tx.Sig, err = chain.Sign(keys[a], tx.SignHash()); err != nil {
+			return nil, err
+		}
+		txs[i] = &sentTx{hash: tx.Hash(), raw: tx.Encode()}
+	}
+
+	// Follow finality from the current height.
+	st, err := main.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	startHeight := st.Height + 1
+	cpu0 := readProcs(m)
+	follow := newFollower(main, startHeight)
+	followCtx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	followDone := make(chan error, 1)
+	go func() { followDone <- follow.run(followCtx) }()
+
+	logf("submitting for %s at %s", opts.Duration, rateString(opts.Rate))
+	var refused atomic.Int64
+	start := time.Now()
+	submitCtx, stopSubmit := context.WithTimeout(ctx, opts.Duration)
+	defer stopSubmit()
+	sent := make([]*sentTx, 0, total)
+	var sentMu sync.Mutex
+	err = submitAll(submitCtx, clients, txs, opts.Conns, rateLimiter(opts.Rate, start), func(s *sentTx, err error) {
+		if err != nil {
+			refused.Add(1)
+			return
+		}
+		sentMu.Lock()
+		sent = append(sent, s)
+		sentMu.Unlock()
+	})
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, err
+	}
+	submitEnd := time.Now()
+	logf("submitted %d (%d refused); waiting up to %s for finality", len(sent), refused.Load(), opts.Drain)
+
+	sentMu.Lock()
+	defer sentMu.Unlock()
+	want := make(map[chain.Hash]time.Time, len(sent))
+	for _, s := range sent {
+		want[s.hash] = s.at
+	}
+	deadline := time.Now().Add(opts.Drain)
+	for time.Now().Before(deadline) && follow.countFinal(want) < len(want) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case err := <-followDone:
+			return nil, fmt.Errorf("bench: following finalized blocks: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	stopFollow()
+	cpu1 := readProcs(m)
+	return follow.report(want, start, submitEnd, opts, int(refused.Load()), m, cpu0, cpu1), nil
+}
+
+func rateString(r int) string {
+	if r == 0 {
+		return "open loop"
+	}
+	return strconv.Itoa(r) + " tx/s"
+}
+
+// rateLimiter returns a function that blocks until the i-th transaction
+// may be sent; nil for open loop.
+func rateLimiter(rate int, start time.Time) func(ctx context.Context, i int) error {
+	if rate <= 0 {
+		return nil
+	}
+	return func(ctx context.Context, i int) error {
+		at := start.Add(time.Duration(float64(i) / float64(rate) * float64(time.Second)))
+		if d := time.Until(at); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+}
+
+// submitAll submits txs in order over conns concurrent callers, spread
+// over clients. done is called for every submitted transaction.
+func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns int, wait func(context.Context, int) error, done func(*sentTx, error)) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, conns)
+	for w := range conns {
+		c := clients[w%len(clients)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(txs) || ctx.Err() != nil {
+					return
+				}
+				if wait != nil {
+					if err := wait(ctx, i); err != nil {
+						return
+					}
+				}
+				s := txs[i]
+				s.at = time.Now()
+				_, err := c.SubmitTx(ctx, s.raw)
+				if ctx.Err() != nil {
+					return
+				}
+				var re *rpc.Error
+				if err != nil && !errors.As(err, &re) {
+					errc <- err
+					return
+				}
+				if done != nil {
+					done(s, err)
+				} else if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+func awaitFinal(ctx context.Context, c *rpc.Client, h chain.Hash, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if r, err := c.Tx(ctx, h); err == nil && r.Status != "pending" {
+			if r.Status == "rejected" {
+				return fmt.Errorf("transaction %s rejected: %s", chain.FormatHash(h), r.Error)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("transaction %s not final within %s", chain.FormatHash(h), d)
+		case <-t.C:
+		}
+	}
+}
+
+// follower records, for every finalized block from a height on, when it
+// became final here and which transactions it carried.
+type follower struct {
+	c    *rpc.Client
+	from uint64
+
+	mu       sync.Mutex
+	final    map[chain.Hash]time.Time
+	rejected map[chain.Hash]bool
+	blocks   int
+	txs      int
+}
+
+func newFollower(c *rpc.Client, from uint64) *follower {
+	return &follower{c: c, from: from, final: make(map[chain.Hash]time.Time), rejected: make(map[chain.Hash]bool)}
+}
+
+func (f *follower) run(ctx context.Context) error {
+	sub, err := f.c.Subscribe(ctx, rpc.TopicFinalized, nil, f.from)
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-sub.Err():
+			return err
+		case raw := <-sub.Results():
+			at := time.Now()
+			var ev rpc.FinalizedEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return err
+			}
+			f.mu.Lock()
+			f.blocks++
+			f.mu.Unlock()
+			if ev.TxCount == 0 {
+				continue
+			}
+			b, err := f.c.Block(ctx, ev.Height)
+			if err != nil {
+				return err
+			}
+			f.mu.Lock()
+			f.txs += len(b.Txs)
+			for _, tx := range b.Txs {
+				f.final[tx.Hash] = at
+				if tx.Status == "rejected" {
+					f.rejected[tx.Hash] = true
+				}
+			}
+			f.mu.Unlock()
+		}
+	}
+}
+
+func (f *follower) countFinal(want map[chain.Hash]time.Time) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for h := range want {
+		if _, ok := f.final[h]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.Time, opts BenchOptions, refused int, m *Manifest, cpu0, cpu1 map[string]procSample) *BenchReport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := &BenchReport{Submitted: len(want), Refused: refused, Blocks: f.blocks, OfferedRate: opts.Rate}
+	var lat []float64
+	last := start
+	for h, at := range want {
+		fin, ok := f.final[h]
+		if !ok {
+			continue
+		}
+		r.Finalized++
+		if f.rejected[h] {
+			r.Rejected++
+		}
+		lat = append(lat, float64(fin.Sub(at).Microseconds())/1000)
+		if fin.After(last) {
+			last = fin
+		}
+	}
+	r.DurationSec = last.Sub(start).Seconds()
+	if r.DurationSec > 0 {
+		r.TxPerSec = float64(r.Finalized-r.Rejected) / r.DurationSec
+	}
+	if f.blocks > 0 {
+		r.TxsPerBlock = float64(f.txs) / float64(f.blocks)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	r.LatencyMs = LatencyMs{P50: pct(0.50), P90: pct(0.90), P99: pct(0.99), Max: pct(1)}
+	wall := time.Since(start).Seconds()
+	for _, n := range m.Nodes {
+		a, b := cpu0[n.Name], cpu1[n.Name]
+		nm := NodeMetrics{Name: n.Name, RSSMB: b.rssMB, PeakRSSMB: b.hwmMB}
+		if b.ticks >= a.ticks && wall > 0 {
+			nm.CPUPercent = float64(b.ticks-a.ticks) / clockTicks / wall * 100
+		}
+		r.Nodes = append(r.Nodes, nm)
+	}
+	return r
+}
+
+// WriteText prints the report for people.
+func (r *BenchReport) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "offered        %s\n", rateString(r.OfferedRate))
+	fmt.Fprintf(w, "finalized      %.0f tx/s (%d of %d submitted over %.1fs; %d rejected, %d refused)\n", r.TxPerSec, r.Finalized, r.Submitted, r.DurationSec, r.Rejected, r.Refused)
+	fmt.Fprintf(w, "submit→final   p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.LatencyMs.P50, r.LatencyMs.P90, r.LatencyMs.P99, r.LatencyMs.Max)
+	fmt.Fprintf(w, "blocks         %d (%.1f txs per block)\n", r.Blocks, r.TxsPerBlock)
+	for _, n := range r.Nodes {
+		fmt.Fprintf(w, "%-14s cpu %.0f%%  rss %.1f MB  peak %.1f MB\n", n.Name, n.CPUPercent, n.RSSMB, n.PeakRSSMB)
+	}
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat CPU times on Linux.
+const clockTicks = 100
+
+type procSample struct {
+	ticks        uint64
+	rssMB, hwmMB float64
+}
+
+// readProcs samples CPU ticks and memory of every running node process.
+func readProcs(m *Manifest) map[string]procSample {
+	out := make(map[string]procSample, len(m.Nodes))
+	for _, n := range m.Nodes {
+		if n.PID <= 0 {
+			continue
+		}
+		var s procSample
+		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(n.PID), "stat")); err == nil {
+			// Fields after the command name (which may hold spaces): utime is 14th, stime 15th overall.
+			if i := strings.LastIndexByte(string(b), ')'); i > 0 {
+				f := strings.Fields(string(b[i+1:]))
+				if len(f) > 12 {
+					s.ticks = parseTicks(f[11]) + parseTicks(f[12])
+				}
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(n.PID), "status")); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Fields(line)
+				if len(f) < 2 {
+					continue
+				}
+				kb, err := strconv.ParseFloat(f[1], 64)
+				if err != nil {
+					continue
+				}
+				switch f[0] {
+				case "VmRSS:":
+					s.rssMB = kb / 1024
+				case "VmHWM:":
+					s.hwmMB = kb / 1024
+				}
+			}
+		}
+		out[n.Name] = s
+	}
+	return out
+}
+
+// parseTicks reads a /proc tick count; a field that does not parse (a
+// process that changed under us) counts as zero.
+func parseTicks(s string) uint64 {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}

@@ -1,0 +1,78 @@
+package testnet
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+// ManifestFile is the name of the manifest in a testnet directory.
+const ManifestFile = "testnet.json"
+
+// Manifest is testnet.json: what a testnet is and where its nodes run.
+type Manifest struct {
+	ChainID      string `json:"chainId"`
+	Faucet       Faucet `json:"faucet"`
+	PasswordFile string `json:"passwordFile"`
+	Nodes        []Node `json:"nodes"`
+}
+
+// Faucet is the funded account of the testnet.
+type Faucet struct {
+	Address string `json:"address"`
+	Key     string `json:"key"`
+}
+
+// Node is one node of the testnet.
+type Node struct {
+	Name      string `json:"name"`
+	Home      string `json:"home"`
+	Validator string `json:"validator"`
+	Stake     string `json:"stake"`
+	RPC       string `json:"rpc"`
+	HTTP      string `json:"http"`
+	P2P       string `json:"p2p"`
+	PID       int    `json:"pid"`
+	Signer    string `json:"signer"` // local or remote
+	SignerKey string `json:"signerKey,omitempty"`
+}
+
+// LoadManifest reads dir/testnet.json.
+func LoadManifest(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %w (start one with 'quorumchain testnet start --dir %s')", err, dir)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("testnet: %s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// Save writes dir/testnet.json atomically.
+func (m *Manifest) Save(dir string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return validator.WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
+}
+
+// Node returns the node called name.
+func (m *Manifest) Node(name string) (*Node, error) {
+	for i := range m.Nodes {
+		if m.Nodes[i].Name == name {
+			return &m.Nodes[i], nil
+		}
+	}
+	names := make([]string, len(m.Nodes))
+	for i, n := range m.Nodes {
+		names[i] = n.Name
+	}
+	return nil, fmt.Errorf("testnet: no node %q (nodes: %v)", name, names)
+}
