@@ -337,8 +337,15 @@ func (e *engine) schedule(a consensus.ScheduleTimeout) {
 }
 
 func (e *engine) signVote(v *chain.Vote) error {
-	if err := e.wal.Sync(); err != nil {
-		return fmt.Errorf("%w: %v", errHalt, err)
+	// The lock (lockedValue, lockedRound) changes only when the Machine
+	// precommits, so the inputs that led to a lock are durable once the WAL
+	// is synced before every precommit. Prevotes and proposals never depend
+	// on inputs whose loss could make a restarted node less locked than it
+	// was; the signer's own fsync'd record prevents double signs.
+	if v.Type == chain.Precommit {
+		if err := e.wal.Sync(); err != nil {
+			return fmt.Errorf("%w: %v", errHalt, err)
+		}
 	}
 	if e.remote {
 		go e.signRemote(func(ctx context.Context) (consensus.Input, error) {
@@ -357,9 +364,6 @@ func (e *engine) signVote(v *chain.Vote) error {
 }
 
 func (e *engine) signProposal(p *chain.Proposal, b *chain.Block) error {
-	if err := e.wal.Sync(); err != nil {
-		return fmt.Errorf("%w: %v", errHalt, err)
-	}
 	if e.remote {
 		go e.signRemote(func(ctx context.Context) (consensus.Input, error) {
 			if err := e.signer.SignProposal(ctx, e.chainID, p); err != nil {

@@ -18,9 +18,10 @@ import (
 // The consensus write-ahead log (data/cs.wal) holds every input the node
 // fed to its consensus Machine at the current height, so that a node killed
 // at any moment restarts into the same height, round and locks. Records are
-// written before the input is stepped; the log is synced before anything is
-// signed, so every input that led to a signature is durable by the time the
-// signature exists (the signer fsyncs its own state before releasing it).
+// written before the input is stepped; the log is synced before every
+// precommit is signed, so every input that led to a lock is durable by the
+// time the precommit exists (the signer fsyncs its own state before
+// releasing any signature, so nothing is ever signed twice).
 // After a height is committed to the store the log is truncated.
 //
 // Record format: uint32 big-endian payload length, uint32 CRC-32C of the

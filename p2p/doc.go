@@ -40,9 +40,20 @@
 // Each peer keeps a bounded set of the hashes of messages it has sent us or
 // we have sent it. Broadcast sends a message to every peer not known to have
 // it, so a message crosses each connection at most once in each direction and
-// is never echoed to the peer it came from. Send writes directly to one peer.
-// Both enqueue on the peer's bounded send queue and never block: a full queue
-// drops the message and counts the drop (Stats).
+// is never echoed to the peer it came from. The Switch also remembers (in a
+// bounded set) the gossip messages — tx, proposal, vote, evidence — it has
+// received or broadcast, and passes each to the Handler once: a copy
+// arriving from a second peer, or our own message coming back round a
+// cycle, is dropped and counted. Status and block sync messages are always
+// delivered. Send writes directly to one peer. Both enqueue on the peer's
+// bounded send queue and never block: a full queue drops the message and
+// counts the drop (Stats). A peer's writer sends what is queued in batches,
+// one system call per batch.
+//
+// A peer that sends bytes Decode rejects, a control message after the
+// handshake, a message over Config.MaxMessageBytes, or anything the Handler
+// rejects with ErrInvalidPeerData is sent a Disconnect with the reason,
+// disconnected, counted, and logged at info level.
 //
 // # Concurrency
 //

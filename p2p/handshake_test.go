@@ -119,3 +119,18 @@ func TestHandshakeRejectsGarbage(t *testing.T) {
 	raw := &rawPeer{conn: conn}
 	raw.readUntilClosed(t) // a closes the connection
 }
+
+// TestDialSelfStops: a node listed among its own persistent peers notices
+// and stops dialing that address.
+func TestDialSelfStops(t *testing.T) {
+	sig := newSignal()
+	ln := listenLoopback(t)
+	a := startNodeOn(t, sig, "a", 1, ln, func(c *Config) { c.PersistentPeers = []string{ln.Addr().String()} })
+	// Both ends of the one connection refuse it (each logs after counting).
+	waitFor(t, sig, "a to stop dialing itself", func() bool {
+		return a.logs.contains("not dialing ourselves") && a.sw.Stats().HandshakeFailures == 2
+	})
+	if st := a.sw.Stats(); st.Peers != 0 || st.DialFailures != 0 {
+		t.Errorf("stats: got %+v, want no peers and no further dials", st)
+	}
+}

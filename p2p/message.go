@@ -175,8 +175,10 @@ func Encode(m Message) []byte {
 	for _, p := range parts {
 		size += len(p)
 	}
-	kind := byte(m.Kind()) // 1..kindEnd-1: a single byte below 0x80 encodes itself
-	single := size == 1 && slices.Concat(parts...)[0] < 0x80 // a one-byte string below 0x80 has no header
+	// A single byte below 0x80 is its own encoding: so is the kind, and so
+	// would be a one-byte payload.
+	kind := byte(m.Kind())
+	single := size == 1 && slices.Concat(parts...)[0] < 0x80
 	strHeader := 0
 	if !single {
 		strHeader = rlpHeaderLen(size)
@@ -216,8 +218,8 @@ func appendRLPHeader(b []byte, base byte, size int) []byte {
 	return b
 }
 
-// Hash identifies an encoded message: keccak256 of its envelope.
-func Hash(encoded []byte) chain.Hash { return crypto.Keccak256Hash(encoded) }
+// MessageHash identifies an encoded message: keccak256 of its envelope.
+func MessageHash(encoded []byte) chain.Hash { return crypto.Keccak256Hash(encoded) }
 
 // Decode parses one wire message into its typed form. It rejects input over
 // MaxMessageBytes, non-canonical RLP, trailing bytes, unknown kinds, payloads

@@ -202,7 +202,7 @@ func (p *peer) readLoop(ctx context.Context) error {
 		case *Hello, *Auth:
 			return p.invalid(fmt.Errorf("%w: %s after the handshake", ErrInvalidMessage, m.Kind()))
 		}
-		h := Hash(b)
+		h := MessageHash(b)
 		p.known.add(h)
 		if m.Kind().gossip() && !p.sw.seen.add(h) {
 			p.sw.stats.duplicates.Add(1)

@@ -265,7 +265,9 @@ func (s *Switch) serveConn(ctx context.Context, conn *websocket.Conn, outbound b
 		}
 		return id, err
 	}
-	pctx, cancel := context.WithCancel(ctx)
+	// The peer ends only through stop, so that a reason is always set
+	// first: on shutdown, stopOnShutdown below.
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	p := newPeer(s, PeerInfo{ID: hello.NodeID, Addr: addr, ListenAddr: hello.ListenAddr, Outbound: outbound, ConnectedAt: time.Now()}, conn, cancel)
 	if err := s.addPeer(ctx, p); err != nil {
@@ -396,7 +398,7 @@ func (s *Switch) Broadcast(msg Message) {
 		return
 	}
 	b := Encode(msg)
-	h := Hash(b)
+	h := MessageHash(b)
 	if msg.Kind().gossip() {
 		s.seen.add(h)
 	}
@@ -435,7 +437,7 @@ func (s *Switch) Send(to NodeID, msg Message) bool {
 		s.stats.sendDropped.Add(1)
 		return false
 	}
-	p.known.add(Hash(b))
+	p.known.add(MessageHash(b))
 	return true
 }
 

@@ -97,7 +97,7 @@ func relayOnce(n *testNode) {
 		if m.Kind() != KindVote {
 			return nil
 		}
-		h := Hash(Encode(m))
+		h := MessageHash(Encode(m))
 		mu.Lock()
 		first := !seen[h]
 		seen[h] = true
