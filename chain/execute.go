@@ -69,6 +69,14 @@ type SenderCache interface {
 	Sender(txHash Hash) (Address, bool)
 }
 
+// BatchSenderCache is a SenderCache that can look many hashes up at once
+// (under one lock, say). RecoverSenders uses it when the cache offers it.
+type BatchSenderCache interface {
+	SenderCache
+	// Senders sets from[i], ok[i] for every hashes[i].
+	Senders(hashes []Hash, from []Address, ok []bool)
+}
+
 // Senders is the result of recovering the senders of a block's transactions.
 type Senders struct {
 	Hashes []Hash    // tx hashes, in block order
@@ -80,16 +88,21 @@ type Senders struct {
 // parallel across cores, consulting cache (may be nil) first.
 func RecoverSenders(txs []*Tx, cache SenderCache) *Senders {
 	s := &Senders{Hashes: make([]Hash, len(txs)), From: make([]Address, len(txs)), Errs: make([]error, len(txs))}
-	parallelFor(len(txs), func(i int) {
-		tx := txs[i]
-		s.Hashes[i] = tx.Hash()
-		if cache != nil {
-			if from, ok := cache.Sender(s.Hashes[i]); ok {
-				s.From[i] = from
-				return
-			}
+	parallelFor(len(txs), func(i int) { s.Hashes[i] = txs[i].Hash() })
+	known := make([]bool, len(txs))
+	switch c := cache.(type) {
+	case nil:
+	case BatchSenderCache:
+		c.Senders(s.Hashes, s.From, known)
+	default:
+		for i, h := range s.Hashes {
+			s.From[i], known[i] = c.Sender(h)
 		}
-		s.From[i], s.Errs[i] = tx.Sender()
+	}
+	parallelFor(len(txs), func(i int) {
+		if !known[i] {
+			s.From[i], s.Errs[i] = txs[i].Sender()
+		}
 	})
 	return s
 }

@@ -84,6 +84,8 @@ func (e *engine) publishCommitted() {
 // from the mempool and pending evidence, executed on a fork of the
 // committed state so that the header commits to the resulting state.
 func (e *engine) buildBlock(h uint64) (*chain.Block, error) {
+	t0 := time.Now()
+	defer func() { e.log.Debug("built block", "height", h, "took", time.Since(t0)) }()
 	txs := e.mempool.Reap(e.cfg.MaxBlockTxs)
 	evs := e.evpool.pending(h)
 	now := uint64(time.Now().UnixMilli())
@@ -209,9 +211,11 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	finalizedAt := time.Now()
 	fb := &store.FinalBlock{Block: b, Certificate: c, Receipts: cb.res.Receipts, StateChanges: cb.fork.Changes(),
 		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators}
+	t0 := time.Now()
 	if err := e.store.CommitBlock(fb); err != nil {
 		return fmt.Errorf("%w: commit block h=%d: %v", errHalt, b.Header.Height, err)
 	}
+	e.log.Debug("committed block", "height", b.Header.Height, "txs", len(b.Txs), "took", time.Since(t0))
 	e.state.Commit(cb.fork)
 	if err := e.wal.Reset(); err != nil {
 		return fmt.Errorf("%w: %v", errHalt, err)

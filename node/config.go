@@ -69,6 +69,8 @@ type RPCConfig struct {
 	MaxMessageBytes         int64    `toml:"max_message_bytes"`
 	SubscriberBuffer        int      `toml:"subscriber_buffer"`
 	PingInterval            Duration `toml:"ping_interval"`
+	// PprofListenAddr, when set, serves net/http/pprof there (profiling).
+	PprofListenAddr string `toml:"pprof_listen_addr"`
 }
 
 // ConsensusConfig holds the consensus timeouts and block pacing.

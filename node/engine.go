@@ -239,7 +239,9 @@ func (e *engine) do(a consensus.Action) error {
 		}
 		e.queue = append(e.queue, consensus.BlockBuilt{Height: a.Height, Round: a.Round, Block: blk})
 	case consensus.CheckBlock:
+		t0 := time.Now()
 		cb := e.checkBlock(a.Block)
+		e.log.Debug("checked block", "height", a.Height, "txs", len(a.Block.Txs), "took", time.Since(t0))
 		r := consensus.BlockChecked{Height: a.Height, Hash: a.Block.Hash(), Valid: cb.err == nil}
 		if cb.err != nil {
 			r.Reason = cb.err.Error()
@@ -356,9 +358,11 @@ func (e *engine) signVote(v *chain.Vote) error {
 		}, v.Height, v.Round, stepOfVote(v.Type))
 		return nil
 	}
+	t0 := time.Now()
 	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
 		return e.signFailed(err, v.Height, v.Round, stepOfVote(v.Type))
 	}
+	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", time.Since(t0))
 	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
 	return nil
 }

@@ -156,6 +156,17 @@ func (m *Mempool) Sender(h chain.Hash) (chain.Address, bool) {
 	return chain.Address{}, false
 }
 
+// Senders implements chain.BatchSenderCache under one lock.
+func (m *Mempool) Senders(hashes []chain.Hash, from []chain.Address, ok []bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range hashes {
+		if p, found := m.byHash[h]; found {
+			from[i], ok[i] = p.from, true
+		}
+	}
+}
+
 // Has reports whether a transaction is pending.
 func (m *Mempool) Has(h chain.Hash) bool {
 	m.mu.Lock()

@@ -219,6 +219,9 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { return n.updateGauges(ctx) })
+	if addr := n.cfg.RPC.PprofListenAddr; addr != "" {
+		g.Go(func() error { return servePprof(ctx, addr, n.log) })
+	}
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		err = nil

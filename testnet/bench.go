@@ -179,12 +179,35 @@ func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
 	}
 	startHeight := st.Height + 1
 	cpu0 := readProcs(m)
-	follow := newFollower(main, startHeight)
+	// The follower gets connections of its own: one for the subscription,
+	// one for block queries, so that submissions never delay either.
+	subC, err := rpc.Dial(ctx, m.Nodes[0].RPC)
+	if err != nil {
+		return nil, err
+	}
+	queryC, err := rpc.Dial(ctx, m.Nodes[0].RPC)
+	if err != nil {
+		subC.Close()
+		return nil, err
+	}
+	clients = append(clients, subC, queryC)
+	follow := newFollower(subC, queryC, startHeight)
 	followCtx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
 	followDone := make(chan error, 1)
 	go func() { followDone <- follow.run(followCtx) }()
 
+	// One connection per submitter, spread over the nodes: a node serves
+	// the requests of one connection in order.
+	var submitters []*rpc.Client
+	for i := range opts.Conns {
+		c, err := rpc.Dial(ctx, m.Nodes[i%len(m.Nodes)].RPC)
+		if err != nil {
+			return nil, err
+		}
+		clients = append(clients, c)
+		submitters = append(submitters, c)
+	}
 	logf("submitting for %s at %s", opts.Duration, rateString(opts.Rate))
 	var refused atomic.Int64
 	start := time.Now()
@@ -192,7 +215,7 @@ func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
 	defer stopSubmit()
 	sent := make([]*sentTx, 0, total)
 	var sentMu sync.Mutex
-	err = submitAll(submitCtx, clients, txs, opts.Conns, rateLimiter(opts.Rate, start), func(s *sentTx, err error) {
+	err = submitAll(submitCtx, submitters, txs, opts.Conns, rateLimiter(opts.Rate, start), func(s *sentTx, err error) {
 		if err != nil {
 			refused.Add(1)
 			return
@@ -280,8 +303,8 @@ func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns 
 				s := txs[i]
 				s.at = time.Now()
 				_, err := c.SubmitTx(ctx, s.raw)
-				if ctx.Err() != nil {
-					return
+				if ctx.Err() != nil || pastDeadline(ctx) {
+					return // the run is over; a write cut short by its deadline is not a failure
 				}
 				var re *rpc.Error
 				if err != nil && !errors.As(err, &re) {
@@ -329,8 +352,8 @@ func awaitFinal(ctx context.Context, c *rpc.Client, h chain.Hash, d time.Duratio
 // follower records, for every finalized block from a height on, when it
 // became final here and which transactions it carried.
 type follower struct {
-	c    *rpc.Client
-	from uint64
+	c, query *rpc.Client
+	from     uint64
 
 	mu       sync.Mutex
 	final    map[chain.Hash]time.Time
@@ -339,8 +362,8 @@ type follower struct {
 	txs      int
 }
 
-func newFollower(c *rpc.Client, from uint64) *follower {
-	return &follower{c: c, from: from, final: make(map[chain.Hash]time.Time), rejected: make(map[chain.Hash]bool)}
+func newFollower(c, query *rpc.Client, from uint64) *follower {
+	return &follower{c: c, query: query, from: from, final: make(map[chain.Hash]time.Time), rejected: make(map[chain.Hash]bool)}
 }
 
 func (f *follower) run(ctx context.Context) error {
@@ -366,7 +389,7 @@ func (f *follower) run(ctx context.Context) error {
 			if ev.TxCount == 0 {
 				continue
 			}
-			b, err := f.c.Block(ctx, ev.Height)
+			b, err := f.query.Block(ctx, ev.Height)
 			if err != nil {
 				return err
 			}
@@ -509,4 +532,9 @@ func parseTicks(s string) uint64 {
 		return 0
 	}
 	return v
+}
+
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }

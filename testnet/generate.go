@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/genesis"
@@ -110,17 +111,23 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	if err := validator.WriteFileAtomic(m.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	faucet, err := newKeyFile(filepath.Join(abs, "faucet.json"), password)
-	if err != nil {
-		return nil, err
-	}
-	m.Faucet = Faucet{Address: chain.FormatAddress(chain.PubkeyAddress(&faucet.PublicKey)), Key: filepath.Join(abs, "faucet.json")}
-
 	ports, err := pickPorts(opts.BasePort, 2*opts.Validators)
 	if err != nil {
 		return nil, err
 	}
-	gen := genesis.New(opts.ChainID, time.Now().Truncate(time.Millisecond))
+	consensusCfg := ConsensusDefaults()
+	if opts.Consensus != nil {
+		consensusCfg = *opts.Consensus
+	}
+	faucet, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	m.Faucet = Faucet{Address: chain.FormatAddress(chain.PubkeyAddress(&faucet.PublicKey)), Key: filepath.Join(abs, "faucet.json")}
+	// The genesis time lies one empty-block interval in the past: height 1
+	// starts as soon as the validators are connected instead of idling
+	// for an interval after generation.
+	gen := genesis.New(opts.ChainID, time.Now().Add(-consensusCfg.EmptyBlockInterval.Std()).Truncate(time.Millisecond))
 	if err := gen.AddAccount(chain.PubkeyAddress(&faucet.PublicKey), opts.FaucetBalance); err != nil {
 		return nil, err
 	}
@@ -141,6 +148,11 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	for i := range p2pAddrs {
 		p2pAddrs[i] = "127.0.0.1:" + strconv.Itoa(ports[2*i])
 	}
+	m.Nodes = make([]Node, opts.Validators)
+	// Keystore encryption (scrypt) dominates generation: the faucet and
+	// the nodes are written in parallel.
+	var g errgroup.Group
+	g.Go(func() error { return validator.CreateKeyFile(m.Faucet.Key, faucet, password, true) })
 	for i, key := range keys {
 		name := "node" + strconv.Itoa(i)
 		home := node.Home(filepath.Join(abs, name))
@@ -154,10 +166,7 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 			}
 		}
 		cfg.RPC.ListenAddr = rpcAddr
-		cfg.Consensus = ConsensusDefaults()
-		if opts.Consensus != nil {
-			cfg.Consensus = *opts.Consensus
-		}
+		cfg.Consensus = consensusCfg
 		cfg.Signer.PasswordFile = m.PasswordFile
 		addr := chain.PubkeyAddress(&key.PublicKey)
 		n := Node{Name: name, Home: string(home), Validator: chain.FormatAddress(addr), Stake: strconv.FormatUint(opts.Stakes[i], 10),
@@ -166,34 +175,32 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 		if remote {
 			cfg.Signer = node.SignerConfig{Mode: "remote", Address: chain.FormatAddress(addr)}
 			n.Signer, n.SignerKey = "remote", filepath.Join(abs, name+"-signer.json")
-			if err := validator.CreateKeyFile(n.SignerKey, key, password, true); err != nil {
-				return nil, err
+		}
+		m.Nodes[i] = n
+		g.Go(func() error {
+			if remote {
+				if err := validator.CreateKeyFile(n.SignerKey, key, password, true); err != nil {
+					return err
+				}
 			}
-		}
-		if _, err := node.Init(home, node.InitOptions{ChainID: opts.ChainID, Password: password, LightKDF: true,
-			Validator: crypto.FromECDSA(key), Genesis: gen, Config: &cfg}); err != nil {
-			return nil, err
-		}
-		if remote {
-			// The remote signer's key stays out of its node's home.
-			if err := os.Remove(home.ValidatorKeyPath()); err != nil {
-				return nil, err
+			if _, err := node.Init(home, node.InitOptions{ChainID: opts.ChainID, Password: password, LightKDF: true,
+				Validator: crypto.FromECDSA(key), Genesis: gen, Config: &cfg}); err != nil {
+				return err
 			}
-		}
-		m.Nodes = append(m.Nodes, n)
+			if remote {
+				// The remote signer's key stays out of its node's home.
+				return os.Remove(home.ValidatorKeyPath())
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := m.Save(abs); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-func newKeyFile(path, password string) (*ecdsa.PrivateKey, error) {
-	k, err := crypto.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	return k, validator.CreateKeyFile(path, k, password, true)
 }
 
 func randomPassword() (string, error) {
@@ -236,6 +243,10 @@ func pickPorts(base, n int) ([]int, error) {
 	}
 	return nil, fmt.Errorf("testnet: no run of %d free ports in %d..%d", n, freePortLow, freePortHigh)
 }
+
+// PortsFree reports whether the n ports from base are free on 127.0.0.1
+// now (a testnet with BasePort base could listen on them).
+func PortsFree(base, n int) bool { return base > 0 && allFree(base, n) }
 
 func allFree(start, n int) bool {
 	lns := make([]net.Listener, 0, n)

@@ -42,7 +42,7 @@ type child struct {
 	err    error // valid after exited is closed
 }
 
-// spawnNode starts `binary node --home home` in its own process group (a
+// spawnNode starts `binary --home home node` in its own process group (a
 // Ctrl-C in the terminal reaches only the supervisor, which stops the
 // nodes itself; a detached node outlives the command that started it), with
 // stdout and stderr appended to home/node.log. The child is not tied to
@@ -53,9 +53,11 @@ func spawnNode(binary, name, home string) (*child, error) {
 		return nil, fmt.Errorf("testnet: %s: open log: %w", name, err)
 	}
 	defer logf.Close() //nolint:errcheck // the child holds its own descriptor
-	fmt.Fprintf(logf, "---- %s: %s node --home %s (started by testnet supervisor pid %d)\n",
+	fmt.Fprintf(logf, "---- %s: %s --home %s node (started by testnet supervisor pid %d)\n",
 		time.Now().Format(time.RFC3339Nano), binary, home, os.Getpid())
-	cmd := exec.Command(binary, "node", "--home", home)
+	// --home goes before the command: it is a flag of the application
+	// (`quorumchain node --home H` is refused by the current CLI).
+	cmd := exec.Command(binary, "--home", home, "node")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -269,15 +271,27 @@ func (c *commit) fillTxs(b dbm.Batch, receipts []chain.Receipt) error {
 		ends[i] = len(vals)
 		keys = appendHashKey(keys, prefixTx, c.txHashes[i])
 	}
-	start := 0
-	for i := range n {
-		if c.skipTx == nil || !c.skipTx[i] {
-			k := keys[i*hashKeyLen : (i+1)*hashKeyLen : (i+1)*hashKeyLen]
-			if err := b.Set(k, vals[start:ends[i]:ends[i]]); err != nil {
-				return err
-			}
+	// Write in key order: goleveldb's memtable inserts sorted keys with far
+	// fewer cache misses than random hashes.
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		return bytes.Compare(c.txHashes[a][:], c.txHashes[b][:])
+	})
+	for _, i := range order {
+		if c.skipTx != nil && c.skipTx[i] {
+			continue
 		}
-		start = ends[i]
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
+		}
+		k := keys[int(i)*hashKeyLen : int(i+1)*hashKeyLen : int(i+1)*hashKeyLen]
+		if err := b.Set(k, vals[start:ends[i]:ends[i]]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
