@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/rpc"
+)
+
+// defaultWaitTimeout bounds --wait.
+const defaultWaitTimeout = 30 * time.Second
+
+// txSpec describes one transaction command.
+type txSpec struct {
+	kind        chain.TxKind
+	usage       string
+	description string
+	// toFlag names the flag giving Tx.To ("to", "validator"), or is empty
+	// for unjail, which has neither recipient nor amount.
+	toFlag  string
+	toUsage string
+}
+
+func stakeCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxStake,
+		usage: "bond an amount to a validator (to your own address: register as a validator candidate)",
+		description: "Bonds --amount from the balance of the key in --from to --validator. Staking to your own\n" +
+			"address with no validator yet registers you as a candidate; a change of the validator set\n" +
+			"caused by block H takes effect at height H+2.",
+		toFlag: "validator", toUsage: "validator address, 0x + 40 hex digits (your own address registers you)",
+	})
+}
+
+func unstakeCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxUnstake,
+		usage: "begin unbonding an amount from a validator",
+		description: "Begins unbonding --amount of the stake that --from bonded to --validator. The amount returns to\n" +
+			"the balance after the unbonding period (params.unbonding_blocks), shown by 'quorumchain account'.",
+		toFlag: "validator", toUsage: "validator address the stake is bonded to, 0x + 40 hex digits",
+	})
+}
+
+func transferCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:        chain.TxTransfer,
+		usage:       "move an amount from one account to another",
+		description: "Moves --amount from the account of the key in --from to --to.",
+		toFlag:      "to", toUsage: "recipient address, 0x + 40 hex digits",
+	})
+}
+
+func unjailCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxUnjail,
+		usage: "return a jailed validator to candidacy once its jail time is over",
+		description: "Sent by the jailed validator itself (--from is its key). It is rejected while the validator is\n" +
+			"not jailed or its jail time (params.jail_blocks) is not over.",
+	})
+}
+
+func txCommand(s txSpec) *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "from", Usage: "keystore file of the sender, which signs", TakesFile: true},
+	}
+	if s.toFlag != "" {
+		flags = append(flags,
+			&cli.StringFlag{Name: s.toFlag, Usage: s.toUsage},
+			&cli.StringFlag{Name: "amount", Usage: "amount, a positive decimal integer"},
+		)
+	}
+	flags = append(flags,
+		&cli.StringFlag{Name: "nonce", Usage: "sender nonce to sign with", DefaultText: "the account's next nonce, from the node"},
+		&cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is in a final block and print its receipt; exit 1 if it was rejected"},
+		&cli.DurationFlag{Name: "timeout", Usage: "how long --wait waits", Value: defaultWaitTimeout},
+		passwordFileFlag(),
+		rpcFlag(),
+		outputFlag(),
+	)
+	usageLine := "--from KEYFILE"
+	if s.toFlag != "" {
+		usageLine += fmt.Sprintf(" --%s ADDR --amount N", s.toFlag)
+	}
+	usageLine += " [--wait]"
+	return &cli.Command{
+		Name:      s.kind.String(),
+		Usage:     s.usage,
+		UsageText: "quorumchain " + s.kind.String() + " " + usageLine,
+		Description: s.description + "\n\nThe chain id and the sender's nonce come from the node unless --nonce is given. Prints the\n" +
+			"transaction hash; with --wait, the receipt (status, height, and code and error when rejected).",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			return sendTx(c, s)
+		},
+	}
+}
+
+// sendTx checks the flags, signs the transaction and submits it.
+func sendTx(c *cli.Context, s txSpec) error {
+	if _, err := args(c, 0, 0, "no arguments"); err != nil {
+		return err
+	}
+	asJSON, err := outputJSON(c)
+	if err != nil {
+		return err
+	}
+	from, err := requiredString(c, "from")
+	if err != nil {
+		return err
+	}
+	tx := &chain.Tx{Kind: s.kind}
+	if s.toFlag != "" {
+		if tx.To, err = addressFlag(c, s.toFlag); err != nil {
+			return err
+		}
+		if tx.Amount, err = amountFlag(c, "amount"); err != nil {
+			return err
+		}
+		if tx.Amount == 0 {
+			return fmt.Errorf("--amount: must be positive")
+		}
+	}
+	nonceGiven := c.IsSet("nonce")
+	if nonceGiven {
+		if tx.Nonce, err = parseUint("--nonce", c.String("nonce")); err != nil {
+			return err
+		}
+	}
+	wait := c.Bool("wait")
+	if wait && c.Duration("timeout") <= 0 {
+		return fmt.Errorf("--timeout %s: must be positive", c.Duration("timeout"))
+	}
+	// Check --rpc before the slow key decryption.
+	if _, err := rpcURL(c, wait); err != nil {
+		return err
+	}
+	key, sender, err := loadKey(c, from)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signalContext()
+	defer stop()
+	n, err := dialNode(ctx, c, wait)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	var status rpc.StatusResult
+	if err := n.call(ctx, rpc.MethodStatus, nil, &status); err != nil {
+		return err
+	}
+	tx.ChainID = status.ChainID
+	if !nonceGiven {
+		var acct rpc.AccountResult
+		if err := n.call(ctx, rpc.MethodGetAccount, rpc.AccountParams{Address: &sender}, &acct); err != nil {
+			return err
+		}
+		tx.Nonce = acct.Nonce
+	}
+	if err := signTx(tx, key); err != nil {
+		return err
+	}
+	hash := tx.Hash()
+
+	// Subscribe before submitting, so that the receipt cannot be missed.
+	var sub *rpc.Subscription
+	if wait {
+		sctx, cancel := context.WithTimeout(ctx, callTimeout)
+		sub, err = n.Subscribe(sctx, rpc.TopicTxs, &rpc.Filter{Hash: &hash}, 0)
+		cancel()
+		if err != nil {
+			return n.explain(rpc.MethodSubscribe, err)
+		}
+	}
+	var submitted rpc.SubmitTxResult
+	if err := n.call(ctx, rpc.MethodSubmitTx, rpc.SubmitTxParams{Tx: tx.Encode()}, &submitted); err != nil {
+		return fmt.Errorf("%s %s not accepted: %w", s.kind, chain.FormatHash(hash), err)
+	}
+	if submitted.Hash != hash {
+		return fmt.Errorf("node returned hash %s for transaction %s", chain.FormatHash(submitted.Hash), chain.FormatHash(hash))
+	}
+	if !wait {
+		if asJSON {
+			return writeJSON(c.App.Writer, submitted)
+		}
+		_, err := fmt.Fprintln(c.App.Writer, chain.FormatHash(hash))
+		return err
+	}
+	if !asJSON {
+		fmt.Fprintf(c.App.Writer, "submitted %s %s, waiting until final\n", s.kind, chain.FormatHash(hash))
+	}
+	receipt, err := waitTx(ctx, n, sub, hash, c.Duration("timeout"))
+	if err != nil {
+		return err
+	}
+	if err := printReceipt(c, asJSON, receipt); err != nil {
+		return err
+	}
+	if receipt.Status == rpc.TxRejected {
+		return fmt.Errorf("%s %s rejected%s: %s", s.kind, chain.FormatHash(hash), atHeight(receipt.Height), rejection(receipt))
+	}
+	return nil
+}
+
+// parseUint parses a flag value of decimal digits.
+func parseUint(flag, s string) (uint64, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%s %q: want a decimal integer", flag, s)
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: larger than %d", flag, s, uint64(1<<64-1))
+	}
+	return v, nil
+}
+
+func signTx(tx *chain.Tx, key *ecdsa.PrivateKey) error {
+	return tx.SignWith(func(h chain.Hash) (chain.Signature, error) { return chain.Sign(key, h) })
+}
+
+// waitTx waits for the final or rejected receipt of hash on sub. A
+// subscription cut off as lagged is resumed from its height.
+func waitTx(parent context.Context, n *nodeClient, sub *rpc.Subscription, hash chain.Hash, timeout time.Duration) (*rpc.TxResult, error) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
+	defer cancel()
+	for {
+		select {
+		case raw, ok := <-sub.Results():
+			if !ok {
+				err := <-sub.Err()
+				var lag *rpc.LaggedError
+				if !errors.As(err, &lag) {
+					if err == nil {
+						err = errors.New("subscription ended")
+					}
+					return nil, fmt.Errorf("waiting for %s: %w; check it with 'quorumchain tx %s'", chain.FormatHash(hash), n.explain("", err), chain.FormatHash(hash))
+				}
+				if sub, err = n.Subscribe(ctx, rpc.TopicTxs, &rpc.Filter{Hash: &hash}, lag.ResumeFromHeight); err != nil {
+					return nil, n.explain(rpc.MethodSubscribe, err)
+				}
+				continue
+			}
+			var r rpc.TxResult
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return nil, fmt.Errorf("waiting for %s: unexpected txs event: %w", chain.FormatHash(hash), err)
+			}
+			if r.Hash == hash && (r.Status == rpc.TxFinal || r.Status == rpc.TxRejected) {
+				return &r, nil
+			}
+		case <-ctx.Done():
+			if parent.Err() != nil {
+				return nil, fmt.Errorf("interrupted while waiting for %s; check it with 'quorumchain tx %s'", chain.FormatHash(hash), chain.FormatHash(hash))
+			}
+			return nil, fmt.Errorf("%s not final after %s (raise --timeout, or check it later with 'quorumchain tx %s')", chain.FormatHash(hash), timeout, chain.FormatHash(hash))
+		}
+	}
+}
+
+func atHeight(h *uint64) string {
+	if h == nil {
+		return ""
+	}
+	return fmt.Sprintf(" at height %d", *h)
+}
+
+func rejection(r *rpc.TxResult) string {
+	switch {
+	case r.Code != "" && r.Error != "":
+		return r.Code + ": " + r.Error
+	case r.Code != "":
+		return r.Code
+	case r.Error != "":
+		return r.Error
+	}
+	return "no reason given"
+}
+
+// printReceipt prints a chain_getTx result: as text, or as the result
+// object itself.
+func printReceipt(c *cli.Context, asJSON bool, r *rpc.TxResult) error {
+	if asJSON {
+		return writeJSON(c.App.Writer, r)
+	}
+	w := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "hash\t%s\n", chain.FormatHash(r.Hash))
+	fmt.Fprintf(w, "status\t%s\n", r.Status)
+	if r.Height != nil {
+		fmt.Fprintf(w, "height\t%d\n", *r.Height)
+	}
+	if r.Code != "" {
+		fmt.Fprintf(w, "code\t%s\n", r.Code)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "error\t%s\n", oneLine(r.Error))
+	}
+	return w.Flush()
+}
