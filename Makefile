@@ -6,7 +6,7 @@ PKGS     := ./...
 FUZZTIME ?= 20s
 export CGO_ENABLED := 1
 
-.PHONY: all build test lint vet fmt-check bench fuzz sim-long testnet clean
+.PHONY: all build test lint vet fmt-check bench bench-e2e fuzz sim-long testnet clean
 
 all: build
 
@@ -30,6 +30,10 @@ test: lint build
 ## bench: Go micro-benchmarks (see BENCHMARKS.md for the figures and method)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+## bench-e2e: 4-validator testnet under `quorumchain bench` at several rates; writes BENCHMARKS.md
+bench-e2e: build
+	BIN=$(BIN) scripts/bench-e2e.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
