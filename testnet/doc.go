@@ -2,4 +2,18 @@
 // 127.0.0.1: keys, genesis (with a funded faucet account), per-node homes
 // and configs with free ports, and a manifest (testnet.json) through which
 // later commands find and perturb the running nodes.
+//
+// Generate writes a testnet. Start (Launch, then Follow) runs one: each
+// node is a child process `quorumchain --home dir/nodeI node` in its own
+// process group, logging to dir/nodeI/node.log, its PID recorded in
+// testnet.json. Launch waits until the first block after launch is final,
+// or, when the running local validators hold no quorum (remote signers'
+// stake is needed), until the nodes are connected. Status, Stop, Kill and
+// Restart act on a running testnet through testnet.json from any process;
+// they signal only recorded PIDs, after checking that each still runs
+// that node, and never match processes by name. Read-modify-writes of
+// testnet.json hold a lock on the directory.
+//
+// The end-to-end tests of this package (e2e_test.go) run real node
+// processes and the CLI; -short skips them.
 package testnet

@@ -191,9 +191,13 @@ func TestHalfDownHaltsThenResumes(t *testing.T) {
 	// A height whose votes were in flight may still complete: settle on
 	// the height that then stays, then watch it stay.
 	sub := finalized(t, ctx, nodes[0], 0)
-	for {
-		if _, ok := tryFinalized(t, sub, 500*time.Millisecond); !ok {
+	for i := 0; ; i++ {
+		ev, ok := tryFinalized(t, sub, 500*time.Millisecond)
+		if !ok {
 			break
+		}
+		if i == 3 {
+			t.Fatalf("height %d finalized with half of the stake down", ev.Height)
 		}
 	}
 	halted := mustHeight(t, ctx, nodes[0])
@@ -324,7 +328,7 @@ func TestRemoteSignerNeededForQuorum(t *testing.T) {
 		t.Log("signing with 'quorumchain vote --follow'")
 		vctx, cancel := context.WithCancel(ctx)
 		cmd := exec.CommandContext(vctx, binary, "vote", "--key", remote.SignerKey, "--password-file", tn.Manifest.PasswordFile,
-			"--rpc", remote.RPC, "--follow", "--state", filepath.Join(t.TempDir(), "vote-state.json"))
+			"--rpc", remote.RPC, "--follow")
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -337,7 +341,16 @@ func TestRemoteSignerNeededForQuorum(t *testing.T) {
 		})
 	} else {
 		t.Log("no vote command in this build: signing duties through the RPC client")
-		go remoteSigner(ctx, t, remote, tn.Manifest.PasswordFile)
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			remoteSigner(sctx, t, remote, tn.Manifest.PasswordFile)
+		}()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
 	}
 	ev := nextFinalized(t, sub, 20*time.Second)
 	checkCertificate(t, ev)

@@ -160,10 +160,19 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// homeFlag is --home. It is global (quorumchain --home H node), where it
+// also reads $QUORUMCHAIN_HOME, and accepted after the commands that use a
+// home (quorumchain node --home H), where it wins over both.
+func homeFlag() cli.Flag {
+	return &cli.StringFlag{Name: "home", Usage: "node home directory (else $" + envHome + ", else ~/.quorumchain)", TakesFile: true}
+}
+
 // homeDir is --home, $QUORUMCHAIN_HOME or ~/.quorumchain.
 func homeDir(c *cli.Context) (string, error) {
-	if h := c.String("home"); h != "" {
-		return h, nil
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet("home") && ctx.String("home") != "" {
+			return ctx.String("home"), nil
+		}
 	}
 	u, err := os.UserHomeDir()
 	if err != nil {

@@ -22,6 +22,7 @@ func initCommand() *cli.Command {
 			"account), config/node_key.json and keys/validator.json (encrypted with --password-file or\n" +
 			"$" + envPassword + "). Then run it with 'quorumchain node --home H'.",
 		Flags: []cli.Flag{
+			homeFlag(),
 			&cli.StringFlag{Name: "chain-id", Usage: "chain id of the new genesis", Value: "quorum-local"},
 			passwordFileFlag(),
 			&cli.BoolFlag{Name: "light-kdf", Usage: "light scrypt parameters for the validator key (local testing only)"},
@@ -60,7 +61,7 @@ func nodeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "node",
 		Usage: "run a node (a validator if its home has a validator key); stops cleanly on SIGINT/SIGTERM",
-		Flags: []cli.Flag{passwordFileFlag()},
+		Flags: []cli.Flag{homeFlag(), passwordFileFlag()},
 		Action: func(c *cli.Context) error {
 			home, err := homeDir(c)
 			if err != nil {

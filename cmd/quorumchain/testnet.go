@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +58,7 @@ func testnetDir(c *cli.Context) string {
 		return d
 	}
 	if h := c.String("home"); h != "" {
-		return h + string(os.PathSeparator) + "testnet"
+		return filepath.Join(h, "testnet")
 	}
 	return testnetDefaultDir
 }
@@ -98,6 +99,9 @@ func testnetStartCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			dir := testnetDir(c)
+			if _, err := os.Stat(filepath.Join(dir, testnet.ManifestFile)); err != nil && opts.Generate.BasePort == 0 && !c.IsSet("base-port") {
+				fmt.Fprintf(c.App.Writer, "note: ports %d.. are taken (another testnet?): picking free ports; pass --rpc with node0's RPC URL to client commands\n", testnet.DefaultBasePort)
+			}
 			t, err := testnet.Start(ctx, dir, opts)
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
