@@ -44,8 +44,15 @@ type Mempool struct {
 	order    []chain.Address // senders in order of arrival, for fair reaping
 	count    int
 	evicted  *reasonRing
+	// included remembers the hashes of recently committed transactions, so
+	// that a copy gossiped late is dropped before its signature is
+	// recovered a second time.
+	included *reasonRing
 	notifyCh chan struct{}
 }
+
+// recentIncluded bounds the remembered committed transaction hashes.
+const recentIncluded = 1 << 16
 
 type poolTx struct {
 	tx   *chain.Tx
@@ -63,7 +70,7 @@ func NewMempool(chainID string, cfg MempoolConfig, state AccountReader) *Mempool
 	return &Mempool{
 		chainID: chainID, size: cfg.Size, maxPerSender: cfg.MaxPerSender, state: state,
 		byHash: make(map[chain.Hash]*poolTx), senders: make(map[chain.Address]*senderTxs),
-		evicted: newReasonRing(16384), notifyCh: make(chan struct{}, 1),
+		evicted: newReasonRing(16384), included: newReasonRing(recentIncluded), notifyCh: make(chan struct{}, 1),
 	}
 }
 
@@ -93,9 +100,13 @@ func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
 	hash := tx.Hash()
 	m.mu.Lock()
 	_, known := m.byHash[hash]
+	_, final := m.included.get(hash)
 	m.mu.Unlock()
 	if known {
 		return hash, ErrAlreadyKnown
+	}
+	if final {
+		return hash, fmt.Errorf("%w: %w: transaction is already final", staking.ErrBadNonce, ErrNonceTooLow)
 	}
 	from, err := tx.Sender() // ~50µs: outside the lock
 	if err != nil {
@@ -226,6 +237,7 @@ func (m *Mempool) Update(included []chain.Hash, state AccountReader) (evicted in
 	defer m.mu.Unlock()
 	m.state = state
 	for _, h := range included {
+		m.included.put(h, "")
 		if p, ok := m.byHash[h]; ok {
 			m.removeLocked(p)
 		}
@@ -279,7 +291,7 @@ func (m *Mempool) evictLocked(p *poolTx, reason string) {
 	m.evicted.put(p.hash, reason)
 }
 
-// reasonRing remembers the last n eviction reasons.
+// reasonRing remembers the last n hashes with a reason each.
 type reasonRing struct {
 	reasons map[chain.Hash]string
 	ring    []chain.Hash
