@@ -37,13 +37,13 @@ type Mempool struct {
 	size         int
 	maxPerSender int
 
-	mu       sync.Mutex
-	state    AccountReader
-	byHash   map[chain.Hash]*poolTx
-	senders  map[chain.Address]*senderTxs
-	order    []chain.Address // senders in order of arrival, for fair reaping
-	count    int
-	evicted  *reasonRing
+	mu      sync.Mutex
+	state   AccountReader
+	byHash  map[chain.Hash]*poolTx
+	senders map[chain.Address]*senderTxs
+	order   []chain.Address // senders in order of arrival, for fair reaping
+	count   int
+	evicted *reasonRing
 	// included remembers the hashes of recently committed transactions, so
 	// that a copy gossiped late is dropped before its signature is
 	// recovered a second time.

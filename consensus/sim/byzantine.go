@@ -93,7 +93,7 @@ func (b *byzNode) proposal(target *node, h uint64, r uint32, variant uint8) *pro
 }
 
 func (b *byzNode) sendVote(to int, v *chain.Vote) {
-	b.s.send(&message{kind: msgVote, from: b.id, to: to, vote: v})
+	b.s.send(&message{kind: msgVote, from: b.id, vote: v}, to)
 }
 
 func (b *byzNode) sendVotes(to int, h uint64, r uint32, hash chain.Hash) {
@@ -102,7 +102,7 @@ func (b *byzNode) sendVotes(to int, h uint64, r uint32, hash chain.Hash) {
 }
 
 func (b *byzNode) sendProposal(to int, pm *proposalMsg) {
-	b.s.send(&message{kind: msgProposal, from: b.id, to: to, proposal: pm.p, block: pm.b})
+	b.s.send(&message{kind: msgProposal, from: b.id, proposal: pm.p, block: pm.b}, to)
 }
 
 // half assigns validator i to one of two halves at (h, r), pseudo-randomly
@@ -151,7 +151,7 @@ func (b *byzNode) onEnter(n *node, h uint64, r uint32) {
 // precommits that block to one half of the network and another block (nil
 // or a made-up hash) to the other half, and sends both to some validators so
 // that the double sign is detected.
-func (b *byzNode) receive(m *message) {
+func (b *byzNode) receive(m *message, _ int) {
 	if b.beh != Equivocator || m.kind != msgProposal {
 		return
 	}

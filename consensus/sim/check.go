@@ -22,6 +22,9 @@ type Violation struct {
 	Height uint64
 	Round  uint32
 	Detail string
+	// Known names a reported, not yet fixed Machine issue this violation
+	// matches (see KnownHiddenPOL), or is empty.
+	Known string
 }
 
 func (v Violation) String() string {
@@ -29,7 +32,69 @@ func (v Violation) String() string {
 	if v.Node >= 0 {
 		node = fmt.Sprintf("n%d", v.Node)
 	}
-	return fmt.Sprintf("%s violation (seed %d) at t=%v %s h=%d r=%d: %s", v.Kind, v.Seed, v.At, node, v.Height, v.Round, v.Detail)
+	s := fmt.Sprintf("%s violation (seed %d) at t=%v %s h=%d r=%d: %s", v.Kind, v.Seed, v.At, node, v.Height, v.Round, v.Detail)
+	if v.Known != "" {
+		s += " [known Machine issue " + v.Known + "]"
+	}
+	return s
+}
+
+// KnownHiddenPOL is a Machine liveness bug found by this simulator and not
+// fixed yet: the Machine counts only the first vote of a validator per
+// (round, type) and drops a conflicting one, so a polka that contains an
+// equivocator's vote for B is invisible to an honest validator that
+// counted the equivocator's other vote. An honest validator locked on B at
+// that round then prevotes nil for every proposal except B, and the others
+// never accept B's re-proposal (line 28 needs the polka): with the honest
+// stake only just above two thirds, no height is decided again. The paper
+// counts messages per value (each value's tally includes every sender of
+// it); CometBFT fetches conflicting votes for a claimed majority
+// (VoteSetMaj23) and counts them per block.
+const KnownHiddenPOL = "hidden-pol"
+
+// hiddenPOL recognises KnownHiddenPOL in the current state: an honest
+// validator p locked on B at round r, and an honest validator q whose
+// Machine counted less than a quorum for B at round r (its first prevote of
+// each validator) although the prevotes for B it received carry a quorum.
+func (s *sim) hiddenPOL() string {
+	for _, p := range s.nodes {
+		if p == nil || !p.up {
+			continue
+		}
+		rs := p.m.RoundState()
+		if rs.Height != p.height || rs.LockedRound < 0 {
+			continue
+		}
+		r, b := uint32(rs.LockedRound), rs.LockedBlock
+		set := s.setAt(p.height)
+		for _, q := range s.nodes {
+			if q == nil || q == p || !q.up || q.height != p.height {
+				continue
+			}
+			first := make(map[chain.Address]chain.Hash)
+			var counted, received uint64
+			for _, v := range q.heard {
+				if v.Round != r || v.Type != chain.Prevote {
+					continue
+				}
+				stake, _ := set.StakeOf(v.Validator)
+				if _, ok := first[v.Validator]; !ok {
+					first[v.Validator] = v.BlockHash
+					if v.BlockHash == b {
+						counted += stake
+					}
+				}
+				if v.BlockHash == b {
+					received += stake
+				}
+			}
+			if !chain.HasQuorum(counted, set.TotalStake()) && chain.HasQuorum(received, set.TotalStake()) {
+				return fmt.Sprintf("n%d is locked on %s at round %d; n%d received prevotes for it from %d of %d stake but counted %d (an equivocator's other vote came first)",
+					p.id, short(b), r, q.id, received, set.TotalStake(), counted)
+			}
+		}
+	}
+	return ""
 }
 
 // checker holds what the invariants need across validators. Every check
@@ -44,6 +109,7 @@ type checker struct {
 	// validators; it is verified once per run.
 	certs map[chain.Hash]error
 	evs   map[chain.Hash]error
+	found map[chain.Hash]bool // evidence reported by honest Machines
 	// sigs holds signatures known to be valid: every one the simulated
 	// validators made, and every one verified here.
 	sigs map[sigKey]chain.Address
@@ -58,9 +124,9 @@ type sigKey struct {
 }
 
 type signKey struct {
-	addr  chain.Address
-	h     uint64
-	r     uint32
+	addr chain.Address
+	h    uint64
+	r    uint32
 	step validator.SignStep
 }
 
@@ -80,6 +146,7 @@ func (c *checker) init(s *sim) {
 	c.signed = make(map[signKey]signRecord)
 	c.certs = make(map[chain.Hash]error)
 	c.evs = make(map[chain.Hash]error)
+	c.found = make(map[chain.Hash]bool)
 	c.sigs = make(map[sigKey]chain.Address)
 }
 
@@ -259,8 +326,8 @@ func (c *checker) finalized(n *node, b *chain.Block, cert *chain.Certificate) bo
 // accuses a Byzantine validator (honest ones never double-sign).
 func (c *checker) evidence(n *node, e *chain.Evidence) {
 	s := c.s
-	k := e.Hash()
-	if _, seen := c.evs[k]; !seen {
+	if k := e.Hash(); !c.found[k] {
+		c.found[k] = true
 		s.rep.Evidence++
 	}
 	if err := c.verifyEvidence(e); err != nil {

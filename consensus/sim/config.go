@@ -92,12 +92,15 @@ type Config struct {
 	Consensus consensus.Config
 
 	// LivenessBound: after GST, with honest stake above two thirds, going
-	// this long without any honest validator finalizing a new height is a
-	// liveness violation. Default 60s.
+	// this long without any honest validator finalizing a block is a
+	// liveness violation once every honest validator has proposed at the
+	// pending height since GST, or if no round started for that long
+	// (sim.stuck says why). Default 60s.
 	LivenessBound time.Duration
 	// MaxTime caps the virtual time of a run. Default
-	// GST + (Heights+1) * LivenessBound. Not finishing by then, when
-	// liveness is expected, is a violation.
+	// GST + 5 * (Heights+1) * LivenessBound. Not finishing by then, when
+	// liveness is expected, is a violation under the same condition;
+	// otherwise the report is only incomplete.
 	MaxTime time.Duration
 	// MaxEvents caps the events of a run (default 5,000,000), a guard
 	// against a livelock burning CPU. Reaching it is a violation.
@@ -315,7 +318,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.LivenessBound = 60 * time.Second
 	}
 	if c.MaxTime <= 0 {
-		c.MaxTime = c.Net.GST + time.Duration(c.Heights+1)*c.LivenessBound
+		c.MaxTime = c.Net.GST + 5*time.Duration(c.Heights+1)*c.LivenessBound
 	}
 	if c.MaxEvents <= 0 {
 		c.MaxEvents = 5_000_000

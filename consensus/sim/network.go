@@ -25,13 +25,14 @@ func (s *sim) latency() time.Duration {
 	return nc.LatencyMin + time.Duration(s.rng.Int64N(int64(nc.LatencyMax-nc.LatencyMin)+1))
 }
 
-// send puts m on the network. Before GST it may be lost to the partition or
+// send puts m on the network to validator to (m is shared by all its
+// recipients and copies). Before GST it may be lost to the partition or
 // to a drop; at any time it may be duplicated; it arrives after a random
 // latency, so messages reorder freely.
-func (s *sim) send(m *message) {
+func (s *sim) send(m *message, to int) {
 	s.rep.MessagesSent++
 	if s.now < s.cfg.Net.GST {
-		if !s.canTalk(m.from, m.to) {
+		if !s.canTalk(m.from, to) {
 			s.rep.MessagesDropped++
 			return
 		}
@@ -40,22 +41,21 @@ func (s *sim) send(m *message) {
 			return
 		}
 	}
-	s.schedule(&event{at: s.now + s.latency(), kind: evDeliver, node: m.to, msg: m})
+	s.schedule(&event{at: s.now + s.latency(), kind: evDeliver, node: to, msg: m})
 	if s.cfg.Net.Dup > 0 && s.rng.Float64() < s.cfg.Net.Dup {
 		s.rep.MessagesDuplicated++
-		c := *m
-		s.schedule(&event{at: s.now + s.latency(), kind: evDeliver, node: m.to, msg: &c})
+		s.schedule(&event{at: s.now + s.latency(), kind: evDeliver, node: to, msg: m})
 	}
 }
 
 // deliver hands a message to its recipient, honest or Byzantine. A crashed
 // recipient loses it.
-func (s *sim) deliver(m *message) {
-	if b := s.byz[m.to]; b != nil {
-		b.receive(m)
+func (s *sim) deliver(m *message, to int) {
+	if b := s.byz[to]; b != nil {
+		b.receive(m, to)
 		return
 	}
-	n := s.nodes[m.to]
+	n := s.nodes[to]
 	if !n.up {
 		return
 	}

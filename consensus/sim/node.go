@@ -224,6 +224,7 @@ func (n *node) noteRound(h uint64, r uint32) {
 		return
 	}
 	n.round, n.roundKnown = r, true
+	n.s.lastNewRound = n.s.now
 	for _, b := range n.s.byz {
 		if b != nil {
 			b.onEnter(n, h, r)
@@ -238,6 +239,9 @@ func (n *node) do(a consensus.Action) {
 	case consensus.ScheduleTimeout:
 		if a.Step != consensus.StepNewHeight {
 			n.noteRound(a.Height, a.Round)
+		}
+		if a.Step == consensus.StepPropose && a.Height == n.height && s.setAt(a.Height).Proposer(a.Round) == n.addr() {
+			s.onPropose(n, a.Height, a.Duration)
 		}
 		s.schedule(&event{at: s.now + a.Duration, kind: evTimeout, node: n.id, inc: n.inc,
 			tmo: consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}})
@@ -287,15 +291,13 @@ func (n *node) do(a consensus.Action) {
 	}
 }
 
-// broadcast sends a copy of m to every other validator.
+// broadcast sends m to every other validator.
 func (n *node) broadcast(m *message) {
+	m.from = n.id
 	for to := range n.s.vals {
-		if to == n.id {
-			continue
+		if to != n.id {
+			n.s.send(m, to)
 		}
-		c := *m
-		c.from, c.to = n.id, to
-		n.s.send(&c)
 	}
 }
 
@@ -350,14 +352,14 @@ func (n *node) receive(m *message) {
 		n.behind(m.proposal.Height)
 		n.run(consensus.ProposalReceived{Proposal: m.proposal, Block: m.block})
 	case msgSyncRequest:
-		s.trace.msg(s.now, m)
+		s.trace.msg(s.now, n.id, m)
 		if h := m.height; h >= 1 && h <= uint64(len(n.finals)) {
 			f := n.finals[h-1]
 			s.rep.SyncServed++
-			s.send(&message{kind: msgSyncResponse, from: n.id, to: m.from, block: f.block, cert: f.cert})
+			s.send(&message{kind: msgSyncResponse, from: n.id, block: f.block, cert: f.cert}, m.from)
 		}
 	case msgSyncResponse:
-		s.trace.msg(s.now, m)
+		s.trace.msg(s.now, n.id, m)
 		if m.cert != nil && m.cert.Height == n.height && uint64(len(n.finals)) < n.height {
 			n.run(consensus.CommitReceived{Block: m.block, Certificate: m.cert})
 		}
@@ -392,7 +394,7 @@ func (n *node) requestSync(now bool) {
 		to++
 	}
 	s.rep.SyncRequests++
-	s.send(&message{kind: msgSyncRequest, from: n.id, to: to, height: n.height})
+	s.send(&message{kind: msgSyncRequest, from: n.id, height: n.height}, to)
 }
 
 // gossip models the p2p gossip layer (CometBFT's gossipVotesRoutine and
@@ -415,7 +417,7 @@ func (n *node) gossip() {
 		}
 		if peer.height < n.height {
 			f := n.finals[peer.height-1]
-			s.send(&message{kind: msgSyncResponse, from: n.id, to: j, block: f.block, cert: f.cert})
+			s.send(&message{kind: msgSyncResponse, from: n.id, block: f.block, cert: f.cert}, j)
 			continue
 		}
 		if peer.height != n.height {
@@ -426,14 +428,14 @@ func (n *node) gossip() {
 		for i := range n.proposals {
 			pm := &n.proposals[i]
 			if pm.p.Round <= window && !peer.hasProposal(pm.p.Round) {
-				s.send(&message{kind: msgProposal, from: n.id, to: j, proposal: pm.p, block: pm.b})
+				s.send(&message{kind: msgProposal, from: n.id, proposal: pm.p, block: pm.b}, j)
 				budget--
 			}
 		}
 		for i := len(n.heard) - 1; i >= 0 && budget > 0; i-- {
 			v := n.heard[i]
 			if v.Round <= window && !peer.heardSlot[slotOf(v)] {
-				s.send(&message{kind: msgVote, from: n.id, to: j, vote: v})
+				s.send(&message{kind: msgVote, from: n.id, vote: v}, j)
 				budget--
 			}
 		}

@@ -38,7 +38,7 @@ var msgNames = [...]string{"vote", "proposal", "sync-req", "sync-resp"}
 // Machine does not modify its inputs).
 type message struct {
 	kind     msgKind
-	from, to int
+	from     int
 	vote     *chain.Vote
 	proposal *chain.Proposal
 	block    *chain.Block

@@ -33,12 +33,12 @@ type Report struct {
 	MaxGapAfterGST           time.Duration // longest wait for a new top height after GST
 	VirtualTime              time.Duration
 
-	Events                                                           int
+	Events                                                               int
 	MessagesSent, MessagesDropped, MessagesDuplicated, MessagesDelivered int
-	GossipRounds, SyncRequests, SyncServed                           int
-	Crashes, Restarts, Replays, ReplayedInputs                       int
-	SignRefused, RejectedInputs, ByzantineSigned                     int
-	Evidence                                                         int // distinct pieces of evidence found by honest Machines
+	GossipRounds, SyncRequests, SyncServed                               int
+	Crashes, Restarts, Replays, ReplayedInputs                           int
+	SignRefused, RejectedInputs, ByzantineSigned                         int
+	Evidence                                                             int // distinct pieces of evidence found by honest Machines
 
 	Violations []Violation
 	// Trace is the last events (Config.TraceLen) of a failing run, or every
@@ -48,6 +48,17 @@ type Report struct {
 
 // Failed reports whether the run broke an invariant.
 func (r *Report) Failed() bool { return len(r.Violations) > 0 }
+
+// OnlyKnown reports whether the run failed, and only with violations that
+// match known, reported Machine issues (Violation.Known).
+func (r *Report) OnlyKnown() bool {
+	for _, v := range r.Violations {
+		if v.Known == "" {
+			return false
+		}
+	}
+	return r.Failed()
+}
 
 // MeanRound is the mean round at which heights were first decided.
 func (r *Report) MeanRound() float64 {

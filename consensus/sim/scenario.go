@@ -7,13 +7,17 @@ import (
 )
 
 // RandomConfig derives a whole run from seed alone, so that the seed of a
-// failing run replays it: 4-7 validators with random stakes, Byzantine
-// validators holding at most 33/100 of the stake (strictly below a third)
-// with a random behaviour, 4-7 heights, and a random network: latency,
-// drops, duplicates, partitions, GST and crashes.
+// failing run replays it: 4-7 validators (8-13 in a tenth of the runs) with
+// random stakes, Byzantine validators holding at most 33/100 of the stake
+// (strictly below a third) with a random behaviour, 4-7 heights, a random
+// network (latency, drops, duplicates, partitions, GST, crashes) and
+// sometimes timeouts short against the latency or no block interval.
 func RandomConfig(seed uint64) Config {
 	r := rand.New(rand.NewPCG(seed, 0x5eed5eed5eed5eed))
 	c := Config{Seed: seed, Validators: 4 + r.IntN(4), Heights: 4 + r.IntN(4)}
+	if r.IntN(10) == 0 {
+		c.Validators = 8 + r.IntN(6)
+	}
 	if r.IntN(4) > 0 {
 		c.ByzantineStake = Fraction{33, 100}
 		c.Behaviour = Behaviour(r.IntN(int(Coalition) + 1))
@@ -37,6 +41,18 @@ func RandomConfig(seed uint64) Config {
 		nc.Crash = float64(1+r.IntN(20)) / 1000
 	}
 	c.Net = nc
+	c.Consensus = DefaultConsensus
+	switch r.IntN(4) {
+	case 0: // timeouts short against the latency: many rounds before GST
+		c.Consensus.TimeoutPropose = time.Duration(20+r.IntN(80)) * time.Millisecond
+		c.Consensus.TimeoutProposeDelta = time.Duration(10+r.IntN(50)) * time.Millisecond
+		c.Consensus.TimeoutPrevote = time.Duration(10+r.IntN(50)) * time.Millisecond
+		c.Consensus.TimeoutPrevoteDelta = time.Duration(10+r.IntN(50)) * time.Millisecond
+		c.Consensus.TimeoutPrecommit = c.Consensus.TimeoutPrevote
+		c.Consensus.TimeoutPrecommitDelta = c.Consensus.TimeoutPrevoteDelta
+	case 1:
+		c.Consensus.BlockInterval = 0
+	}
 	return c
 }
 

@@ -62,8 +62,15 @@ type sim struct {
 	firstFinal   []finalRecord // by height-1: the first honest decision
 	lastFinalize time.Duration // last time any honest validator finalized
 	lastNewTop   time.Duration // last time maxHeight grew
-	latencies    []time.Duration
-	doneNodes    int
+	// For the liveness check: the honest validators that proposed at
+	// height maxHeight+1 once the network had settled after GST, and the
+	// last time an honest validator entered a new round.
+	proposed       []bool
+	proposedHonest int
+	rotatedBy      time.Duration // when the last of them will have had a full round
+	lastNewRound   time.Duration
+	latencies      []time.Duration
+	doneNodes      int
 }
 
 type finalRecord struct {
@@ -283,15 +290,17 @@ func (s *sim) loop() {
 		}
 	}
 	if !s.rep.Completed && !s.stop && s.liveExpected {
-		s.violate(Violation{Kind: "liveness", Node: -1, Height: s.maxHeight + 1,
-			Detail: fmt.Sprintf("run ended at %v (cap %v) before every honest validator finalized %d heights", s.now, s.cfg.MaxTime, s.cfg.Heights)})
+		if why := s.stuck(); why != "" {
+			s.violate(Violation{Kind: "liveness", Node: -1, Height: s.maxHeight + 1,
+				Detail: fmt.Sprintf("run ended at %v (cap %v) before every honest validator finalized %d heights; %s", s.now, s.cfg.MaxTime, s.cfg.Heights, why)})
+		}
 	}
 }
 
 func (s *sim) handle(e *event) {
 	switch e.kind {
 	case evDeliver:
-		s.deliver(e.msg)
+		s.deliver(e.msg, e.node)
 	case evTimeout:
 		if n := s.nodes[e.node]; n != nil && n.up && n.inc == e.inc {
 			n.run(e.tmo)
@@ -309,16 +318,62 @@ func (s *sim) handle(e *event) {
 
 // checkLiveness fails the run when, after GST and with more than two
 // thirds of the stake honest, no honest validator finalized anything for
-// LivenessBound.
+// LivenessBound, and the protocol had its chance (see stuck).
 func (s *sim) checkLiveness() {
 	gst := s.cfg.Net.GST
 	if !s.liveExpected || s.now <= gst {
 		return
 	}
 	since := max(s.lastFinalize, gst)
-	if s.now-since > s.cfg.LivenessBound {
+	if s.now-since <= s.cfg.LivenessBound {
+		return
+	}
+	if why := s.stuck(); why != "" {
 		s.violate(Violation{Kind: "liveness", Node: -1, Height: s.maxHeight + 1,
-			Detail: fmt.Sprintf("no honest validator finalized a block from %v to %v (GST %v, bound %v)", since, s.now, gst, s.cfg.LivenessBound)})
+			Detail: fmt.Sprintf("no honest validator finalized a block from %v to %v (GST %v, bound %v); %s", since, s.now, gst, s.cfg.LivenessBound, why)})
+	}
+}
+
+// settled is when messages lost before GST have been gossiped again.
+func (s *sim) settled() time.Duration {
+	nc := &s.cfg.Net
+	return nc.GST + max(nc.Gossip, 0)*5/4 + 2*nc.LatencyMax
+}
+
+// stuck says why missing progress is a violation, or "" while it may still
+// be the protocol's normal delay. Tendermint decides, after GST, once the
+// honest validator with the highest valid round proposes with timeouts
+// above the message delay; with stake-weighted rotation a small validator
+// may wait many rounds for its turn. So the run is stuck when every honest
+// validator has proposed at the pending height since the network settled
+// (with a propose timeout above twice the maximum latency) and the last of
+// those rounds is over, or when no honest validator entered a new round for
+// LivenessBound.
+func (s *sim) stuck() string {
+	if s.proposedHonest == len(s.nodes)-len(s.rep.Byzantine) && s.now > s.rotatedBy {
+		return "every honest validator proposed at this height since GST"
+	}
+	if since := max(s.lastNewRound, s.cfg.Net.GST); s.now-since > s.cfg.LivenessBound {
+		return fmt.Sprintf("no honest validator entered a new round since %v", since)
+	}
+	return ""
+}
+
+// onPropose notes that honest n, the proposer of (h, r), starts round r
+// with the given propose timeout.
+func (s *sim) onPropose(n *node, h uint64, d time.Duration) {
+	if h != s.maxHeight+1 || s.now < s.settled() || d <= 2*s.cfg.Net.LatencyMax {
+		return
+	}
+	if s.proposed == nil {
+		s.proposed = make([]bool, len(s.vals))
+	}
+	if !s.proposed[n.id] {
+		s.proposed[n.id] = true
+		s.proposedHonest++
+		// its round: the propose timeout, prevote and precommit waits
+		// (shorter), gossip and delivery
+		s.rotatedBy = s.now + 3*d + max(s.cfg.Net.Gossip, 0)*5/4 + 2*s.cfg.Net.LatencyMax
 	}
 }
 
@@ -333,6 +388,8 @@ func (s *sim) onFinalize(n *node, h uint64, cert *chain.Certificate) {
 		}
 		s.maxHeight = h
 		s.lastNewTop = s.now
+		clear(s.proposed)
+		s.proposedHonest = 0
 	}
 	if uint64(len(s.firstFinal)) < h {
 		s.firstFinal = append(s.firstFinal, finalRecord{hash: cert.BlockHash, round: cert.Round, at: s.now})
@@ -345,6 +402,12 @@ func (s *sim) onFinalize(n *node, h uint64, cert *chain.Certificate) {
 func (s *sim) violate(v Violation) {
 	v.At = s.now
 	v.Seed = s.cfg.Seed
+	if v.Kind == "liveness" {
+		if why := s.hiddenPOL(); why != "" {
+			v.Known = KnownHiddenPOL
+			v.Detail += "; " + why
+		}
+	}
 	s.rep.Violations = append(s.rep.Violations, v)
 	s.trace.add(s.now, v.Node, "VIOLATION", v.Kind+": "+v.Detail)
 	for _, n := range s.nodes {

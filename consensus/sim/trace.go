@@ -66,8 +66,8 @@ func (t *tracer) replay(at time.Duration, node int, in consensus.Input, acts []c
 	t.rec(traceRec{at: at, node: node, what: "replay", x: in, acts: acts})
 }
 
-func (t *tracer) msg(at time.Duration, m *message) {
-	t.rec(traceRec{at: at, node: m.to, what: "recv", x: m})
+func (t *tracer) msg(at time.Duration, to int, m *message) {
+	t.rec(traceRec{at: at, node: to, what: "recv", x: m})
 }
 
 // lines formats the kept events, oldest first.
@@ -118,7 +118,9 @@ func (t *tracer) format(r *traceRec) string {
 	return b.String()
 }
 
-func fmtTime(d time.Duration) string { return fmt.Sprintf("%d.%03ds", d/time.Second, (d%time.Second)/time.Millisecond) }
+func fmtTime(d time.Duration) string {
+	return fmt.Sprintf("%d.%03ds", d/time.Second, (d%time.Second)/time.Millisecond)
+}
 
 func short(h chain.Hash) string {
 	if h == (chain.Hash{}) {

@@ -50,6 +50,10 @@ func (n *node) replay() {
 			}
 		}
 	}
+	// The round the Machine reached (peers' gossip needs it).
+	if rs := n.m.RoundState(); rs.Height == n.height && rs.Step != consensus.StepNewHeight {
+		n.noteRound(rs.Height, rs.Round)
+	}
 	// The log already holds these inputs; carry out the lost requests with
 	// the normal path, which logs their answers.
 	n.crashAfter = -1
