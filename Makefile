@@ -45,7 +45,7 @@ fuzz:
 
 ## sim-long: 100,000 seeded Byzantine simulations
 sim-long:
-	QUORUM_SIM_RUNS=100000 $(GO) test -count=1 -timeout 6h -run 'TestSeeds' ./consensus/sim
+	QUORUM_SIM_RUNS=100000 $(GO) test -count=1 -timeout 6h -run 'TestSimulate$$' -v ./consensus/sim
 
 ## testnet: build, then start a 4-validator local testnet in the foreground
 testnet: build

@@ -36,9 +36,17 @@ func TestEquivocation(t *testing.T) {
 			t.Fatalf("repeat gave actions:\n%s", ct.Describe(acts))
 		}
 	}
+	// Each of the equivocator's votes counts toward its own block (so a
+	// polka made with one of them is visible); the voter counts once in the
+	// voted stake; a third vote after the conflict is ignored.
 	tally := h.rs().Prevotes
-	if len(tally.Blocks) != 1 || tally.Blocks[0].Hash != b.Hash() || tally.VotedStake != 10 {
-		t.Fatalf("tally %+v, want only the first vote counted", tally)
+	if len(tally.Blocks) != 2 || tally.VotedStake != 10 {
+		t.Fatalf("tally %+v, want both conflicting votes counted toward their blocks, voted stake 10", tally)
+	}
+	for _, bs := range tally.Blocks {
+		if bs.Stake != 10 || (bs.Hash != b.Hash() && bs.Hash != nilHash) {
+			t.Fatalf("tally %+v: block %s with stake %d", tally, bs.Hash, bs.Stake)
+		}
 	}
 	// Another type or round is not a conflict.
 	acts = h.step(consensus.VoteReceived{Vote: vals.Vote(bad, chain.Precommit, 1, 0, nilHash)})

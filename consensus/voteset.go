@@ -46,6 +46,11 @@ type voteSet struct {
 	// validator is counted at most once, so at most one hash ever does.
 	maj23    chain.Hash
 	hasMaj23 bool
+	// extra holds conflicting votes of equivocators, each counted toward
+	// its own block (see addConflicting). The Machine ignores a validator
+	// after its first conflict in a set, so there is at most one per
+	// validator.
+	extra []*chain.Vote
 }
 
 func newVoteSet(typ chain.VoteType, height uint64, round uint32, stakes []uint64, total uint64) *voteSet {
@@ -58,6 +63,32 @@ func newVoteSet(typ chain.VoteType, height uint64, round uint32, stakes []uint64
 
 // get returns the counted vote of validator idx, or nil.
 func (s *voteSet) get(idx int) *chain.Vote { return s.votes[idx] }
+
+// addConflicting counts an equivocator's second vote toward its own block.
+// The paper counts the senders of each value separately: a polka for B made
+// with an equivocator's vote for B must be visible to a validator that got
+// the equivocator's other vote first, or honest validators can disagree
+// forever about whether B is valid at its POL round (a liveness failure the
+// simulator found). Each validator counts at most once per block, so no
+// block's stake is inflated by one sender, and two blocks can both reach
+// more than two thirds only if more than a third of the stake equivocates.
+func (s *voteSet) addConflicting(idx int, v *chain.Vote) {
+	for _, e := range s.extra {
+		if e.Validator == v.Validator && e.BlockHash == v.BlockHash {
+			return
+		}
+	}
+	s.extra = append(s.extra, v)
+	st, seen := s.stakeByBlock[v.BlockHash]
+	if !seen {
+		s.blocks = append(s.blocks, v.BlockHash)
+	}
+	st += s.stakes[idx]
+	s.stakeByBlock[v.BlockHash] = st
+	if !s.hasMaj23 && chain.HasQuorum(st, s.stakeTotal) {
+		s.maj23, s.hasMaj23 = v.BlockHash, true
+	}
+}
 
 // add counts v, whose signature the caller verified, as the vote of validator
 // idx. A vote identical in block hash to the counted one returns (false, nil);
@@ -72,6 +103,7 @@ func (s *voteSet) add(idx int, v *chain.Vote) (bool, error) {
 		if old.BlockHash == v.BlockHash {
 			return false, nil
 		}
+		s.addConflicting(idx, v)
 		return false, &ConflictingVoteError{Existing: old, Conflicting: v}
 	}
 	s.votes[idx] = v
@@ -130,6 +162,12 @@ func (s *voteSet) commitSigs(hash chain.Hash) []chain.CommitSig {
 			out = append(out, chain.CommitSig{Validator: v.Validator, Signature: v.Signature})
 		}
 	}
+	for _, v := range s.extra {
+		if v.BlockHash == hash {
+			out = append(out, chain.CommitSig{Validator: v.Validator, Signature: v.Signature})
+		}
+	}
+	out = chain.NewCertificate(0, 0, hash, out).Precommits
 	return out
 }
 
@@ -297,6 +335,9 @@ func (h *heightVoteSet) add(rv *roundVotes, idx int, v *chain.Vote) (bool, error
 	had := s.hasMaj23
 	added, err := s.add(idx, v)
 	if !added {
+		if v.Type == chain.Precommit && !had && s.hasMaj23 && s.maj23 != (chain.Hash{}) {
+			h.precommitQuorums = append(h.precommitQuorums, v.Round)
+		}
 		return added, err
 	}
 	h.markSender(rv, idx)

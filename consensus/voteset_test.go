@@ -25,7 +25,8 @@ func addr(i int) chain.Address { return chain.Address{byte(i >> 8), byte(i), 0xa
 
 // TestVoteSetMatchesReference cross-checks the running tally against a
 // re-summing reference over random vote sequences with conflicts and
-// duplicates.
+// duplicates: every distinct (validator, block) vote counts toward its
+// block, each validator counts once toward the voted stake.
 func TestVoteSetMatchesReference(t *testing.T) {
 	hashes := []chain.Hash{{}, {1}, {2}}
 	for seed := uint64(0); seed < 200; seed++ {
@@ -34,6 +35,11 @@ func TestVoteSetMatchesReference(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 2))
 		s := newVoteSet(chain.Prevote, 1, 0, stakes, total)
 		first := make(map[int]chain.Hash)
+		type pair struct {
+			i int
+			h chain.Hash
+		}
+		distinct := make(map[pair]bool)
 		var firstMaj *chain.Hash
 		for k := 0; k < 3*n; k++ {
 			i := r.IntN(n)
@@ -56,12 +62,15 @@ func TestVoteSetMatchesReference(t *testing.T) {
 					t.Fatalf("seed %d: conflict of %d: added %v err %v", seed, i, added, err)
 				}
 			}
+			distinct[pair{i, v.BlockHash}] = true
 			// reference: re-sum
 			sums := map[chain.Hash]uint64{}
 			var voted uint64
-			for j, h := range first {
-				sums[h] += stakes[j]
+			for j := range first {
 				voted += stakes[j]
+			}
+			for p := range distinct {
+				sums[p.h] += stakes[p.i]
 			}
 			if s.stakeVoted != voted {
 				t.Fatalf("seed %d: voted %d, reference %d", seed, s.stakeVoted, voted)

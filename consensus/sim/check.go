@@ -22,9 +22,6 @@ type Violation struct {
 	Height uint64
 	Round  uint32
 	Detail string
-	// Known names a reported, not yet fixed Machine issue this violation
-	// matches (see KnownHiddenPOL), or is empty.
-	Known string
 }
 
 func (v Violation) String() string {
@@ -33,68 +30,7 @@ func (v Violation) String() string {
 		node = fmt.Sprintf("n%d", v.Node)
 	}
 	s := fmt.Sprintf("%s violation (seed %d) at t=%v %s h=%d r=%d: %s", v.Kind, v.Seed, v.At, node, v.Height, v.Round, v.Detail)
-	if v.Known != "" {
-		s += " [known Machine issue " + v.Known + "]"
-	}
 	return s
-}
-
-// KnownHiddenPOL is a Machine liveness bug found by this simulator and not
-// fixed yet: the Machine counts only the first vote of a validator per
-// (round, type) and drops a conflicting one, so a polka that contains an
-// equivocator's vote for B is invisible to an honest validator that
-// counted the equivocator's other vote. An honest validator locked on B at
-// that round then prevotes nil for every proposal except B, and the others
-// never accept B's re-proposal (line 28 needs the polka): with the honest
-// stake only just above two thirds, no height is decided again. The paper
-// counts messages per value (each value's tally includes every sender of
-// it); CometBFT fetches conflicting votes for a claimed majority
-// (VoteSetMaj23) and counts them per block.
-const KnownHiddenPOL = "hidden-pol"
-
-// hiddenPOL recognises KnownHiddenPOL in the current state: an honest
-// validator p locked on B at round r, and an honest validator q whose
-// Machine counted less than a quorum for B at round r (its first prevote of
-// each validator) although the prevotes for B it received carry a quorum.
-func (s *sim) hiddenPOL() string {
-	for _, p := range s.nodes {
-		if p == nil || !p.up {
-			continue
-		}
-		rs := p.m.RoundState()
-		if rs.Height != p.height || rs.LockedRound < 0 {
-			continue
-		}
-		r, b := uint32(rs.LockedRound), rs.LockedBlock
-		set := s.setAt(p.height)
-		for _, q := range s.nodes {
-			if q == nil || q == p || !q.up || q.height != p.height {
-				continue
-			}
-			first := make(map[chain.Address]chain.Hash)
-			var counted, received uint64
-			for _, v := range q.heard {
-				if v.Round != r || v.Type != chain.Prevote {
-					continue
-				}
-				stake, _ := set.StakeOf(v.Validator)
-				if _, ok := first[v.Validator]; !ok {
-					first[v.Validator] = v.BlockHash
-					if v.BlockHash == b {
-						counted += stake
-					}
-				}
-				if v.BlockHash == b {
-					received += stake
-				}
-			}
-			if !chain.HasQuorum(counted, set.TotalStake()) && chain.HasQuorum(received, set.TotalStake()) {
-				return fmt.Sprintf("n%d is locked on %s at round %d; n%d received prevotes for it from %d of %d stake but counted %d (an equivocator's other vote came first)",
-					p.id, short(b), r, q.id, received, set.TotalStake(), counted)
-			}
-		}
-	}
-	return ""
 }
 
 // checker holds what the invariants need across validators. Every check

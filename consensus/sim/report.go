@@ -49,17 +49,6 @@ type Report struct {
 // Failed reports whether the run broke an invariant.
 func (r *Report) Failed() bool { return len(r.Violations) > 0 }
 
-// OnlyKnown reports whether the run failed, and only with violations that
-// match known, reported Machine issues (Violation.Known).
-func (r *Report) OnlyKnown() bool {
-	for _, v := range r.Violations {
-		if v.Known == "" {
-			return false
-		}
-	}
-	return r.Failed()
-}
-
 // MeanRound is the mean round at which heights were first decided.
 func (r *Report) MeanRound() float64 {
 	var n, sum int

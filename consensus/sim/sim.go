@@ -402,12 +402,6 @@ func (s *sim) onFinalize(n *node, h uint64, cert *chain.Certificate) {
 func (s *sim) violate(v Violation) {
 	v.At = s.now
 	v.Seed = s.cfg.Seed
-	if v.Kind == "liveness" {
-		if why := s.hiddenPOL(); why != "" {
-			v.Known = KnownHiddenPOL
-			v.Detail += "; " + why
-		}
-	}
 	s.rep.Violations = append(s.rep.Violations, v)
 	s.trace.add(s.now, v.Node, "VIOLATION", v.Kind+": "+v.Detail)
 	for _, n := range s.nodes {

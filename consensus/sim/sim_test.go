@@ -80,22 +80,12 @@ func runSeeds(t *testing.T, first uint64, n int, config func(seed uint64) Config
 	return reports
 }
 
-// strict makes violations that match a known, reported Machine issue fail
-// the tests too (QUORUM_SIM_STRICT=1); by default they are logged.
-var strict = os.Getenv("QUORUM_SIM_STRICT") == "1"
-
-// checkReports fails t for every report with a violation, except those
-// whose violations all match a known Machine issue (logged unless strict),
-// and returns how many failed either way.
-func checkReports(t *testing.T, reports []*Report) (failed, known int) {
+// checkReports fails t for every report with a violation and returns how
+// many failed.
+func checkReports(t *testing.T, reports []*Report) (failed int) {
 	t.Helper()
 	for _, r := range reports {
 		if !r.Failed() {
-			continue
-		}
-		if r.OnlyKnown() && !strict {
-			known++
-			t.Logf("known Machine issue (QUORUM_SIM_STRICT=1 to fail): %s", r.Violations[0])
 			continue
 		}
 		failed++
@@ -107,7 +97,7 @@ func checkReports(t *testing.T, reports []*Report) (failed, known int) {
 			t.Errorf("%s", r.Violations[0])
 		}
 	}
-	return failed, known
+	return failed
 }
 
 // TestSimulate runs many seeded random networks (RandomConfig: Byzantine
@@ -118,7 +108,7 @@ func TestSimulate(t *testing.T) {
 	reports := runSeeds(t, *flagFirst, n, RandomConfig)
 	elapsed := time.Since(start)
 
-	failed, known := checkReports(t, reports)
+	failed := checkReports(t, reports)
 	var heights, maxRound, evidence, crashes, msgs, incomplete int
 	var byzRuns, coalitionRuns int
 	var maxGap time.Duration
@@ -142,28 +132,30 @@ func TestSimulate(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d runs in %v (%.0f runs/s on %d cores): %d failed, %d with a known Machine issue, %d incomplete (rotation still pending at MaxTime); "+
+	t.Logf("%d runs in %v (%.0f runs/s on %d cores): %d failed, %d incomplete (rotation still pending at MaxTime); "+
 		"%d heights finalized, max round %d, %d runs with Byzantine validators (%d coalition), %d crashes, %d pieces of evidence, %d messages, max gap after GST %v",
-		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), runtime.GOMAXPROCS(0), failed, known, incomplete,
+		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), runtime.GOMAXPROCS(0), failed, incomplete,
 		heights, maxRound, byzRuns, coalitionRuns, crashes, evidence, msgs, maxGap)
 }
 
-// TestKnownIssueHiddenPOL pins the Machine liveness bug KnownHiddenPOL
-// (see its comment) to a seed that shows it. When the Machine is fixed this
-// test fails: then delete KnownHiddenPOL, hiddenPOL and this test.
-func TestKnownIssueHiddenPOL(t *testing.T) {
+// TestHiddenPOLRegression replays the seed that found a liveness failure:
+// an equivocator's prevote hid a polka from an honest validator that had
+// counted the equivocator's other vote first, so validators disagreed
+// forever about a locked block's POL. Each distinct vote now counts toward
+// its own block (consensus.voteSet.addConflicting).
+func TestHiddenPOLRegression(t *testing.T) {
 	const seed = 95
 	r, err := Run(RandomConfig(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Failed() {
-		t.Fatalf("seed %d no longer shows %s: the Machine seems fixed; remove the known-issue classification", seed, KnownHiddenPOL)
+	if r.Failed() {
+		var b bytes.Buffer
+		if err := r.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		t.Fatalf("seed %d:\n%s", seed, b.String())
 	}
-	if !r.OnlyKnown() {
-		t.Fatalf("seed %d: got %s, want the known issue %s", seed, r.Violations[0], KnownHiddenPOL)
-	}
-	t.Logf("still present: %s", r.Violations[0])
 }
 
 // TestReplay replays one seed with its full trace:
