@@ -217,7 +217,7 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	}
 	e.log.Debug("committed block", "height", b.Header.Height, "txs", len(b.Txs), "took", time.Since(t0))
 	e.state.Commit(cb.fork)
-	if err := e.wal.Reset(); err != nil {
+	if err := e.wal.Reset(b.Header.Height); err != nil {
 		return fmt.Errorf("%w: %v", errHalt, err)
 	}
 	e.evpool.committed(b.Evidence)

@@ -191,6 +191,23 @@ func (e *engine) handle(m inbound) error {
 	return e.step(m.in)
 }
 
+// inputHeight is the height an input belongs to: a vote or proposal of the
+// next height, which the Machine buffers, is logged under that height so
+// that it survives the WAL reset when the current height commits.
+func inputHeight(in consensus.Input, current uint64) uint64 {
+	switch in := in.(type) {
+	case consensus.VoteReceived:
+		if in.Vote.Height > current {
+			return in.Vote.Height
+		}
+	case consensus.ProposalReceived:
+		if in.Proposal.Height > current {
+			return in.Proposal.Height
+		}
+	}
+	return current
+}
+
 // voteKey identifies a signed vote (sign-bytes and signature).
 func voteKey(signHash chain.Hash, v *chain.Vote) chain.Hash {
 	var k chain.Hash
@@ -208,7 +225,7 @@ func (e *engine) step(in consensus.Input) error {
 		in := e.queue[0]
 		e.queue = e.queue[1:]
 		if !e.replaying {
-			if err := e.wal.Append(e.height, in); err != nil {
+			if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
 				return fmt.Errorf("%w: %v", errHalt, err)
 			}
 		}

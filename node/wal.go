@@ -22,7 +22,8 @@ import (
 // precommit is signed, so every input that led to a lock is durable by the
 // time the precommit exists (the signer fsyncs its own state before
 // releasing any signature, so nothing is ever signed twice).
-// After a height is committed to the store the log is truncated.
+// After a height is committed to the store its records are dropped; records
+// of the next height (votes and proposals that arrived early) are kept.
 //
 // Record format: uint32 big-endian payload length, uint32 CRC-32C of the
 // payload, payload = RLP [height, kind, body]. A torn or corrupt tail (a
@@ -227,10 +228,15 @@ func (w *WAL) Sync() error {
 	return nil
 }
 
-// Reset empties the log once its height is committed.
-func (w *WAL) Reset() error {
-	if err := w.w.Flush(); err != nil {
-		return fmt.Errorf("wal: flush: %w", err)
+// Reset drops the records of committed heights (up to and including
+// committed) once that height is in the store, keeping those of later
+// heights (inputs the Machine buffered for the next height). The kept
+// records are rewritten; like every other record they reach the disk with
+// the next Sync.
+func (w *WAL) Reset(committed uint64) error {
+	kept, err := w.readRecords(func(h uint64) bool { return h > committed })
+	if err != nil {
+		return err
 	}
 	if err := w.f.Truncate(0); err != nil {
 		return fmt.Errorf("wal: truncate: %w", err)
@@ -239,13 +245,38 @@ func (w *WAL) Reset() error {
 		return fmt.Errorf("wal: seek: %w", err)
 	}
 	w.w.Reset(w.f)
+	for _, r := range kept {
+		if err := w.Append(r.height, r.in); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+type heightInput struct {
+	height uint64
+	in     consensus.Input
 }
 
 // ReadAll returns the logged inputs of height, in order. Records of other
 // heights are skipped. A torn or corrupt tail is cut off so that appends
 // continue from the last good record.
 func (w *WAL) ReadAll(height uint64) ([]consensus.Input, error) {
+	recs, err := w.readRecords(func(h uint64) bool { return h == height })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]consensus.Input, len(recs))
+	for i, r := range recs {
+		out[i] = r.in
+	}
+	return out, nil
+}
+
+// readRecords reads the whole log, returns the records whose height keep
+// accepts, and leaves the file positioned after the last good record (a
+// torn tail is truncated).
+func (w *WAL) readRecords(keep func(uint64) bool) ([]heightInput, error) {
 	if err := w.w.Flush(); err != nil {
 		return nil, fmt.Errorf("wal: flush: %w", err)
 	}
@@ -253,7 +284,7 @@ func (w *WAL) ReadAll(height uint64) ([]consensus.Input, error) {
 		return nil, fmt.Errorf("wal: seek: %w", err)
 	}
 	r := bufio.NewReaderSize(w.f, 64<<10)
-	var out []consensus.Input
+	var out []heightInput
 	var good int64
 	for {
 		in, recHeight, n, err := readRecord(r)
@@ -261,8 +292,8 @@ func (w *WAL) ReadAll(height uint64) ([]consensus.Input, error) {
 			break // io.EOF, or a torn/corrupt tail
 		}
 		good += n
-		if recHeight == height && in != nil {
-			out = append(out, in)
+		if in != nil && keep(recHeight) {
+			out = append(out, heightInput{recHeight, in})
 		}
 	}
 	if err := w.f.Truncate(good); err != nil {

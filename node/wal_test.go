@@ -71,11 +71,21 @@ func TestWALRoundTripAndHeights(t *testing.T) {
 			t.Errorf("input %d: got %#v, want %#v", i, got[i], ins[i])
 		}
 	}
-	if err := w.Reset(); err != nil {
+	early := consensus.VoteReceived{Vote: &chain.Vote{Type: chain.Prevote, Height: 8, Round: 0, Validator: chain.Address{5}}}
+	if err := w.Append(8, early); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reset(7); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := w.ReadAll(7); err != nil || len(got) != 0 {
-		t.Fatalf("after reset: %d inputs, %v", len(got), err)
+		t.Fatalf("after reset: %d inputs of the committed height, %v", len(got), err)
+	}
+	// The next height's early vote survives the reset.
+	if got, err := w.ReadAll(8); err != nil || len(got) != 1 {
+		t.Fatalf("after reset: %d inputs of the next height, %v", len(got), err)
+	} else if v, ok := got[0].(consensus.VoteReceived); !ok || v.Vote.Height != 8 {
+		t.Fatalf("kept %#v", got[0])
 	}
 }
 
