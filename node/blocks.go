@@ -38,7 +38,7 @@ func (e *engine) startHeight(replay bool) error {
 	}
 	e.height, e.vals = h, vals
 	e.checked = make(map[chain.Hash]*checkedBlock)
-	e.seenVotes = make(map[chain.Hash]struct{})
+	e.seenVotes = make(map[voteKey]struct{})
 	e.heightProposals, e.heightVotes = nil, nil
 	e.startedAt = time.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)

@@ -100,7 +100,7 @@ type engine struct {
 	startedAt  time.Time // when this height started, for sync decisions
 	queue      []consensus.Input
 	checked    map[chain.Hash]*checkedBlock
-	seenVotes  map[chain.Hash]struct{}
+	seenVotes  map[voteKey]struct{}
 	// heightProposals and heightVotes are the accepted proposals and votes
 	// of the current height, own ones included, for peers that connect.
 	heightProposals []consensus.ProposalReceived
@@ -178,8 +178,7 @@ func (e *engine) handle(m inbound) error {
 		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
 			return nil
 		}
-		h := in.Vote.SignHash(e.chainID)
-		key := voteKey(h, in.Vote)
+		key := voteKey{in.Vote.SignHash(e.chainID), in.Vote.Signature}
 		if _, dup := e.seenVotes[key]; dup {
 			return nil
 		}
@@ -208,14 +207,10 @@ func inputHeight(in consensus.Input, current uint64) uint64 {
 	return current
 }
 
-// voteKey identifies a signed vote (sign-bytes and signature).
-func voteKey(signHash chain.Hash, v *chain.Vote) chain.Hash {
-	var k chain.Hash
-	for i := range k {
-		k[i] = signHash[i] ^ v.Signature[i] ^ v.Signature[32+i]
-	}
-	k[0] ^= v.Signature[64]
-	return k
+// voteKey identifies a signed vote exactly: its sign-bytes and signature.
+type voteKey struct {
+	signHash chain.Hash
+	sig      chain.Signature
 }
 
 // step feeds in, and every input its actions produce, through the Machine.
