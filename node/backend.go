@@ -26,6 +26,7 @@ type backend struct {
 	store     *store.Store
 	mempool   *Mempool
 	sw        *p2p.Switch
+	net       *network
 	remote    *validator.RemoteSigner // nil unless signer.mode = remote
 }
 
@@ -179,7 +180,7 @@ func (b *backend) SubmitTx(_ context.Context, raw []byte) (chain.Hash, error) {
 	hash, err := b.mempool.Add(tx)
 	switch {
 	case err == nil:
-		b.sw.Broadcast(&p2p.TxMessage{Tx: tx})
+		b.net.gossipTx(tx)
 		return hash, nil
 	case errors.Is(err, ErrAlreadyKnown):
 		return hash, nil

@@ -24,6 +24,7 @@ type metrics struct {
 	blockTxs        prometheus.Histogram
 	txsPerSecond    prometheus.Gauge
 	inboxDropped    prometheus.Counter
+	txGossipDropped prometheus.Counter
 	evidence        prometheus.Counter
 }
 
@@ -51,11 +52,13 @@ func newMetrics() *metrics {
 			Help: "Transactions finalized per second over the last final block interval."}),
 		inboxDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_consensus_inbox_dropped_total",
 			Help: "Peer messages dropped because the consensus inbox was full."}),
+		txGossipDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_tx_gossip_dropped_total",
+			Help: "Locally submitted transactions not gossiped because the gossip queue was full."}),
 		evidence: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_evidence_total",
 			Help: "Double signs detected."}),
 	}
 	r.MustRegister(m.height, m.round, m.rounds, m.votes, m.peers, m.mempoolSize, m.finalityLatency,
-		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.evidence)
+		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.txGossipDropped, m.evidence)
 	return m
 }
 

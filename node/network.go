@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/store"
@@ -20,6 +21,7 @@ import (
 type network struct {
 	ctx     context.Context
 	sw      *p2p.Switch
+	txOut   chan *chain.Tx // locally submitted transactions waiting to be gossiped
 	engine  *engine
 	mempool *Mempool
 	store   *store.Store
@@ -34,6 +36,8 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 	switch m := msg.(type) {
 	case *p2p.TxMessage:
 		return n.receiveTx(m)
+	case *p2p.TxsMessage:
+		return n.receiveTxs(m)
 	case *p2p.ProposalMessage:
 		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: m.Proposal, Block: m.Block}})
 	case *p2p.VoteMessage:
@@ -66,6 +70,76 @@ func (n *network) receiveTx(m *p2p.TxMessage) error {
 		return fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
 	}
 	return nil
+}
+
+// receiveTxs admits a batch and, if any of it was new here, relays the
+// identical batch: peers that already have it drop the copy by its hash.
+func (n *network) receiveTxs(m *p2p.TxsMessage) error {
+	fresh := 0
+	for _, tx := range m.Txs {
+		_, err := n.mempool.Add(tx)
+		switch {
+		case err == nil:
+			fresh++
+		case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
+			return fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
+		}
+	}
+	if fresh > 0 {
+		n.sw.Broadcast(m)
+	}
+	return nil
+}
+
+// Gossip of locally submitted transactions is batched: up to txBatchMax
+// transactions, or whatever arrived within txBatchDelay of the first, go
+// out as one TxsMessage.
+const (
+	txBatchMax   = 512
+	txBatchDelay = 2 * time.Millisecond
+	txOutQueue   = 16384
+)
+
+// gossipTx queues a locally admitted transaction for gossip; it never
+// blocks (a full queue drops the gossip, not the transaction: the node's
+// own proposals still include it).
+func (n *network) gossipTx(tx *chain.Tx) {
+	select {
+	case n.txOut <- tx:
+	default:
+		n.metrics.txGossipDropped.Inc()
+	}
+}
+
+// runTxGossip batches queued transactions until ctx is done.
+func (n *network) runTxGossip(ctx context.Context) error {
+	batch := make([]*chain.Tx, 0, txBatchMax)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(batch) > 0 {
+			n.sw.Broadcast(&p2p.TxsMessage{Txs: batch})
+			batch = make([]*chain.Tx, 0, txBatchMax)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case tx := <-n.txOut:
+			batch = append(batch, tx)
+			if len(batch) == 1 {
+				timer.Reset(txBatchDelay)
+			}
+			if len(batch) >= txBatchMax {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
 }
 
 func (n *network) serveBlock(to p2p.NodeID, h uint64) {

@@ -113,7 +113,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
 		state:    state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
 	}
-	n.net = &network{engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics}
+	n.net = &network{engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
 	n.engine.net = n.net
 	n.sw, err = p2p.NewSwitch(p2p.Config{
 		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,
@@ -124,7 +124,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	}
 	n.net.sw = n.sw
 	be := &backend{chainID: gen.ChainID, genesisMs: n.engine.genesisMs, nodeID: p2p.NodeIDFromKey(nodeKey), engine: n.engine,
-		store: n.store, mempool: mempool, sw: n.sw, remote: n.remote}
+		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
 	n.rpc = rpc.NewServer(rpc.Config{
 		MaxConnections: cfg.RPC.MaxConnections, MaxSubscriptionsPerConn: cfg.RPC.MaxSubscriptionsPerConn,
 		MaxMessageBytes: cfg.RPC.MaxMessageBytes, SubscriberBuffer: cfg.RPC.SubscriberBuffer, PingInterval: cfg.RPC.PingInterval.Std(),
@@ -219,6 +219,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { return n.updateGauges(ctx) })
+	g.Go(func() error { return n.net.runTxGossip(ctx) })
 	if addr := n.cfg.RPC.PprofListenAddr; addr != "" {
 		g.Go(func() error { return servePprof(ctx, addr, n.log) })
 	}

@@ -96,6 +96,7 @@ func sampleMessagesAt(t testing.TB, h uint64) []Message {
 		&EvidenceMessage{Evidence: ev},
 		&BlockRequest{Height: h - 1},
 		&BlockResponse{Block: blk, Certificate: certFor(t, h, 0, blk.Hash(), k1, k2)},
+		&TxsMessage{Txs: []*chain.Tx{signedTx(t, k1, h+2), signedTx(t, k2, h+3)}},
 	}
 }
 

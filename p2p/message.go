@@ -40,13 +40,14 @@ const (
 	KindEvidence
 	KindBlockRequest
 	KindBlockResponse
+	KindTxs
 	kindEnd // one past the last valid kind
 )
 
 var kindNames = [...]string{
 	KindHello: "hello", KindAuth: "auth", KindDisconnect: "disconnect", KindStatus: "status",
 	KindTx: "tx", KindProposal: "proposal", KindVote: "vote", KindEvidence: "evidence",
-	KindBlockRequest: "block_request", KindBlockResponse: "block_response",
+	KindBlockRequest: "block_request", KindBlockResponse: "block_response", KindTxs: "txs",
 }
 
 func (k Kind) String() string {
@@ -59,7 +60,7 @@ func (k Kind) String() string {
 // gossip reports whether k is flooded through the network, and so delivered
 // to the Handler once per Switch rather than once per copy.
 func (k Kind) gossip() bool {
-	return k == KindTx || k == KindProposal || k == KindVote || k == KindEvidence
+	return k == KindTx || k == KindTxs || k == KindProposal || k == KindVote || k == KindEvidence
 }
 
 // control reports whether k is handled by the Switch rather than the Handler.
@@ -111,6 +112,16 @@ type Status struct {
 // TxMessage gossips a signed transaction.
 type TxMessage struct{ Tx *chain.Tx }
 
+// MaxTxsPerMessage bounds the transactions of one TxsMessage.
+const MaxTxsPerMessage = 4096
+
+// TxsMessage gossips a batch of signed transactions in one frame: one
+// envelope, one hash and one queue slot per batch instead of per
+// transaction. A node relays a batch it received unchanged, so the copies
+// that reach a peer twice are dropped by the duplicate check before they
+// are decoded again.
+type TxsMessage struct{ Txs []*chain.Tx }
+
 // ProposalMessage gossips a proposal with its block; Decode checks that the
 // block's hash and height match the proposal.
 type ProposalMessage struct {
@@ -144,13 +155,25 @@ func (*VoteMessage) Kind() Kind     { return KindVote }
 func (*EvidenceMessage) Kind() Kind { return KindEvidence }
 func (*BlockRequest) Kind() Kind    { return KindBlockRequest }
 func (*BlockResponse) Kind() Kind   { return KindBlockResponse }
+func (*TxsMessage) Kind() Kind      { return KindTxs }
 
-func (m *Hello) payload() [][]byte           { return one(mustEncodeRLP(m)) }
-func (m *Auth) payload() [][]byte            { return one(mustEncodeRLP(m)) }
-func (m *Disconnect) payload() [][]byte      { return one(mustEncodeRLP(m)) }
-func (m *Status) payload() [][]byte          { return one(mustEncodeRLP(m)) }
-func (m *BlockRequest) payload() [][]byte    { return one(mustEncodeRLP(m)) }
-func (m *TxMessage) payload() [][]byte       { return one(m.Tx.Encode()) }
+func (m *Hello) payload() [][]byte        { return one(mustEncodeRLP(m)) }
+func (m *Auth) payload() [][]byte         { return one(mustEncodeRLP(m)) }
+func (m *Disconnect) payload() [][]byte   { return one(mustEncodeRLP(m)) }
+func (m *Status) payload() [][]byte       { return one(mustEncodeRLP(m)) }
+func (m *BlockRequest) payload() [][]byte { return one(mustEncodeRLP(m)) }
+func (m *TxMessage) payload() [][]byte    { return one(m.Tx.Encode()) }
+func (m *TxsMessage) payload() [][]byte {
+	parts := make([][]byte, 1, len(m.Txs)+1)
+	size := 0
+	for _, tx := range m.Txs {
+		b := tx.Encode()
+		parts = append(parts, b)
+		size += len(b)
+	}
+	parts[0] = appendRLPHeader(nil, 0xc0, size)
+	return parts
+}
 func (m *VoteMessage) payload() [][]byte     { return one(m.Vote.Encode()) }
 func (m *EvidenceMessage) payload() [][]byte { return one(m.Evidence.Encode()) }
 func (m *ProposalMessage) payload() [][]byte {
@@ -312,6 +335,34 @@ func decodePayload(kind Kind, p []byte) (Message, error) {
 			return nil, err
 		}
 		return &TxMessage{Tx: tx}, nil
+	case KindTxs:
+		body, rest, err := rlp.SplitList(p)
+		if err != nil {
+			return nil, err
+		}
+		if len(rest) != 0 {
+			return nil, fmt.Errorf("%d trailing bytes", len(rest))
+		}
+		m := &TxsMessage{}
+		for len(body) > 0 {
+			if len(m.Txs) == MaxTxsPerMessage {
+				return nil, fmt.Errorf("more than %d transactions", MaxTxsPerMessage)
+			}
+			_, _, next, err := rlp.Split(body)
+			if err != nil {
+				return nil, fmt.Errorf("tx %d: %w", len(m.Txs), err)
+			}
+			tx, err := chain.DecodeTx(body[:len(body)-len(next)])
+			if err != nil {
+				return nil, fmt.Errorf("tx %d: %w", len(m.Txs), err)
+			}
+			m.Txs = append(m.Txs, tx)
+			body = next
+		}
+		if len(m.Txs) == 0 {
+			return nil, errors.New("empty transaction batch")
+		}
+		return m, nil
 	case KindVote:
 		v, err := chain.DecodeVote(p)
 		if err != nil {

@@ -220,3 +220,28 @@ func TestEncodeMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func TestTxsMessageLimits(t *testing.T) {
+	k := testKey(t, 1)
+	tx := signedTx(t, k, 1)
+	one := Encode(&TxsMessage{Txs: []*chain.Tx{tx}})
+	m, err := Decode(one)
+	if err != nil || len(m.(*TxsMessage).Txs) != 1 {
+		t.Fatalf("one tx: %v", err)
+	}
+	if _, err := Decode(Encode(&TxsMessage{})); !errors.Is(err, ErrInvalidPeerData) {
+		t.Fatalf("empty batch: %v", err)
+	}
+	many := make([]*chain.Tx, MaxTxsPerMessage+1)
+	for i := range many {
+		many[i] = tx
+	}
+	if _, err := Decode(Encode(&TxsMessage{Txs: many})); !errors.Is(err, ErrInvalidPeerData) {
+		t.Fatalf("%d txs: %v", len(many), err)
+	}
+	bad := *tx
+	bad.ChainID = ""
+	if _, err := Decode(Encode(&TxsMessage{Txs: []*chain.Tx{tx, &bad}})); !errors.Is(err, ErrInvalidPeerData) {
+		t.Fatalf("batch with a malformed tx: %v", err)
+	}
+}
