@@ -291,24 +291,28 @@ func (m *Mempool) evictLocked(p *poolTx, reason string) {
 	m.evicted.put(p.hash, reason)
 }
 
-// reasonRing remembers the last n hashes with a reason each.
+// reasonRing remembers the last n hashes with a reason each. It grows as
+// it fills, so an idle node pays nothing for its capacity.
 type reasonRing struct {
 	reasons map[chain.Hash]string
 	ring    []chain.Hash
-	next    int
+	n, next int
 }
 
 func newReasonRing(n int) *reasonRing {
-	return &reasonRing{reasons: make(map[chain.Hash]string, n), ring: make([]chain.Hash, n)}
+	return &reasonRing{reasons: make(map[chain.Hash]string), n: n}
 }
 
 func (r *reasonRing) put(h chain.Hash, reason string) {
-	if old := r.ring[r.next]; old != (chain.Hash{}) {
-		delete(r.reasons, old)
+	if len(r.ring) < r.n {
+		r.ring = append(r.ring, h)
+		r.reasons[h] = reason
+		return
 	}
+	delete(r.reasons, r.ring[r.next])
 	r.ring[r.next] = h
 	r.reasons[h] = reason
-	r.next = (r.next + 1) % len(r.ring)
+	r.next = (r.next + 1) % r.n
 }
 
 func (r *reasonRing) get(h chain.Hash) (string, bool) {
