@@ -413,7 +413,10 @@ func (s *sim) violate(v Violation) {
 }
 
 func (s *sim) finish() *Report {
-	r := &s.rep
+	// A copy: a pointer into s would keep the whole simulated network
+	// (Machines, queues, stores) alive as long as the report.
+	rep := s.rep
+	r := &rep
 	r.VirtualTime = s.now
 	r.MaxHeight = s.maxHeight
 	r.HeightsFinalized = ^uint64(0)
