@@ -215,6 +215,13 @@ func (Finalize) isAction()          {}
 func (EvidenceFound) isAction()     {}
 func (RejectedInput) isAction()     {}
 
+// Recoverer recovers the address that signed a digest, rejecting malformed
+// and non-canonical signatures as chain.Recover does. The Machine verifies
+// every vote and proposal through it.
+type Recoverer interface {
+	Recover(digest chain.Hash, sig *chain.Signature) (chain.Address, error)
+}
+
 // Config tunes a Machine. Durations are data: the Machine only copies them
 // into ScheduleTimeout actions.
 type Config struct {
@@ -237,4 +244,10 @@ type Config struct {
 	// proposing, but no longer than EmptyBlockInterval (zero: wait forever).
 	SkipEmptyBlocks    bool
 	EmptyBlockInterval time.Duration
+
+	// Recoverer, when not nil, replaces chain.Recover for the signatures
+	// of votes and proposals. A process that runs many Machines (the
+	// simulator) shares one cache of verified signatures through it, so
+	// that a signature is recovered once, not once per Machine.
+	Recoverer Recoverer
 }

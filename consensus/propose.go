@@ -92,7 +92,7 @@ func (m *Machine) onOwnProposal(in OwnProposal) {
 		m.reject(in, fmt.Errorf("%w: own proposal h=%d r=%d", ErrBlockMismatch, p.Height, p.Round))
 		return
 	}
-	if err := p.Verify(m.cfg.ChainID); err != nil {
+	if err := m.verifyProposal(p); err != nil {
 		m.reject(in, fmt.Errorf("%w: %w", ErrBadSignature, err))
 		return
 	}
@@ -143,7 +143,7 @@ func (m *Machine) onProposal(in ProposalReceived, replay bool) {
 	if !ok {
 		panic("consensus: invariant proposer-in-set")
 	}
-	if err := p.Verify(m.cfg.ChainID); err != nil {
+	if err := m.verifyProposal(p); err != nil {
 		m.reject(in, fmt.Errorf("%w: %w", ErrBadSignature, err))
 		return
 	}

@@ -53,7 +53,7 @@ func (m *Machine) onVote(in VoteReceived, replay bool) {
 			}
 		}
 	}
-	if err := v.Verify(m.cfg.ChainID); err != nil {
+	if err := m.verifyVote(v); err != nil {
 		m.reject(in, fmt.Errorf("%w: %w", ErrBadSignature, err))
 		return
 	}
@@ -124,7 +124,7 @@ func (m *Machine) onOwnVote(in OwnVote) {
 		m.reject(in, fmt.Errorf("%w: %s h=%d r=%d", ErrNotRequested, v.Type, v.Height, v.Round))
 		return
 	}
-	if err := v.Verify(m.cfg.ChainID); err != nil {
+	if err := m.verifyVote(v); err != nil {
 		m.reject(in, fmt.Errorf("%w: own vote: %w", ErrBadSignature, err))
 		return
 	}
@@ -171,3 +171,40 @@ func (m *Machine) findVoteRequest(t chain.VoteType, round uint32) int {
 // markVoteAnswered keeps the request's (type, round) so that the Machine
 // never asks twice, but clears its validator so it matches no answer.
 func (m *Machine) markVoteAnswered(i int) { m.voteRequests[i].Validator = chain.Address{} }
+
+// verifySigner checks that sig over digest was made by want, through
+// Config.Recoverer when one is set.
+func (m *Machine) verifySigner(digest chain.Hash, sig *chain.Signature, want chain.Address) error {
+	if m.cfg.Recoverer == nil {
+		got, err := chain.Recover(digest, sig)
+		return signerMatches(got, want, err)
+	}
+	got, err := m.cfg.Recoverer.Recover(digest, sig)
+	return signerMatches(got, want, err)
+}
+
+func signerMatches(got, want chain.Address, err error) error {
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%w: recovered %s, want %s", chain.ErrWrongSigner, chain.FormatAddress(got), chain.FormatAddress(want))
+	}
+	return nil
+}
+
+// verifyVote is chain.Vote.Verify through verifySigner.
+func (m *Machine) verifyVote(v *chain.Vote) error {
+	if v.Type != chain.Prevote && v.Type != chain.Precommit {
+		return fmt.Errorf("vote: %w: type %d", chain.ErrInvalidFields, v.Type)
+	}
+	return m.verifySigner(v.SignHash(m.cfg.ChainID), &v.Signature, v.Validator)
+}
+
+// verifyProposal is chain.Proposal.Verify through verifySigner.
+func (m *Machine) verifyProposal(p *chain.Proposal) error {
+	if err := p.ValidateBasic(); err != nil {
+		return err
+	}
+	return m.verifySigner(p.SignHash(m.cfg.ChainID), &p.Signature, p.Proposer)
+}

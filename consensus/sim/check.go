@@ -91,6 +91,11 @@ func (c *checker) knownSig(digest chain.Hash, sig chain.Signature, by chain.Addr
 	c.sigs[sigKey{digest, sig}] = by
 }
 
+// Recover implements consensus.Recoverer for the run's Machines.
+func (c *checker) Recover(digest chain.Hash, sig *chain.Signature) (chain.Address, error) {
+	return c.recover(digest, sig)
+}
+
 // recover is chain.Recover behind the cache of known signatures.
 func (c *checker) recover(digest chain.Hash, sig *chain.Signature) (chain.Address, error) {
 	k := sigKey{digest, *sig}

@@ -74,6 +74,9 @@ func (n *node) machineConfig() consensus.Config {
 	c := n.s.cfg.Consensus
 	c.ChainID = ChainID
 	c.Self = n.addr()
+	// Every Machine of the run verifies signatures through the checker's
+	// cache: a signature is recovered once per run, not once per Machine.
+	c.Recoverer = &n.s.check
 	return c
 }
 
