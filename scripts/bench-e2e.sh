@@ -24,14 +24,14 @@ trap cleanup EXIT
 {
   echo "Measured $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB;"
-  echo "4 validators on 127.0.0.1, \`quorumchain bench --duration $DURATION --accounts 1000 --conns 32\`, signed transfers."
+  echo "4 validators on 127.0.0.1, \`quorumchain bench --duration $DURATION --accounts 1000 --conns 48\`, signed transfers."
   echo
   echo "| offered | finalized tx/s | p50 ms | p90 ms | p99 ms | max ms | txs/block | node CPU % (avg) | node RSS MB (max) |"
   echo "|---|---|---|---|---|---|---|---|---|"
 } > "$OUT"
 
 for rate in $RATES; do
-  json=$("$BIN" bench --testnet "$DIR" --duration "$DURATION" --rate "$rate" --accounts 1000 --conns 32 --output json)
+  json=$("$BIN" bench --testnet "$DIR" --duration "$DURATION" --rate "$rate" --accounts 1000 --conns 48 --output json)
   python3 - "$rate" "$json" >> "$OUT" <<'PY'
 import json, sys
 rate, r = sys.argv[1], json.loads(sys.argv[2])

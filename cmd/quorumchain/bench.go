@@ -26,7 +26,7 @@ func benchCommand() *cli.Command {
 			&cli.DurationFlag{Name: "duration", Usage: "how long to submit", Value: 30 * time.Second},
 			&cli.IntFlag{Name: "rate", Usage: "offered transactions per second; 0 for open loop"},
 			&cli.IntFlag{Name: "accounts", Usage: "load accounts funded from the faucet", Value: 1000},
-			&cli.IntFlag{Name: "conns", Usage: "concurrent submitting connections", Value: 32},
+			&cli.IntFlag{Name: "conns", Usage: "concurrent submitting connections", Value: 48},
 			&cli.DurationFlag{Name: "drain", Usage: "how long to wait for the last transactions to be final", Value: 30 * time.Second},
 			&cli.StringFlag{Name: "testnet", Usage: "testnet directory", DefaultText: "$QUORUMCHAIN_HOME/testnet, else ./" + testnetDefaultDir, TakesFile: true},
 			outputFlag(),
