@@ -17,9 +17,13 @@ import (
 // gossip interface and the Switch's Handler. Transactions are admitted to
 // the mempool on the peer's own goroutine (signature recovery runs in
 // parallel across peers); block requests are served from the store
-// directly; consensus messages go to the engine's inbox.
+// directly; votes and proposals have their signatures verified there too
+// (a peer that sends a bad one is disconnected) and then go to the engine's
+// inbox, whose Machine finds them in the shared signature cache.
 type network struct {
 	ctx     context.Context
+	chainID string
+	sigs    *sigCache // verified consensus signatures, shared with the Machine
 	sw      *p2p.Switch
 	txOut   chan *chain.Tx // locally submitted transactions waiting to be gossiped
 	engine  *engine
@@ -39,9 +43,17 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 	case *p2p.TxsMessage:
 		return n.receiveTxs(m)
 	case *p2p.ProposalMessage:
-		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: m.Proposal, Block: m.Block}})
+		p := m.Proposal
+		if err := n.sigs.verify(p.SignHash(n.chainID), &p.Signature, p.Proposer); err != nil {
+			return fmt.Errorf("%w: proposal h=%d r=%d: %v", p2p.ErrInvalidPeerData, p.Height, p.Round, err)
+		}
+		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
-		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: m.Vote}})
+		v := m.Vote
+		if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
+			return fmt.Errorf("%w: vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
+		}
+		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 	case *p2p.EvidenceMessage:
 		n.deliver(inbound{peer: from, evidence: m.Evidence})
 	case *p2p.Status:

@@ -105,15 +105,18 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	mempool := NewMempool(gen.ChainID, cfg.Mempool, state.Fork())
 	n.hub = rpc.NewHub(rpc.Config{SubscriberBuffer: cfg.RPC.SubscriberBuffer})
 	ev := &events{hub: n.hub, metrics: n.metrics, log: logger}
+	sigs := newSigCache()
+	mcfg := cfg.MachineConfig(gen.ChainID, self)
+	mcfg.Recoverer = sigs
 	n.engine = &engine{
 		chainID: gen.ChainID, cfg: cfg.Consensus, log: logger, store: n.store, mempool: mempool,
 		signer: signer, remote: n.remote != nil, wal: wal, obs: ev, evpool: newEvidencePool(),
-		machine:  consensus.NewMachine(cfg.MachineConfig(gen.ChainID, self)),
+		machine:  consensus.NewMachine(mcfg),
 		inbox:    make(chan inbound, inboxSize),
 		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
 		state:    state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
 	}
-	n.net = &network{engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
+	n.net = &network{chainID: gen.ChainID, sigs: sigs, engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
 	n.engine.net = n.net
 	n.sw, err = p2p.NewSwitch(p2p.Config{
 		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,

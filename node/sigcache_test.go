@@ -1,0 +1,87 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
+)
+
+func signedVote(t *testing.T, n int64, block chain.Hash) *chain.Vote {
+	t.Helper()
+	k := key(t, n)
+	v := &chain.Vote{Type: chain.Prevote, Height: 3, Round: 1, BlockHash: block, Validator: addr(k)}
+	sig, err := chain.Sign(k, v.SignHash(testChainID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Signature = sig
+	return v
+}
+
+func TestNetworkVerifiesVotesOnceAndDropsBadPeers(t *testing.T) {
+	sigs := newSigCache()
+	e := &engine{inbox: make(chan inbound, 4)}
+	n := &network{ctx: context.Background(), chainID: testChainID, sigs: sigs, engine: e, metrics: newMetrics()}
+	peer := p2p.NodeID{1}
+
+	good := signedVote(t, 1, chain.Hash{7})
+	if err := n.Receive(peer, &p2p.VoteMessage{Vote: good}); err != nil {
+		t.Fatalf("good vote: %v", err)
+	}
+	select {
+	case m := <-e.inbox:
+		if v, ok := m.in.(consensus.VoteReceived); !ok || v.Vote != good || m.peer != peer {
+			t.Fatalf("delivered %+v", m)
+		}
+	default:
+		t.Fatal("good vote not delivered to the engine")
+	}
+	// The Machine's verification of the same vote is a cache hit: the
+	// cache answers even for a signature it could not recover again.
+	if _, ok := sigs.m[sigKey{good.SignHash(testChainID), good.Signature}]; !ok {
+		t.Fatal("verified vote not cached")
+	}
+
+	forged := *good
+	forged.BlockHash = chain.Hash{8} // signature no longer matches
+	err := n.Receive(peer, &p2p.VoteMessage{Vote: &forged})
+	if !errors.Is(err, p2p.ErrInvalidPeerData) {
+		t.Fatalf("forged vote: got %v, want ErrInvalidPeerData (disconnect)", err)
+	}
+	bad := *good
+	bad.Signature[64] = 7
+	if err := n.Receive(peer, &p2p.VoteMessage{Vote: &bad}); !errors.Is(err, p2p.ErrInvalidPeerData) {
+		t.Fatalf("malformed signature: got %v", err)
+	}
+	if len(e.inbox) != 0 {
+		t.Fatal("invalid votes reached the engine")
+	}
+	if _, err := sigs.Recover(bad.SignHash(testChainID), &bad.Signature); err == nil {
+		t.Fatal("a bad signature recovered through the cache")
+	}
+}
+
+func TestSigCacheBounded(t *testing.T) {
+	c := newSigCacheSize(4)
+	var votes []*chain.Vote
+	for i := range 10 {
+		v := signedVote(t, 3, chain.Hash{byte(i + 1)})
+		votes = append(votes, v)
+		if a, err := c.Recover(v.SignHash(testChainID), &v.Signature); err != nil || a != v.Validator {
+			t.Fatalf("vote %d: %v %v", i, a, err)
+		}
+	}
+	if len(c.m) != 4 || len(c.ring) != 4 {
+		t.Fatalf("cache holds %d entries (ring %d), want 4", len(c.m), len(c.ring))
+	}
+	for i, v := range votes {
+		_, cached := c.m[sigKey{v.SignHash(testChainID), v.Signature}]
+		if cached != (i >= 6) {
+			t.Errorf("vote %d cached=%v, want only the last four", i, cached)
+		}
+	}
+}
