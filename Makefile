@@ -23,7 +23,7 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-## test: lint, then every test (including 1,000 seeded consensus simulations)
+## test: lint, then every test (including 5,000 seeded consensus simulations)
 test: lint build
 	$(GO) test -count=1 -timeout 12m $(PKGS)
 

@@ -18,7 +18,7 @@ var (
 	flagSeed     = flag.Uint64("seed", 0, "TestReplay: the seed to replay")
 	flagScenario = flag.String("scenario", "", "TestReplay: the scenario of the seed (random, above, below)")
 	flagLong     = flag.Bool("long", false, "TestSimulate: run 100,000 seeds (or $QUORUM_SIM_RUNS)")
-	flagRuns     = flag.Int("runs", 0, "TestSimulate: number of seeds (default 1000, or $QUORUM_SIM_RUNS)")
+	flagRuns     = flag.Int("runs", 0, "TestSimulate: number of seeds (default 5000, or $QUORUM_SIM_RUNS)")
 	flagFirst    = flag.Uint64("first", 1, "TestSimulate: first seed")
 )
 
@@ -38,7 +38,7 @@ func simRuns(t *testing.T) int {
 	if *flagLong {
 		return 100_000
 	}
-	return 1000
+	return 5000
 }
 
 // runSeeds runs configs for seeds [first, first+n) on every core and
