@@ -275,8 +275,9 @@ func (b *backend) SubmitSigned(_ context.Context, id uint64, sig chain.Signature
 	return fmt.Errorf("%w: %v", rpc.ErrInvalidSignature, err)
 }
 
-// FinalizedEvents implements rpc.Backend. Replayed events carry the block
-// time as finalizedAt: the moment of local finalization is not stored.
+// FinalizedEvents implements rpc.Backend. Replayed events carry the
+// finalization time the store recorded (the block time for blocks that
+// were committed without one).
 func (b *backend) FinalizedEvents(_ context.Context, from, to uint64) ([]rpc.FinalizedEvent, error) {
 	const maxBatch = 256
 	to = min(to, from+maxBatch-1)
@@ -294,7 +295,13 @@ func (b *backend) FinalizedEvents(_ context.Context, from, to uint64) ([]rpc.Fin
 		if err != nil {
 			return nil, notFound(err)
 		}
-		out = append(out, finalizedEvent(blk, cert, signedStake(cert, set), set.TotalStake(), time.UnixMilli(int64(blk.Header.Time))))
+		at := time.UnixMilli(int64(blk.Header.Time))
+		if ms, err := b.store.FinalizedAt(h); err == nil {
+			at = time.UnixMilli(int64(ms))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		out = append(out, finalizedEvent(blk, cert, signedStake(cert, set), set.TotalStake(), at))
 	}
 	return out, nil
 }

@@ -210,7 +210,7 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	}
 	finalizedAt := time.Now()
 	fb := &store.FinalBlock{Block: b, Certificate: c, Receipts: cb.res.Receipts, StateChanges: cb.fork.Changes(),
-		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators}
+		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators, FinalizedAt: uint64(finalizedAt.UnixMilli())}
 	t0 := time.Now()
 	if err := e.store.CommitBlock(fb); err != nil {
 		return fmt.Errorf("%w: commit block h=%d: %v", errHalt, b.Header.Height, err)

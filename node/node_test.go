@@ -226,6 +226,14 @@ func TestNodeFinalizesExecutesAndRestarts(t *testing.T) {
 		t.Fatalf("status after bad input: %+v %v", st, err)
 	}
 
+	// A replayed finalized event carries the finalization time the node
+	// recorded when the block went final, not the block's own time.
+	live := waitFinalized(t, c, 0, 1)[0]
+	replayed := waitFinalized(t, c, live.Height, 1)[0]
+	if replayed.Height != live.Height || !replayed.FinalizedAt.Equal(live.FinalizedAt.Truncate(time.Millisecond)) {
+		t.Fatalf("replayed h=%d finalizedAt %v, live h=%d finalizedAt %v", replayed.Height, replayed.FinalizedAt, live.Height, live.FinalizedAt)
+	}
+
 	// Restart: the chain resumes from the store with the same state.
 	before := st.Height
 	tn.stop(t)

@@ -32,6 +32,9 @@ type FinalBlock struct {
 	// with its proposer priorities; its Hash must equal
 	// Block.Header.NextValidatorsHash.
 	NextValidators *staking.ValidatorSet
+	// FinalizedAt is when this node saw the block become final, in unix
+	// milliseconds (0: not recorded). Replayed `finalized` events carry it.
+	FinalizedAt uint64
 }
 
 // InitGenesis records the chain id, genesis hash, initial ledger state and
@@ -248,6 +251,11 @@ func (c *commit) fill(b dbm.Batch, fb *FinalBlock) error {
 	}
 	if err := WriteStateHash(b, h, fb.StateHash); err != nil {
 		return err
+	}
+	if fb.FinalizedAt != 0 {
+		if err := WriteFinalizedAt(b, h, fb.FinalizedAt); err != nil {
+			return err
+		}
 	}
 	if err := c.fillTxs(b, fb.Receipts); err != nil {
 		return err

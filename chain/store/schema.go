@@ -24,6 +24,7 @@ import (
 //	't' tx hash               -> tx location: height (8) | index (4) | receipt encoding
 //	'v' height                -> validator set of the height, with proposer priorities
 //	'r' height                -> state hash after executing the block of the height
+//	'f' height                -> when this node finalized the block: unix milliseconds (8 bytes)
 //	's' staking key           -> staking value (the latest ledger state)
 var (
 	keyChainID       = []byte("mChainID")
@@ -41,6 +42,7 @@ const (
 	prefixTx         byte = 't'
 	prefixValidators byte = 'v'
 	prefixStateHash  byte = 'r'
+	prefixFinalized  byte = 'f'
 	prefixState      byte = 's'
 )
 
@@ -386,6 +388,17 @@ func ReadStateHash(r Reader, h uint64) (chain.Hash, error) {
 // WriteStateHash records the state hash after the block of height h.
 func WriteStateHash(w Writer, h uint64, hash chain.Hash) error {
 	return w.Set(heightKey(prefixStateHash, h), hash.Bytes())
+}
+
+// ReadFinalizedAt reads when this node finalized the block of height h, in
+// unix milliseconds; ErrNotFound for blocks committed without it.
+func ReadFinalizedAt(r Reader, h uint64) (uint64, error) {
+	return readDecoded(r, heightKey(prefixFinalized, h), fmt.Sprintf("finalization time at height %d", h), DecodeHeight)
+}
+
+// WriteFinalizedAt records when this node finalized the block of height h.
+func WriteFinalizedAt(w Writer, h uint64, unixMilli uint64) error {
+	return w.Set(heightKey(prefixFinalized, h), encodeHeight(unixMilli))
 }
 
 // ReadStateEntry reads the value of one staking key of the latest state.

@@ -249,6 +249,10 @@ func (s *Store) ValidatorSet(h uint64) (*staking.ValidatorSet, error) { return R
 // StateHash is the state hash after the block of height h (h >= 1).
 func (s *Store) StateHash(h uint64) (chain.Hash, error) { return ReadStateHash(s.db, h) }
 
+// FinalizedAt returns when this node finalized the block of height h, in
+// unix milliseconds; ErrNotFound if that was not recorded.
+func (s *Store) FinalizedAt(h uint64) (uint64, error) { return ReadFinalizedAt(s.db, h) }
+
 // StateEntries returns every entry of the latest ledger state, sorted by
 // key. Keys and values are fresh copies owned by the caller. A reader racing
 // CommitBlock sees the state of one height or the next, never a mix, on

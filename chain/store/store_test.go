@@ -447,3 +447,20 @@ func TestDuplicateTxInBlock(t *testing.T) {
 		t.Errorf("Tx(duplicate) = %+v, %v; want height 1 index 0 accepted", loc, err)
 	}
 }
+
+func TestFinalizedAt(t *testing.T) {
+	f := newFixture(t, 4)
+	s := openStore(t, t.TempDir(), BackendMemDB)
+	defer closeStore(t, s)
+	f.initStore(s)
+	fb := f.next(1)
+	fb.FinalizedAt = 1_700_000_000_123
+	mustCommit(t, s, fb)
+	if got, err := s.FinalizedAt(1); err != nil || got != fb.FinalizedAt {
+		t.Fatalf("FinalizedAt(1) = %d, %v; want %d", got, err, fb.FinalizedAt)
+	}
+	mustCommit(t, s, f.next(1)) // committed without a finalization time
+	if _, err := s.FinalizedAt(2); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("FinalizedAt(2): got %v, want ErrNotFound", err)
+	}
+}
