@@ -67,6 +67,25 @@ func (e *engine) startHeight(replay bool) error {
 	return err
 }
 
+// publishStored publishes the chain as the store holds it, before the
+// engine runs, so that the RPC serves from its first request.
+func (e *engine) publishStored() error {
+	h := e.store.Height()
+	vals, err := e.store.ValidatorSet(h + 1)
+	if err != nil {
+		return fmt.Errorf("validator set of h=%d: %w", h+1, err)
+	}
+	s := &snapshot{height: h, state: e.state.Fork(), validators: vals}
+	if h > 0 {
+		if s.header, err = e.store.Header(h); err != nil {
+			return fmt.Errorf("header h=%d: %w", h, err)
+		}
+		s.hash = s.header.Hash()
+	}
+	e.snap.Store(s)
+	return nil
+}
+
 // publishCommitted publishes the committed chain for RPC readers.
 func (e *engine) publishCommitted() {
 	s := &snapshot{height: e.height - 1, header: e.lastHeader, state: e.state.Fork(), validators: e.vals}

@@ -116,6 +116,9 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
 		state:    state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
 	}
+	if err := n.engine.publishStored(); err != nil {
+		return nil, err
+	}
 	n.net = &network{chainID: gen.ChainID, sigs: sigs, engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
 	n.engine.net = n.net
 	n.sw, err = p2p.NewSwitch(p2p.Config{
