@@ -9,6 +9,30 @@ import (
 	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
 )
 
+// TestPolkaThroughEquivocatorsLaterVote: an equivocator whose vote for B
+// completes a polka is counted toward B even when this validator heard two
+// of its other votes first (the simulator found the liveness failure when
+// such a vote was dropped).
+func TestPolkaThroughEquivocatorsLaterVote(t *testing.T) {
+	vals := ct.Equal(4, 10)
+	self := nonProposer(vals, 0)
+	h := newHarness(t, vals, self)
+	h.start(1)
+	others := h.others()
+	bad, honest := others[0], others[1:]
+	b := vals.Block(vals.Proposer(0), 1, 1)
+	for _, blk := range []chain.Hash{{7}, {8}, b.Hash()} {
+		h.step(consensus.VoteReceived{Vote: vals.Vote(bad, chain.Prevote, 1, 0, blk)})
+	}
+	for _, i := range honest {
+		h.step(consensus.VoteReceived{Vote: vals.Vote(i, chain.Prevote, 1, 0, b.Hash())})
+	}
+	tally := h.rs().Prevotes
+	if !tally.Quorum || tally.QuorumBlock != b.Hash() {
+		t.Fatalf("tally %+v: want a polka for %s from two honest votes and the equivocator's third", tally, b.Hash())
+	}
+}
+
 // TestEquivocation: a second, different vote of one validator for the same
 // height, round and type yields evidence once; the first vote stays counted.
 func TestEquivocation(t *testing.T) {
@@ -31,20 +55,27 @@ func TestEquivocation(t *testing.T) {
 	if ev.Evidence.Validator() != vals.List[bad].Address {
 		t.Fatalf("evidence against %s, want %s", ct.ShortAddr(ev.Evidence.Validator()), ct.ShortAddr(vals.List[bad].Address))
 	}
-	for _, v := range []*chain.Vote{a1, a2, vals.Vote(bad, chain.Prevote, 1, 0, chain.Hash{9})} {
+	// Repeats, and further conflicting votes, give no more evidence.
+	more := []*chain.Vote{a1, a2}
+	for i := range 4 {
+		more = append(more, vals.Vote(bad, chain.Prevote, 1, 0, chain.Hash{byte(9 + i)}))
+	}
+	for _, v := range more {
 		if acts := h.step(consensus.VoteReceived{Vote: v}); len(acts) != 0 {
 			t.Fatalf("repeat gave actions:\n%s", ct.Describe(acts))
 		}
 	}
-	// Each of the equivocator's votes counts toward its own block (so a
-	// polka made with one of them is visible); the voter counts once in the
-	// voted stake; a third vote after the conflict is ignored.
+	// Each distinct vote of the equivocator counts toward its own block, so
+	// a polka made with any of them is visible; the voter counts once in
+	// the voted stake; conflicts beyond the first vote and three more
+	// (0x09, 0x0a) are dropped (0x0b, 0x0c).
 	tally := h.rs().Prevotes
-	if len(tally.Blocks) != 2 || tally.VotedStake != 10 {
-		t.Fatalf("tally %+v, want both conflicting votes counted toward their blocks, voted stake 10", tally)
+	if len(tally.Blocks) != 4 || tally.VotedStake != 10 {
+		t.Fatalf("tally %+v, want four blocks counted, voted stake 10", tally)
 	}
+	counted := map[chain.Hash]bool{b.Hash(): true, nilHash: true, {9}: true, {10}: true}
 	for _, bs := range tally.Blocks {
-		if bs.Stake != 10 || (bs.Hash != b.Hash() && bs.Hash != nilHash) {
+		if bs.Stake != 10 || !counted[bs.Hash] {
 			t.Fatalf("tally %+v: block %s with stake %d", tally, bs.Hash, bs.Stake)
 		}
 	}

@@ -47,8 +47,12 @@ func (m *Machine) onVote(in VoteReceived, replay bool) {
 		return
 	}
 	if rv := m.votes.round(v.Round); rv != nil {
-		if old := rv.set(v.Type).get(idx); old != nil {
-			if old.BlockHash == v.BlockHash || m.reported[conflictKey{idx, v.Round, v.Type}] {
+		set := rv.set(v.Type)
+		if old := set.get(idx); old != nil {
+			// Duplicates, and conflicts beyond what the set counts, are
+			// dropped before the signature is checked.
+			if old.BlockHash == v.BlockHash || set.hasConflicting(v.Validator, v.BlockHash) ||
+				set.conflicting(v.Validator) >= maxConflictingVotes {
 				return
 			}
 		}

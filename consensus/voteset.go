@@ -47,8 +47,7 @@ type voteSet struct {
 	maj23    chain.Hash
 	hasMaj23 bool
 	// extra holds conflicting votes of equivocators, each counted toward
-	// its own block (see addConflicting). The Machine ignores a validator
-	// after its first conflict in a set, so there is at most one per
+	// its own block (see addConflicting), at most maxConflictingVotes per
 	// validator.
 	extra []*chain.Vote
 }
@@ -64,7 +63,35 @@ func newVoteSet(typ chain.VoteType, height uint64, round uint32, stakes []uint64
 // get returns the counted vote of validator idx, or nil.
 func (s *voteSet) get(idx int) *chain.Vote { return s.votes[idx] }
 
-// addConflicting counts an equivocator's second vote toward its own block.
+// maxConflictingVotes bounds the conflicting votes of one validator counted
+// in one vote set, so an equivocator cannot grow a set without bound, yet
+// one that splits its votes among several blocks cannot hide a polka from
+// an honest validator that heard a few of its other votes first.
+const maxConflictingVotes = 3
+
+// hasConflicting reports whether validator's conflicting vote for block is
+// counted.
+func (s *voteSet) hasConflicting(validator chain.Address, block chain.Hash) bool {
+	for _, e := range s.extra {
+		if e.Validator == validator && e.BlockHash == block {
+			return true
+		}
+	}
+	return false
+}
+
+// conflicting counts validator's conflicting votes in the set.
+func (s *voteSet) conflicting(validator chain.Address) int {
+	n := 0
+	for _, e := range s.extra {
+		if e.Validator == validator {
+			n++
+		}
+	}
+	return n
+}
+
+// addConflicting counts an equivocator's further vote toward its own block.
 // The paper counts the senders of each value separately: a polka for B made
 // with an equivocator's vote for B must be visible to a validator that got
 // the equivocator's other vote first, or honest validators can disagree
@@ -73,10 +100,8 @@ func (s *voteSet) get(idx int) *chain.Vote { return s.votes[idx] }
 // block's stake is inflated by one sender, and two blocks can both reach
 // more than two thirds only if more than a third of the stake equivocates.
 func (s *voteSet) addConflicting(idx int, v *chain.Vote) {
-	for _, e := range s.extra {
-		if e.Validator == v.Validator && e.BlockHash == v.BlockHash {
-			return
-		}
+	if s.hasConflicting(v.Validator, v.BlockHash) || s.conflicting(v.Validator) >= maxConflictingVotes {
+		return
 	}
 	s.extra = append(s.extra, v)
 	st, seen := s.stakeByBlock[v.BlockHash]
