@@ -73,34 +73,43 @@ func (n *network) deliver(m inbound) {
 }
 
 func (n *network) receiveTx(m *p2p.TxMessage) error {
-	_, err := n.mempool.Add(m.Tx)
-	switch {
-	case err == nil:
+	fresh, err := n.admit(m.Tx)
+	if fresh {
 		n.sw.Broadcast(m)
-	case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
-		// A peer must not relay what it could not have admitted itself.
-		return fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
 	}
-	return nil
+	return err
 }
 
 // receiveTxs admits a batch and, if any of it was new here, relays the
 // identical batch: peers that already have it drop the copy by its hash.
 func (n *network) receiveTxs(m *p2p.TxsMessage) error {
-	fresh := 0
+	anyFresh := false
 	for _, tx := range m.Txs {
-		_, err := n.mempool.Add(tx)
-		switch {
-		case err == nil:
-			fresh++
-		case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
-			return fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
+		fresh, err := n.admit(tx)
+		if err != nil {
+			return err
 		}
+		anyFresh = anyFresh || fresh
 	}
-	if fresh > 0 {
+	if anyFresh {
 		n.sw.Broadcast(m)
 	}
 	return nil
+}
+
+// admit offers a peer's transaction to the mempool and reports whether it
+// was new here. A transaction the peer could not have admitted itself (bad
+// signature, wrong chain, malformed) is invalid peer data; one that is
+// merely stale or known is not.
+func (n *network) admit(tx *chain.Tx) (fresh bool, err error) {
+	_, err = n.mempool.Add(tx)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
+		return false, fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
+	}
+	return false, nil
 }
 
 // Gossip of locally submitted transactions is batched: up to txBatchMax

@@ -85,3 +85,29 @@ func TestSigCacheBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestAdmitClassifiesPeerFaults(t *testing.T) {
+	a := key(t, 1)
+	m := NewMempool(testChainID, MempoolConfig{Size: 10, MaxPerSender: 10}, accounts{addr(a): {Balance: 100}})
+	n := &network{mempool: m}
+	good := transfer(t, a, 0, 1)
+	if fresh, err := n.admit(good); !fresh || err != nil {
+		t.Fatalf("good tx: fresh %v, %v", fresh, err)
+	}
+	if fresh, err := n.admit(good); fresh || err != nil {
+		t.Fatalf("known tx: fresh %v, %v (not the peer's fault)", fresh, err)
+	}
+	if fresh, err := n.admit(transfer(t, a, 0, 2)); fresh || err != nil {
+		t.Fatalf("nonce taken: fresh %v, %v (not the peer's fault)", fresh, err)
+	}
+	wrong := transfer(t, a, 1, 1)
+	wrong.ChainID = "other"
+	if _, err := n.admit(wrong); !errors.Is(err, p2p.ErrInvalidPeerData) {
+		t.Fatalf("wrong chain: %v, want ErrInvalidPeerData", err)
+	}
+	bad := transfer(t, a, 1, 1)
+	bad.Sig[64] = 9
+	if _, err := n.admit(bad); !errors.Is(err, p2p.ErrInvalidPeerData) {
+		t.Fatalf("bad signature: %v, want ErrInvalidPeerData", err)
+	}
+}
