@@ -43,9 +43,16 @@ fuzz:
 	  done; \
 	done
 
-## sim-long: 100,000 seeded Byzantine simulations
+## sim-long: 100,000 seeded Byzantine simulations (RUNS=N to change) from
+## seed FIRST; without FIRST a random first seed is drawn and printed, so
+## every long run explores seeds no earlier run did. make test stays on
+## seeds 1-5,000.
+RUNS ?= 100000
 sim-long:
-	QUORUM_SIM_RUNS=100000 $(GO) test -count=1 -timeout 6h -run 'TestSimulate$$' -v ./consensus/sim
+	@first="$(FIRST)"; \
+	if [ -z "$$first" ]; then first=$$(( $$(od -An -N4 -tu4 /dev/urandom | tr -d ' ') + 1 )); fi; \
+	echo "sim-long: $(RUNS) seeds from $$first (make sim-long FIRST=$$first replays this range)"; \
+	QUORUM_SIM_RUNS=$(RUNS) $(GO) test -count=1 -timeout 6h -run 'TestSimulate$$' -v ./consensus/sim -args -first "$$first"
 
 ## testnet: build, then start a 4-validator local testnet in the foreground
 testnet: build

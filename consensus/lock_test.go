@@ -181,3 +181,52 @@ func TestValidValueWithoutLock(t *testing.T) {
 		t.Fatalf("round state %+v, want valid b at 0 and no lock", rs)
 	}
 }
+
+// TestValidValueFromLatePolka: a polka for b at round 0 that completes only
+// after the validator has moved to round 1 still makes b its valid value,
+// so that as the proposer of round 2 it re-proposes b with POL round 0 (a
+// block a validator locked on b at round 0 accepts) instead of a fresh
+// block (which that validator would prevote nil, forever if it alone
+// holds the missing stake).
+func TestValidValueFromLatePolka(t *testing.T) {
+	vals := ct.Equal(4, 10)
+	self := vals.Proposer(2)
+	if self == vals.Proposer(0) || self == vals.Proposer(1) {
+		t.Fatalf("test set-up: validator %d proposes round 0 or 1 too", self)
+	}
+	h := newHarness(t, vals, self)
+	h.start(1)
+	p0 := vals.Proposer(0)
+	b := vals.Block(p0, 1, 100)
+	acts := h.propose(0, chain.NoPOLRound, b)
+	mustOwnVote(t, acts, chain.Prevote, b.Hash())
+	late := h.others(p0)[0]
+	// Own prevote and the proposer's: 20 of 40, no polka. Round 0 ends.
+	h.votes(chain.Prevote, 0, b.Hash(), p0)
+	h.votes(chain.Prevote, 0, nilHash, h.others(p0, late)...)
+	h.timeout(consensus.StepPrevote, 0)
+	h.votes(chain.Precommit, 0, nilHash, h.others()...)
+	h.timeout(consensus.StepPrecommit, 0)
+	mustRound(t, h, 1, consensus.StepPropose)
+	if rs := h.rs(); rs.ValidRound != -1 {
+		t.Fatalf("valid round %d before any polka", rs.ValidRound)
+	}
+
+	// The late prevote completes round 0's polka while at round 1.
+	h.votes(chain.Prevote, 0, b.Hash(), late)
+	if rs := h.rs(); rs.ValidRound != 0 || rs.ValidBlock != b.Hash() || rs.LockedRound != -1 {
+		t.Fatalf("after the late polka: valid %d/%s locked %d, want valid 0/%s and no lock",
+			rs.ValidRound, ct.ShortHash(rs.ValidBlock), rs.LockedRound, ct.ShortHash(b.Hash()))
+	}
+
+	h.timeout(consensus.StepPropose, 1)
+	h.votes(chain.Precommit, 1, nilHash, h.others()...)
+	acts = h.timeout(consensus.StepPrecommit, 1)
+	mustRound(t, h, 2, consensus.StepPrevote)
+	mustNone[consensus.BuildBlock](t, acts)
+	bp := mustFind[consensus.BroadcastProposal](t, acts)
+	if bp.Proposal.POLRound != 0 || bp.Proposal.BlockHash != b.Hash() {
+		t.Fatalf("proposed %s with POL round %d, want %s with POL round 0",
+			ct.ShortHash(bp.Proposal.BlockHash), bp.Proposal.POLRound, ct.ShortHash(b.Hash()))
+	}
+}

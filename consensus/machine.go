@@ -291,7 +291,8 @@ func (m *Machine) upon() {
 			m.uponPolkaAny() || // line 34
 			m.uponPolkaBlock() || // line 36
 			m.uponPolkaNil() || // line 44
-			m.uponPrecommitAny() // line 47
+			m.uponPrecommitAny() || // line 47
+			m.uponPolkaValid() // lines 42-43 for a polka completed late
 		if !fired {
 			return
 		}

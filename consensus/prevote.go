@@ -74,3 +74,52 @@ func (m *Machine) uponPolkaNil() bool {
 	m.enterPrecommit(chain.Hash{})
 	return true
 }
+
+// uponPolkaValid updates the valid value from a polka for a block at any
+// round r with validRound < r <= round, not only the current one (lines
+// 42-43 fire only while the polka's round is the current round):
+//
+//	upon 2f+1 PREVOTE(h, r, id(v)) with validRound < r <= round_p, while valid(v):
+//	    validValue ← v; validRound ← r
+//
+// Without it a lock can stay hidden: a validator that prevoted late in
+// round r completes a polka only it sees in round r, locks, and the
+// others, having moved on, learn the polka only in a later round. None of
+// them then holds a valid value that the locked validator accepts (lines
+// 28-29), so only the locked validator's own turn as proposer can end the
+// height, and with stake-weighted proposers that turn may be very rare.
+// Once every honest validator adopts the newest polka it has seen as its
+// valid value, any honest proposer after GST proposes a block with a POL
+// round at least as high as every honest lock, which every honest
+// validator prevotes (line 29).
+//
+// Safety is unaffected: the valid value only chooses what this validator
+// proposes, and a receiver accepts a re-proposal only with the polka of
+// its POL round in hand (line 28) and a compatible lock (line 29). The
+// block may come from any proposal of the height; an unchecked block is
+// checked first.
+func (m *Machine) uponPolkaValid() bool {
+	best := -1
+	var bestEntry *blockEntry
+	for _, r := range m.votes.prevotePolkas {
+		if int64(r) <= int64(m.validRound) || r > m.round || int(r) <= best {
+			continue
+		}
+		hash, ok := m.votes.round(r).prevotes.twoThirdsMajority()
+		if !ok || hash == (chain.Hash{}) {
+			panic("consensus: invariant prevote-polka-recorded")
+		}
+		e := m.blocks[hash]
+		if e == nil {
+			continue // block not seen yet: its proposal may still arrive
+		}
+		if valid, known := m.validity(e); valid && known {
+			best, bestEntry = int(r), e
+		}
+	}
+	if bestEntry == nil {
+		return false
+	}
+	m.validValue, m.validHash, m.validRound = bestEntry.block, bestEntry.hash, int32(best)
+	return true
+}

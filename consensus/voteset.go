@@ -252,6 +252,9 @@ type heightVoteSet struct {
 	// precommitQuorums lists rounds where a block (not nil) got more than
 	// two thirds of the precommits, in the order it happened (line 49).
 	precommitQuorums []uint32
+	// prevotePolkas lists rounds where a block (not nil) got more than two
+	// thirds of the prevotes, in the order it happened (see uponPolkaValid).
+	prevotePolkas []uint32
 }
 
 // futureRoundWindow is how many rounds past the current one are stored in
@@ -354,22 +357,22 @@ func (h *heightVoteSet) markSender(rv *roundVotes, idx int) {
 }
 
 // add counts a verified vote of validator idx in rv and records a precommit
-// quorum for a block. Results are those of voteSet.add.
+// quorum or a prevote polka for a block. Results are those of voteSet.add.
 func (h *heightVoteSet) add(rv *roundVotes, idx int, v *chain.Vote) (bool, error) {
 	s := rv.set(v.Type)
 	had := s.hasMaj23
 	added, err := s.add(idx, v)
-	if !added {
-		if v.Type == chain.Precommit && !had && s.hasMaj23 && s.maj23 != (chain.Hash{}) {
+	if added {
+		h.markSender(rv, idx)
+	}
+	if !had && s.hasMaj23 && s.maj23 != (chain.Hash{}) {
+		if v.Type == chain.Precommit {
 			h.precommitQuorums = append(h.precommitQuorums, v.Round)
+		} else {
+			h.prevotePolkas = append(h.prevotePolkas, v.Round)
 		}
-		return added, err
 	}
-	h.markSender(rv, idx)
-	if v.Type == chain.Precommit && !had && s.hasMaj23 && s.maj23 != (chain.Hash{}) {
-		h.precommitQuorums = append(h.precommitQuorums, v.Round)
-	}
-	return true, nil
+	return added, err
 }
 
 // highestSkipRound returns the highest round above current in which senders

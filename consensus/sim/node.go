@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -404,10 +405,20 @@ func (n *node) requestSync(now bool) {
 // gossipDataRoutine): every Gossip period each honest validator sends every
 // live honest peer at its height the proposals and votes of that height it
 // has heard (own, honest or Byzantine, conflicting ones included) and the
-// peer has not, highest rounds first, at most
-// gossipBatch a peer per period; and a peer at a lower height the final
-// block and certificate of the peer's height. The peer's state is read
-// directly where CometBFT learns it from NewRoundStep and HasVote messages.
+// peer has not, at most gossipBatch a peer per period; and a peer at a
+// lower height the final block and certificate of the peer's height. The
+// peer's state is read directly where the node learns it from the peer's
+// RoundStatus (which rounds it is at and which votes it has).
+//
+// Votes go in this order, so that the ones that unlock progress never wait
+// behind the rest:
+//
+//  1. the prevotes of the rounds that justify this validator's lock and
+//     valid value, and of the POL round of the proposal at the peer's
+//     round (as CometBFT's gossipVotesForHeight sends ProposalPOLRound);
+//  2. the rest, newest and oldest alternately, so that a stream of new
+//     rounds never starves an old round's votes.
+//
 // After GST this delivers every vote and proposal to every honest
 // validator, however many were lost before.
 func (n *node) gossip() {
@@ -426,23 +437,73 @@ func (n *node) gossip() {
 		if peer.height != n.height {
 			continue
 		}
-		window := peer.round + futureRounds
-		budget := gossipBatch
-		for i := range n.proposals {
-			pm := &n.proposals[i]
-			if pm.p.Round <= window && !peer.hasProposal(pm.p.Round) {
-				s.send(&message{kind: msgProposal, from: n.id, proposal: pm.p, block: pm.b}, j)
-				budget--
-			}
+		n.gossipTo(j, peer)
+	}
+}
+
+// gossipTo sends peer (at this validator's height) what it lacks.
+func (n *node) gossipTo(j int, peer *node) {
+	s := n.s
+	window := peer.round + futureRounds
+	budget := gossipBatch
+	for i := range n.proposals {
+		pm := &n.proposals[i]
+		if pm.p.Round <= window && !peer.hasProposal(pm.p.Round) {
+			s.send(&message{kind: msgProposal, from: n.id, proposal: pm.p, block: pm.b}, j)
+			budget--
 		}
-		for i := len(n.heard) - 1; i >= 0 && budget > 0; i-- {
-			v := n.heard[i]
-			if v.Round <= window && !peer.heardSlot[slotOf(v)] {
-				s.send(&message{kind: msgVote, from: n.id, vote: v}, j)
-				budget--
+	}
+	lacks := func(v *chain.Vote) bool { return v.Round <= window && !peer.heardSlot[slotOf(v)] }
+	sent := make(map[voteSlot]bool)
+	send := func(v *chain.Vote) {
+		sent[slotOf(v)] = true
+		s.send(&message{kind: msgVote, from: n.id, vote: v}, j)
+		budget--
+	}
+	prio := n.priorityRounds(peer.round)
+	for _, v := range n.heard {
+		if budget <= 0 {
+			return
+		}
+		if v.Type == chain.Prevote && slices.Contains(prio, v.Round) && lacks(v) {
+			send(v)
+		}
+	}
+	lo, hi := 0, len(n.heard)-1
+	for newest := true; lo <= hi && budget > 0; newest = !newest {
+		var v *chain.Vote
+		if newest {
+			v, hi = n.heard[hi], hi-1
+		} else {
+			v, lo = n.heard[lo], lo+1
+		}
+		if lacks(v) && !sent[slotOf(v)] {
+			send(v)
+		}
+	}
+}
+
+// priorityRounds lists the rounds whose prevotes gossip sends first: this
+// validator's locked and valid rounds, and the POL round of the proposal
+// it holds for the peer's round.
+func (n *node) priorityRounds(peerRound uint32) []uint32 {
+	var out []uint32
+	if n.m != nil {
+		rs := n.m.RoundState()
+		if rs.Height == n.height {
+			for _, r := range []int32{rs.LockedRound, rs.ValidRound} {
+				if r >= 0 {
+					out = append(out, uint32(r))
+				}
 			}
 		}
 	}
+	for i := range n.proposals {
+		if p := n.proposals[i].p; p.Round == peerRound && p.POLRound >= 0 {
+			out = append(out, uint32(p.POLRound))
+		}
+	}
+	return out
 }
 
 // futureRounds is how far past its round a Machine stores messages

@@ -158,6 +158,30 @@ func TestHiddenPOLRegression(t *testing.T) {
 	}
 }
 
+// TestHiddenLockRegression replays the seed that found a lock hidden by a
+// late prevote: a validator holding 8 of 293 stake restarted after GST,
+// prevoted round 8's block late and so completed a polka that only it saw
+// in round 8. It locked; the others, already in round 9, counted the same
+// polka but never made the block their valid value (the paper's lines
+// 42-43 need the current round), so every proposer but the locked one
+// proposed fresh blocks it prevoted nil, and no polka could form without
+// its stake. A polka of any round above the valid round now updates the
+// valid value (consensus.Machine.uponPolkaValid).
+func TestHiddenLockRegression(t *testing.T) {
+	const seed = 707870
+	r, err := Run(RandomConfig(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed() || r.HeightsFinalized == 0 {
+		var b bytes.Buffer
+		if err := r.WriteText(&b); err != nil {
+			t.Fatal(err)
+		}
+		t.Fatalf("seed %d:\n%s", seed, b.String())
+	}
+}
+
 // TestReplay replays one seed with its full trace:
 //
 //	go test ./consensus/sim -run TestReplay -seed=N -v [-scenario=above|below]
