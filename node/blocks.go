@@ -40,6 +40,7 @@ func (e *engine) startHeight(replay bool) error {
 	e.checked = make(map[chain.Hash]*checkedBlock)
 	e.seenVotes = make(map[voteKey]struct{})
 	e.heightProposals, e.heightVotes = nil, nil
+	e.have.reset()
 	e.startedAt = time.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
 	e.publishCommitted()

@@ -23,6 +23,12 @@ type gossip interface {
 	BroadcastEvidence(e *chain.Evidence)
 	BroadcastStatus(height uint64)
 	RequestBlock(peer p2p.NodeID, height uint64) bool
+	// SendRoundStatus tells every peer what the engine holds of its
+	// height; SendProposal and SendVotes answer one peer's RoundStatus
+	// with what it lacks (see catchup.go).
+	SendRoundStatus(st *p2p.RoundStatus)
+	SendProposal(peer p2p.NodeID, p *chain.Proposal, b *chain.Block)
+	SendVotes(peer p2p.NodeID, votes []*chain.Vote)
 	// SendConsensus sends one peer the proposals and votes of the current
 	// height, so that a peer that connects mid-height catches up.
 	SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalReceived, votes []*chain.Vote)
@@ -41,11 +47,12 @@ type observer interface {
 type inbound struct {
 	peer p2p.NodeID // zero for local sources
 	in   consensus.Input
-	// Exactly one of in, status, evidence, connected, gone is set.
-	status    *peerStatus
-	evidence  *chain.Evidence
-	connected bool // the peer connected
-	gone      bool // the peer disconnected
+	// Exactly one of in, status, roundStatus, evidence, connected, gone is set.
+	status      *peerStatus
+	roundStatus *p2p.RoundStatus
+	evidence    *chain.Evidence
+	connected   bool // the peer connected
+	gone        bool // the peer disconnected
 }
 
 type peerStatus struct{ height uint64 }
@@ -105,6 +112,7 @@ type engine struct {
 	// of the current height, own ones included, for peers that connect.
 	heightProposals []consensus.ProposalReceived
 	heightVotes     []*chain.Vote
+	have            catchupState // what heightProposals and heightVotes hold, for RoundStatus
 	sync            *syncer
 	replaying       bool
 }
@@ -137,6 +145,8 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	statusTick := time.NewTicker(syncStatusInterval)
 	defer statusTick.Stop()
+	roundTick := time.NewTicker(roundStatusInterval)
+	defer roundTick.Stop()
 	for {
 		var err error
 		select {
@@ -151,6 +161,8 @@ func (e *engine) run(ctx context.Context) error {
 		case <-statusTick.C:
 			e.net.BroadcastStatus(e.height - 1)
 			err = e.syncTick()
+		case <-roundTick.C:
+			e.sendRoundStatus()
 		}
 		if err != nil {
 			return err
@@ -165,6 +177,9 @@ func (e *engine) handle(m inbound) error {
 		return e.syncTick()
 	case m.gone:
 		e.sync.peerGone(m.peer)
+		return nil
+	case m.roundStatus != nil:
+		e.peerRoundStatus(m.peer, m.roundStatus)
 		return nil
 	case m.connected:
 		e.net.SendConsensus(m.peer, e.heightProposals, e.heightVotes)
@@ -288,8 +303,19 @@ func (e *engine) do(a consensus.Action) error {
 
 // afterInput relays a first-seen proposal or vote the Machine accepted, so
 // that peers not directly connected to its author get it, and publishes it.
+// During WAL replay it only keeps them for catch-up: a restarted node
+// still serves the votes that justified its lock.
 func (e *engine) afterInput(in consensus.Input, rejected bool) {
-	if rejected || e.replaying {
+	if rejected {
+		return
+	}
+	if e.replaying {
+		switch in := in.(type) {
+		case consensus.VoteReceived:
+			e.keepVote(in.Vote)
+		case consensus.ProposalReceived:
+			e.keepProposal(in.Proposal, in.Block)
+		}
 		return
 	}
 	switch in := in.(type) {
@@ -311,14 +337,21 @@ const (
 )
 
 func (e *engine) keepVote(v *chain.Vote) {
-	if v.Height == e.height && len(e.heightVotes) < maxKeptVotes {
-		e.heightVotes = append(e.heightVotes, v)
+	if v.Height != e.height || len(e.heightVotes) >= maxKeptVotes {
+		return
 	}
+	idx, ok := e.vals.Index(v.Validator)
+	if !ok {
+		return
+	}
+	e.heightVotes = append(e.heightVotes, v)
+	e.have.addVote(idx, v)
 }
 
 func (e *engine) keepProposal(p *chain.Proposal, b *chain.Block) {
 	if p.Height == e.height && len(e.heightProposals) < maxKeptProposals {
 		e.heightProposals = append(e.heightProposals, consensus.ProposalReceived{Proposal: p, Block: b})
+		e.have.addProposal(p.Round)
 	}
 }
 

@@ -54,6 +54,15 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 			return fmt.Errorf("%w: vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 		}
 		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
+	case *p2p.VotesMessage:
+		for _, v := range m.Votes {
+			if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
+				return fmt.Errorf("%w: catch-up vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
+			}
+			n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
+		}
+	case *p2p.RoundStatus:
+		n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
 		n.deliver(inbound{peer: from, evidence: m.Evidence})
 	case *p2p.Status:
@@ -229,4 +238,22 @@ func (n *network) SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalR
 	for _, v := range votes {
 		n.sw.Send(peer, &p2p.VoteMessage{Vote: v})
 	}
+}
+
+// SendRoundStatus implements gossip. Each peer gets its own Send: a
+// Broadcast would skip peers that already got identical bytes.
+func (n *network) SendRoundStatus(st *p2p.RoundStatus) {
+	for _, p := range n.sw.Peers() {
+		n.sw.Send(p.ID, st)
+	}
+}
+
+// SendProposal implements gossip.
+func (n *network) SendProposal(peer p2p.NodeID, p *chain.Proposal, b *chain.Block) {
+	n.sw.Send(peer, &p2p.ProposalMessage{Proposal: p, Block: b})
+}
+
+// SendVotes implements gossip.
+func (n *network) SendVotes(peer p2p.NodeID, votes []*chain.Vote) {
+	n.sw.Send(peer, &p2p.VotesMessage{Votes: votes})
 }

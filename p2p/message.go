@@ -41,6 +41,8 @@ const (
 	KindBlockRequest
 	KindBlockResponse
 	KindTxs
+	KindRoundStatus
+	KindVotes
 	kindEnd // one past the last valid kind
 )
 
@@ -48,6 +50,7 @@ var kindNames = [...]string{
 	KindHello: "hello", KindAuth: "auth", KindDisconnect: "disconnect", KindStatus: "status",
 	KindTx: "tx", KindProposal: "proposal", KindVote: "vote", KindEvidence: "evidence",
 	KindBlockRequest: "block_request", KindBlockResponse: "block_response", KindTxs: "txs",
+	KindRoundStatus: "round_status", KindVotes: "votes",
 }
 
 func (k Kind) String() string {
@@ -284,6 +287,10 @@ func Decode(b []byte) (Message, error) {
 
 func decodePayload(kind Kind, p []byte) (Message, error) {
 	switch kind {
+	case KindRoundStatus:
+		return decodeRoundStatus(p)
+	case KindVotes:
+		return decodeVotes(p)
 	case KindHello:
 		m := new(Hello)
 		if err := rlp.DecodeBytes(p, m); err != nil {

@@ -469,17 +469,29 @@ func (n *node) gossipTo(j int, peer *node) {
 			send(v)
 		}
 	}
+	// Newest and oldest alternate by what is sent, not by what is looked
+	// at, so that the oldest end, mostly delivered already, keeps its turns.
 	lo, hi := 0, len(n.heard)-1
-	for newest := true; lo <= hi && budget > 0; newest = !newest {
-		var v *chain.Vote
-		if newest {
-			v, hi = n.heard[hi], hi-1
-		} else {
-			v, lo = n.heard[lo], lo+1
+	next := func(newest bool) *chain.Vote {
+		for lo <= hi {
+			var v *chain.Vote
+			if newest {
+				v, hi = n.heard[hi], hi-1
+			} else {
+				v, lo = n.heard[lo], lo+1
+			}
+			if lacks(v) && !sent[slotOf(v)] {
+				return v
+			}
 		}
-		if lacks(v) && !sent[slotOf(v)] {
-			send(v)
+		return nil
+	}
+	for newest := true; budget > 0; newest = !newest {
+		v := next(newest)
+		if v == nil {
+			return
 		}
+		send(v)
 	}
 }
 

@@ -1,0 +1,241 @@
+package node
+
+import (
+	"slices"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
+)
+
+// Consensus catch-up (see package p2p, RoundStatus). Every
+// roundStatusInterval the engine tells each peer which round it is at and
+// which proposals and votes of its height it holds. A peer at the same
+// height answers with what the engine lacks, within a budget:
+//
+//  1. the proposals of the rounds that matter now (the peer's round, the
+//     POL rounds, our locked and valid rounds);
+//  2. the prevotes of our locked and valid rounds and of the POL round of
+//     the proposal at the peer's round: the votes that justify a lock, so
+//     that no validator's lock stays hidden from the others (a stall the
+//     consensus simulator found, seed 707870);
+//  3. the other votes it lacks, newest and oldest alternately, so that a
+//     stream of new rounds never starves an old round's votes.
+const (
+	roundStatusInterval  = 500 * time.Millisecond
+	catchupVoteBudget    = 128
+	catchupProposalLimit = 2
+)
+
+// roundHas is what the engine holds of one round of its height.
+type roundHas struct {
+	proposal             bool
+	prevotes, precommits []byte
+}
+
+// catchupState tracks, for the current height, what the engine holds.
+type catchupState struct {
+	rounds map[uint32]*roundHas
+}
+
+func (c *catchupState) reset() { c.rounds = make(map[uint32]*roundHas) }
+
+func (c *catchupState) round(r uint32) *roundHas {
+	if c.rounds == nil {
+		c.reset()
+	}
+	rh := c.rounds[r]
+	if rh == nil {
+		rh = &roundHas{}
+		c.rounds[r] = rh
+	}
+	return rh
+}
+
+func (c *catchupState) addVote(idx int, v *chain.Vote) {
+	rh := c.round(v.Round)
+	if v.Type == chain.Precommit {
+		rh.precommits = p2p.SetVote(rh.precommits, idx)
+	} else {
+		rh.prevotes = p2p.SetVote(rh.prevotes, idx)
+	}
+}
+
+func (c *catchupState) addProposal(round uint32) { c.round(round).proposal = true }
+
+// status is the RoundStatus of height at round: the priority rounds and
+// then the newest, at most p2p.MaxStatusRounds, in increasing order.
+func (c *catchupState) status(height uint64, round uint32, prio []uint32) *p2p.RoundStatus {
+	keys := make([]uint32, 0, len(c.rounds))
+	for r := range c.rounds {
+		keys = append(keys, r)
+	}
+	slices.Sort(keys)
+	if len(keys) > p2p.MaxStatusRounds {
+		keep := make([]uint32, 0, p2p.MaxStatusRounds)
+		for _, r := range prio {
+			if _, ok := c.rounds[r]; ok && !slices.Contains(keep, r) {
+				keep = append(keep, r)
+			}
+		}
+		for i := len(keys) - 1; i >= 0 && len(keep) < p2p.MaxStatusRounds; i-- {
+			if !slices.Contains(keep, keys[i]) {
+				keep = append(keep, keys[i])
+			}
+		}
+		slices.Sort(keep)
+		keys = keep
+	}
+	st := &p2p.RoundStatus{Height: height, Round: round, Rounds: make([]p2p.RoundHas, 0, len(keys))}
+	for _, r := range keys {
+		rh := c.rounds[r]
+		st.Rounds = append(st.Rounds, p2p.RoundHas{Round: r, Proposal: rh.proposal, Prevotes: rh.prevotes, Precommits: rh.precommits})
+	}
+	return st
+}
+
+// peerView answers what a peer's RoundStatus says it holds.
+type peerView struct {
+	st      *p2p.RoundStatus
+	byRnd   map[uint32]*p2p.RoundHas
+	highest uint32 // with a full status, rounds below it not listed were left out
+	full    bool
+}
+
+func newPeerView(st *p2p.RoundStatus) *peerView {
+	pv := &peerView{st: st, byRnd: make(map[uint32]*p2p.RoundHas, len(st.Rounds))}
+	for i := range st.Rounds {
+		pv.byRnd[st.Rounds[i].Round] = &st.Rounds[i]
+	}
+	if len(st.Rounds) == p2p.MaxStatusRounds {
+		pv.full, pv.highest = true, st.Rounds[len(st.Rounds)-1].Round
+	}
+	return pv
+}
+
+// lacksVote reports whether the peer lacks validator idx's vote v. A full
+// status lists the peer's priority rounds and its newest; a round below
+// its highest that it left out counts as held, unless it is one of our
+// priority rounds.
+func (pv *peerView) lacksVote(idx int, v *chain.Vote, prio bool) bool {
+	rh := pv.byRnd[v.Round]
+	if rh == nil {
+		return prio || !pv.full || v.Round > pv.highest
+	}
+	bm := rh.Prevotes
+	if v.Type == chain.Precommit {
+		bm = rh.Precommits
+	}
+	return !p2p.HasVote(bm, idx)
+}
+
+func (pv *peerView) lacksProposal(r uint32) bool {
+	rh := pv.byRnd[r]
+	return rh == nil || !rh.Proposal
+}
+
+// catchupFor selects what a peer lacks, in the order described above:
+// proposals (at most catchupProposalLimit) and votes (at most budget).
+// votes are the height's accepted votes in the order they were accepted;
+// index gives a voter's index in the height's validator set.
+func catchupFor(pv *peerView, rs consensus.RoundState, proposals []consensus.ProposalReceived, votes []*chain.Vote,
+	index func(chain.Address) (int, bool), budget int) ([]consensus.ProposalReceived, []*chain.Vote) {
+	prio := priorityRounds(rs, proposals, pv.st.Round)
+	var props []consensus.ProposalReceived
+	for _, r := range append([]uint32{pv.st.Round}, prio...) {
+		if len(props) == catchupProposalLimit {
+			break
+		}
+		for _, p := range proposals {
+			if p.Proposal.Round == r && pv.lacksProposal(r) && !slices.ContainsFunc(props, func(q consensus.ProposalReceived) bool { return q.Proposal.Round == r }) {
+				props = append(props, p)
+			}
+		}
+	}
+	var out []*chain.Vote
+	sent := make(map[*chain.Vote]bool)
+	lacks := func(v *chain.Vote, prio bool) bool {
+		idx, ok := index(v.Validator)
+		return ok && !sent[v] && pv.lacksVote(idx, v, prio)
+	}
+	for _, v := range votes {
+		if len(out) == budget {
+			return props, out
+		}
+		if v.Type == chain.Prevote && slices.Contains(prio, v.Round) && lacks(v, true) {
+			sent[v] = true
+			out = append(out, v)
+		}
+	}
+	// Newest and oldest alternate by what is sent, not by what is looked
+	// at: the oldest end is mostly held already, and must not lose its
+	// turns to that.
+	lo, hi := 0, len(votes)-1
+	next := func(newest bool) *chain.Vote {
+		for lo <= hi {
+			var v *chain.Vote
+			if newest {
+				v, hi = votes[hi], hi-1
+			} else {
+				v, lo = votes[lo], lo+1
+			}
+			if lacks(v, false) {
+				return v
+			}
+		}
+		return nil
+	}
+	for newest := true; len(out) < budget; newest = !newest {
+		v := next(newest)
+		if v == nil {
+			break
+		}
+		sent[v] = true
+		out = append(out, v)
+	}
+	return props, out
+}
+
+// priorityRounds lists the rounds whose prevotes justify a lock or a
+// re-proposal: our locked and valid rounds and the POL round of the
+// proposal at the peer's round.
+func priorityRounds(rs consensus.RoundState, proposals []consensus.ProposalReceived, peerRound uint32) []uint32 {
+	var out []uint32
+	for _, r := range []int32{rs.LockedRound, rs.ValidRound} {
+		if r >= 0 && !slices.Contains(out, uint32(r)) {
+			out = append(out, uint32(r))
+		}
+	}
+	for _, p := range proposals {
+		if p.Proposal.Round == peerRound && p.Proposal.POLRound >= 0 && !slices.Contains(out, uint32(p.Proposal.POLRound)) {
+			out = append(out, uint32(p.Proposal.POLRound))
+		}
+	}
+	return out
+}
+
+// sendRoundStatus tells every peer what the engine holds of its height.
+func (e *engine) sendRoundStatus() {
+	rs := e.machine.RoundState()
+	if rs.Height != e.height {
+		return
+	}
+	e.net.SendRoundStatus(e.have.status(e.height, rs.Round, priorityRounds(rs, e.heightProposals, rs.Round)))
+}
+
+// peerRoundStatus sends a peer at the engine's height what it lacks.
+func (e *engine) peerRoundStatus(peer p2p.NodeID, st *p2p.RoundStatus) {
+	if st.Height != e.height {
+		return // another height: block sync serves a peer behind, and we are the one behind otherwise
+	}
+	props, votes := catchupFor(newPeerView(st), e.machine.RoundState(), e.heightProposals, e.heightVotes, e.vals.Index, catchupVoteBudget)
+	for _, p := range props {
+		e.net.SendProposal(peer, p.Proposal, p.Block)
+	}
+	for len(votes) > 0 {
+		n := min(len(votes), p2p.MaxVotesPerMessage)
+		e.net.SendVotes(peer, votes[:n])
+		votes = votes[n:]
+	}
+}

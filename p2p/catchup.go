@@ -1,0 +1,140 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/chain"
+)
+
+// Consensus catch-up. Votes and proposals are flooded once, when a node
+// first accepts them, and a flood can lose a copy: a full send queue or
+// inbox drops it, and a node that was down misses it. A lost vote can
+// matter long after its round, since the prevotes that justify a
+// validator's lock are what lets any other proposer's block unlock it. So
+// every node tells its peers, every few hundred milliseconds, where it is
+// and which votes and proposals of its height it holds (RoundStatus), and
+// a peer answers with what the node lacks (VotesMessage and
+// ProposalMessage), most important first. Neither kind is flooded, so
+// neither is dropped as a duplicate of a copy that was lost.
+
+// Bounds on a RoundStatus.
+const (
+	// MaxStatusRounds bounds the rounds one RoundStatus describes.
+	MaxStatusRounds = 64
+	// MaxStatusBitmapBytes bounds one vote bitmap: 1,024 validators.
+	MaxStatusBitmapBytes = 128
+	// MaxVotesPerMessage bounds the votes of one VotesMessage.
+	MaxVotesPerMessage = 256
+)
+
+// RoundStatus tells a peer where the sender's consensus is (Height, Round)
+// and what it holds of that height: per round, whether it has the round's
+// proposal and a bitmap of the validators (by index in the height's
+// validator set) whose prevote and precommit it has. Rounds are strictly
+// increasing; a round not listed is one the sender holds nothing of, or one
+// it left out to stay within MaxStatusRounds (then the oldest go first).
+type RoundStatus struct {
+	Height uint64
+	Round  uint32
+	Rounds []RoundHas
+}
+
+// RoundHas is what a RoundStatus sender holds of one round.
+type RoundHas struct {
+	Round      uint32
+	Proposal   bool
+	Prevotes   []byte // bit i (byte i/8, bit i%8): validator i's prevote
+	Precommits []byte
+}
+
+// HasVote reports whether the bitmap marks validator index i.
+func HasVote(bitmap []byte, i int) bool {
+	return i >= 0 && i/8 < len(bitmap) && bitmap[i/8]&(1<<(i%8)) != 0
+}
+
+// SetVote marks validator index i in bitmap, growing it as needed, and
+// returns it.
+func SetVote(bitmap []byte, i int) []byte {
+	for len(bitmap) <= i/8 {
+		bitmap = append(bitmap, 0)
+	}
+	bitmap[i/8] |= 1 << (i % 8)
+	return bitmap
+}
+
+// VotesMessage sends a peer votes it lacks, as its RoundStatus showed. It
+// is not flooded: the receiver does not relay the batch (it relays each
+// vote it accepts for the first time, as a VoteMessage).
+type VotesMessage struct{ Votes []*chain.Vote }
+
+func (*RoundStatus) Kind() Kind  { return KindRoundStatus }
+func (*VotesMessage) Kind() Kind { return KindVotes }
+
+func (m *RoundStatus) payload() [][]byte { return one(mustEncodeRLP(m)) }
+
+func (m *VotesMessage) payload() [][]byte {
+	parts := make([][]byte, 1, len(m.Votes)+1)
+	size := 0
+	for _, v := range m.Votes {
+		b := v.Encode()
+		parts = append(parts, b)
+		size += len(b)
+	}
+	parts[0] = appendRLPHeader(nil, 0xc0, size)
+	return parts
+}
+
+func decodeRoundStatus(p []byte) (Message, error) {
+	m := new(RoundStatus)
+	if err := rlp.DecodeBytes(p, m); err != nil {
+		return nil, err
+	}
+	if m.Height == 0 {
+		return nil, errors.New("height 0")
+	}
+	if len(m.Rounds) > MaxStatusRounds {
+		return nil, fmt.Errorf("%d rounds, limit %d", len(m.Rounds), MaxStatusRounds)
+	}
+	for i, r := range m.Rounds {
+		if i > 0 && r.Round <= m.Rounds[i-1].Round {
+			return nil, fmt.Errorf("round %d after round %d: rounds must increase", r.Round, m.Rounds[i-1].Round)
+		}
+		if len(r.Prevotes) > MaxStatusBitmapBytes || len(r.Precommits) > MaxStatusBitmapBytes {
+			return nil, fmt.Errorf("round %d: bitmap over %d bytes", r.Round, MaxStatusBitmapBytes)
+		}
+	}
+	return m, nil
+}
+
+func decodeVotes(p []byte) (Message, error) {
+	body, rest, err := rlp.SplitList(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%d trailing bytes", len(rest))
+	}
+	m := &VotesMessage{}
+	for len(body) > 0 {
+		if len(m.Votes) == MaxVotesPerMessage {
+			return nil, fmt.Errorf("more than %d votes", MaxVotesPerMessage)
+		}
+		_, _, next, err := rlp.Split(body)
+		if err != nil {
+			return nil, fmt.Errorf("vote %d: %w", len(m.Votes), err)
+		}
+		v, err := chain.DecodeVote(body[:len(body)-len(next)])
+		if err != nil {
+			return nil, fmt.Errorf("vote %d: %w", len(m.Votes), err)
+		}
+		m.Votes = append(m.Votes, v)
+		body = next
+	}
+	if len(m.Votes) == 0 {
+		return nil, errors.New("empty vote batch")
+	}
+	return m, nil
+}
