@@ -7,21 +7,21 @@ import (
 	"github.com/quorumchain/quorumchain/staking"
 )
 
-// Step is a step of a round, in the order the algorithm passes through them.
-type Step uint8
+// RoundStep is a step of a round, in the order the algorithm passes through them.
+type RoundStep uint8
 
 // Steps of a height. StepNewHeight waits for the block interval and, when
 // empty blocks are skipped, for transactions; StepCommit is entered once a
 // block is decided and lasts until the next NewHeight.
 const (
-	StepNewHeight Step = iota
+	StepNewHeight RoundStep = iota
 	StepPropose
 	StepPrevote
 	StepPrecommit
 	StepCommit
 )
 
-func (s Step) String() string {
+func (s RoundStep) String() string {
 	switch s {
 	case StepNewHeight:
 		return "newheight"
@@ -76,7 +76,7 @@ type VoteReceived struct{ Vote *chain.Vote }
 type TimeoutFired struct {
 	Height uint64
 	Round  uint32
-	Step   Step
+	Step   RoundStep
 }
 
 // BlockChecked answers CheckBlock: whether the block with this hash at this
@@ -111,7 +111,7 @@ type OwnProposal struct {
 type SignRefused struct {
 	Height uint64
 	Round  uint32
-	Step   Step
+	Step   RoundStep
 	Reason string
 }
 
@@ -146,7 +146,7 @@ func (CommitReceived) isInput()   {}
 type ScheduleTimeout struct {
 	Height   uint64
 	Round    uint32
-	Step     Step
+	Step     RoundStep
 	Duration time.Duration
 }
 

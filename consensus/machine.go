@@ -76,7 +76,7 @@ type Machine struct {
 	selfIdx    int // index of cfg.Self in the set, -1 if not a validator
 
 	round    uint32
-	step     Step
+	step     RoundStep
 	proposer chain.Address // of (height, round)
 
 	lockedValue *chain.Block

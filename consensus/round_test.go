@@ -109,7 +109,7 @@ func TestTimeouts(t *testing.T) {
 		t.Fatalf("scheduled %+v, want propose timeout r=1 3.5s", to)
 	}
 	// Round 0's timeouts are stale now.
-	for _, s := range []consensus.Step{consensus.StepPropose, consensus.StepPrevote, consensus.StepPrecommit} {
+	for _, s := range []consensus.RoundStep{consensus.StepPropose, consensus.StepPrevote, consensus.StepPrecommit} {
 		if acts := h.timeout(s, 0); len(acts) != 0 {
 			t.Fatalf("stale %s timeout of round 0 gave actions:\n%s", s, ct.Describe(acts))
 		}

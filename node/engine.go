@@ -400,7 +400,7 @@ func (e *engine) signProposal(p *chain.Proposal, b *chain.Block) error {
 // a stale answer is ignored by the Machine anyway.
 const remoteSignTimeout = 10 * time.Minute
 
-func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error), h uint64, r uint32, s consensus.Step) {
+func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error), h uint64, r uint32, s consensus.RoundStep) {
 	ctx, cancel := context.WithTimeout(e.ctx, remoteSignTimeout)
 	defer cancel()
 	in, err := sign(ctx)
@@ -416,7 +416,7 @@ func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error),
 	}
 }
 
-func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.Step) error {
+func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.RoundStep) error {
 	if errors.Is(err, validator.ErrConflict) || errors.Is(err, validator.ErrRegression) {
 		e.log.Warn("signer refused", "height", h, "round", r, "step", s, "err", err)
 		e.queue = append(e.queue, consensus.SignRefused{Height: h, Round: r, Step: s, Reason: err.Error()})
@@ -426,7 +426,7 @@ func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.Step) err
 	return fmt.Errorf("%w: signer: %v", errHalt, err)
 }
 
-func stepOfVote(t chain.VoteType) consensus.Step {
+func stepOfVote(t chain.VoteType) consensus.RoundStep {
 	if t == chain.Precommit {
 		return consensus.StepPrecommit
 	}
