@@ -299,4 +299,4 @@ func (m *Machine) upon() {
 }
 
 // isOneThird reports 3*stake > total for the current height.
-func (m *Machine) isOneThird(stake uint64) bool { return chain.HasOneThird(stake, m.stakeTotal) }
+func (m *Machine) isOneThird(stake uint64) bool { return staking.HasOneThird(stake, m.stakeTotal) }

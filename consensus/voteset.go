@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // ConflictingVoteError reports that a validator signed two different votes
@@ -120,7 +121,7 @@ func (s *voteSet) credit(block chain.Hash, stake uint64) {
 	}
 	st += stake
 	s.stakeByBlock[block] = st
-	if !s.hasMaj23 && chain.HasQuorum(st, s.stakeTotal) {
+	if !s.hasMaj23 && staking.HasQuorum(st, s.stakeTotal) {
 		s.maj23, s.hasMaj23 = block, true
 	}
 }
@@ -191,7 +192,7 @@ func (s *voteSet) hasTwoThirdsFor(hash chain.Hash) bool { return s.hasMaj23 && s
 
 // hasTwoThirdsAny reports whether the votes, whatever they are for, carry
 // more than two thirds of the stake (the paper's "2f+1 ⟨·, h, r, ∗⟩").
-func (s *voteSet) hasTwoThirdsAny() bool { return chain.HasQuorum(s.stakeVoted, s.stakeTotal) }
+func (s *voteSet) hasTwoThirdsAny() bool { return staking.HasQuorum(s.stakeVoted, s.stakeTotal) }
 
 // commitSigs returns the precommits for hash in validator-index order.
 func (s *voteSet) commitSigs(hash chain.Hash) []chain.CommitSig {
@@ -389,7 +390,7 @@ func (h *heightVoteSet) highestSkipRound(current uint32) (uint32, bool) {
 	var best uint32
 	found := false
 	for r, rv := range h.rounds {
-		if r > current && chain.HasOneThird(rv.senderStake, h.stakeTotal) && (!found || r > best) {
+		if r > current && staking.HasOneThird(rv.senderStake, h.stakeTotal) && (!found || r > best) {
 			best, found = r, true
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // testNode is a single-validator node run in-process on 127.0.0.1.
@@ -177,7 +178,7 @@ func TestNodeFinalizesExecutesAndRestarts(t *testing.T) {
 		if ev.Height != uint64(i+1) {
 			t.Fatalf("event %d: height %d, want %d (replay from 1 in order)", i, ev.Height, i+1)
 		}
-		if !chain.HasQuorum(uint64(ev.Certificate.SignedStake), uint64(ev.Certificate.TotalStake)) {
+		if !staking.HasQuorum(uint64(ev.Certificate.SignedStake), uint64(ev.Certificate.TotalStake)) {
 			t.Fatalf("height %d: certificate signed %d of %d", ev.Height, ev.Certificate.SignedStake, ev.Certificate.TotalStake)
 		}
 	}

@@ -70,6 +70,37 @@ func TestQuorumAgainstBigInt(t *testing.T) {
 	}
 }
 
+// TestQuorumFuncs checks the inequalities on totals up to the top of the
+// uint64 range, where 2*total no longer fits in 64 bits.
+func TestQuorumFuncs(t *testing.T) {
+	cases := []struct {
+		signed, total uint64
+		quorum, third bool
+	}{
+		{2, 3, false, true}, // exactly two thirds is not a quorum
+		{3, 3, true, true},  // all
+		{67, 100, true, true},
+		{66, 100, false, true},
+		{1, 3, false, false}, // exactly one third is not more than one third
+		{34, 100, false, true},
+		{33, 100, false, false},
+		{^uint64(0), ^uint64(0), true, true}, // no overflow at the top of the range
+		{^uint64(0) / 3 * 2, ^uint64(0), false, true},
+	}
+	for _, c := range cases {
+		if got := staking.HasQuorum(c.signed, c.total); got != c.quorum {
+			t.Errorf("HasQuorum(%d, %d) = %v", c.signed, c.total, got)
+		}
+		if got := staking.HasOneThird(c.signed, c.total); got != c.third {
+			t.Errorf("HasOneThird(%d, %d) = %v", c.signed, c.total, got)
+		}
+		ref := new(big.Int).Mul(new(big.Int).SetUint64(c.signed), big.NewInt(3))
+		if ref.Cmp(new(big.Int).Mul(new(big.Int).SetUint64(c.total), big.NewInt(2))) > 0 != c.quorum {
+			t.Errorf("table row %d/%d disagrees with big.Int reference", c.signed, c.total)
+		}
+	}
+}
+
 func TestTally(t *testing.T) {
 	vs := stakingtest.Set(t, 40, 30, 20, 10) // total 100, quorum 67
 	tests := []struct {
