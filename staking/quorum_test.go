@@ -31,14 +31,14 @@ func TestQuorumEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		vs := stakingtest.Set(t, tt.stakes...)
-		if got := vs.HasQuorum(tt.stake); got != tt.quorum {
+		if got := staking.HasQuorum(tt.stake, vs.TotalStake()); got != tt.quorum {
 			t.Errorf("stakes %v: HasQuorum(%d) = %v, want %v", tt.stakes, tt.stake, got, tt.quorum)
 		}
-		if got := vs.HasOneThird(tt.stake); got != tt.oneThrd {
+		if got := staking.HasOneThird(tt.stake, vs.TotalStake()); got != tt.oneThrd {
 			t.Errorf("stakes %v: HasOneThird(%d) = %v, want %v", tt.stakes, tt.stake, got, tt.oneThrd)
 		}
 		q := vs.QuorumStake()
-		if !vs.HasQuorum(q) || vs.HasQuorum(q-1) {
+		if !staking.HasQuorum(q, vs.TotalStake()) || staking.HasQuorum(q-1, vs.TotalStake()) {
 			t.Errorf("stakes %v: QuorumStake() = %d is not the least quorum", tt.stakes, q)
 		}
 	}
@@ -60,10 +60,10 @@ func TestQuorumAgainstBigInt(t *testing.T) {
 			tot := new(big.Int).SetUint64(total)
 			wantQ := s3.Cmp(new(big.Int).Mul(tot, two)) > 0
 			wantT := s3.Cmp(tot) > 0
-			if got := vs.HasQuorum(stake); got != wantQ {
+			if got := staking.HasQuorum(stake, total); got != wantQ {
 				t.Fatalf("total %d stake %d: HasQuorum = %v, want %v", total, stake, got, wantQ)
 			}
-			if got := vs.HasOneThird(stake); got != wantT {
+			if got := staking.HasOneThird(stake, total); got != wantT {
 				t.Fatalf("total %d stake %d: HasOneThird = %v, want %v", total, stake, got, wantT)
 			}
 		}
@@ -98,33 +98,5 @@ func TestQuorumFuncs(t *testing.T) {
 		if ref.Cmp(new(big.Int).Mul(new(big.Int).SetUint64(c.total), big.NewInt(2))) > 0 != c.quorum {
 			t.Errorf("table row %d/%d disagrees with big.Int reference", c.signed, c.total)
 		}
-	}
-}
-
-func TestTally(t *testing.T) {
-	vs := stakingtest.Set(t, 40, 30, 20, 10) // total 100, quorum 67
-	tests := []struct {
-		yes, no uint64
-		want    staking.VoteResult
-	}{
-		{0, 0, staking.VotePending},
-		{66, 0, staking.VotePending},
-		{67, 0, staking.VoteWon},
-		{66, 33, staking.VotePending}, // 67 could still say yes
-		{66, 34, staking.VoteLost},    // at most 66 can say yes
-		{0, 33, staking.VotePending},
-		{0, 34, staking.VoteLost},
-		{0, 100, staking.VoteLost},
-		{0, 1000, staking.VoteLost},
-		{100, 0, staking.VoteWon},
-		{67, 40, staking.VoteWon}, // inconsistent input: won wins
-	}
-	for _, tt := range tests {
-		if got := vs.Tally(tt.yes, tt.no); got != tt.want {
-			t.Errorf("Tally(%d, %d) = %v, want %v", tt.yes, tt.no, got, tt.want)
-		}
-	}
-	if got := staking.VoteResult(0).String(); got != "VoteResult(0)" {
-		t.Errorf("String of invalid result = %q", got)
 	}
 }
