@@ -37,6 +37,28 @@ func (s RoundStep) String() string {
 	return "step?"
 }
 
+// VoteStep returns the step at which votes of type t are cast: StepPrecommit
+// for precommits, StepPrevote otherwise. With RoundStep.VoteType it is the
+// one place that relates vote types to round steps.
+func VoteStep(t chain.VoteType) RoundStep {
+	if t == chain.Precommit {
+		return StepPrecommit
+	}
+	return StepPrevote
+}
+
+// VoteType returns the type of the votes cast at step s, and false if no
+// vote is cast at s.
+func (s RoundStep) VoteType() (chain.VoteType, bool) {
+	switch s {
+	case StepPrevote:
+		return chain.Prevote, true
+	case StepPrecommit:
+		return chain.Precommit, true
+	}
+	return 0, false
+}
+
 // Input is an event fed to Machine.Step. Implementations are the types below.
 type Input interface{ isInput() }
 

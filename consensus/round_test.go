@@ -160,3 +160,24 @@ func TestFutureRoundProposalKept(t *testing.T) {
 	mustRound(t, h, 2, consensus.StepPrevote)
 	mustOwnVote(t, acts, chain.Prevote, b.Hash())
 }
+
+// TestVoteStep: each vote type maps to its step and back; steps without a
+// vote map to no vote type.
+func TestVoteStep(t *testing.T) {
+	for _, tt := range []struct {
+		typ  chain.VoteType
+		step consensus.RoundStep
+	}{{chain.Prevote, consensus.StepPrevote}, {chain.Precommit, consensus.StepPrecommit}} {
+		if got := consensus.VoteStep(tt.typ); got != tt.step {
+			t.Errorf("VoteStep(%s) = %s, want %s", tt.typ, got, tt.step)
+		}
+		if got, ok := tt.step.VoteType(); !ok || got != tt.typ {
+			t.Errorf("%s.VoteType() = %s, %v; want %s", tt.step, got, ok, tt.typ)
+		}
+	}
+	for _, s := range []consensus.RoundStep{consensus.StepNewHeight, consensus.StepPropose, consensus.StepCommit} {
+		if typ, ok := s.VoteType(); ok {
+			t.Errorf("%s.VoteType() = %s, want none", s, typ)
+		}
+	}
+}

@@ -146,16 +146,13 @@ func (m *Machine) onSignRefused(in SignRefused) {
 	if m.set == nil || in.Height != m.height {
 		return
 	}
-	switch in.Step {
-	case StepPropose:
+	if in.Step == StepPropose {
 		if p := m.proposalRequest; p != nil && p.Round == in.Round {
 			m.proposalRequest = nil
 		}
-	case StepPrevote, StepPrecommit:
-		t := chain.Prevote
-		if in.Step == StepPrecommit {
-			t = chain.Precommit
-		}
+		return
+	}
+	if t, ok := in.Step.VoteType(); ok {
 		if i := m.findVoteRequest(t, in.Round); i >= 0 {
 			m.markVoteAnswered(i)
 		}

@@ -367,12 +367,12 @@ func (e *engine) signVote(v *chain.Vote) error {
 				return nil, err
 			}
 			return consensus.OwnVote{Vote: v}, nil
-		}, v.Height, v.Round, stepOfVote(v.Type))
+		}, v.Height, v.Round, consensus.VoteStep(v.Type))
 		return nil
 	}
 	t0 := time.Now()
 	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
-		return e.signFailed(err, v.Height, v.Round, stepOfVote(v.Type))
+		return e.signFailed(err, v.Height, v.Round, consensus.VoteStep(v.Type))
 	}
 	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", time.Since(t0))
 	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
@@ -424,13 +424,6 @@ func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.RoundStep
 	}
 	// The signer could not persist its state: signing on would risk a double sign.
 	return fmt.Errorf("%w: signer: %v", errHalt, err)
-}
-
-func stepOfVote(t chain.VoteType) consensus.RoundStep {
-	if t == chain.Precommit {
-		return consensus.StepPrecommit
-	}
-	return consensus.StepPrevote
 }
 
 func (e *engine) publish() {
