@@ -18,6 +18,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/genesis"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 	"github.com/quorumchain/quorumchain/node"
 	"github.com/quorumchain/quorumchain/validator"
 )
@@ -108,7 +109,7 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 		return nil, err
 	}
 	m := &Manifest{ChainID: opts.ChainID, PasswordFile: filepath.Join(abs, "password.txt")}
-	if err := validator.WriteFileAtomic(m.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(m.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	ports, err := pickPorts(opts.BasePort, 2*opts.Validators)
