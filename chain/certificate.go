@@ -10,6 +10,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // StakeSet is the view of a validator set that certificate and evidence
@@ -86,19 +88,6 @@ func sortCommitSigs(ps []CommitSig) {
 	}
 }
 
-// HasQuorum reports 3*signed > 2*total exactly.
-func HasQuorum(signed, total uint64) bool {
-	hi1, lo1 := bits.Mul64(signed, 3)
-	hi2, lo2 := bits.Mul64(total, 2)
-	return hi1 > hi2 || (hi1 == hi2 && lo1 > lo2)
-}
-
-// HasOneThird reports 3*stake > total exactly.
-func HasOneThird(stake, total uint64) bool {
-	hi, lo := bits.Mul64(stake, 3)
-	return hi > 0 || lo > total
-}
-
 // Verify checks c against the validator set of its height on chain chainID
 // and returns the stake that signed. It requires distinct signers in
 // increasing order, each a member of set, each signature a precommit for
@@ -126,7 +115,7 @@ func (c *Certificate) Verify(chainID string, set StakeSet) (uint64, error) {
 			return 0, fmt.Errorf("certificate h=%d: signed stake overflows", c.Height)
 		}
 	}
-	if !HasQuorum(signed, set.TotalStake()) {
+	if !staking.HasQuorum(signed, set.TotalStake()) {
 		return 0, fmt.Errorf("certificate h=%d: %w: signed %d of %d", c.Height, ErrNoQuorum, signed, set.TotalStake())
 	}
 	digest := VoteSignHash(chainID, Precommit, c.Height, c.Round, c.BlockHash)

@@ -251,35 +251,6 @@ func TestCertificateVerify(t *testing.T) {
 	}
 }
 
-func TestQuorumEdges(t *testing.T) {
-	cases := []struct {
-		signed, total uint64
-		quorum, third bool
-	}{
-		{2, 3, false, true}, // exactly two thirds is not a quorum
-		{3, 3, true, true},  // all
-		{67, 100, true, true},
-		{66, 100, false, true},
-		{1, 3, false, false}, // exactly one third is not more than one third
-		{34, 100, false, true},
-		{33, 100, false, false},
-		{^uint64(0), ^uint64(0), true, true}, // no overflow at the top of the range
-		{^uint64(0) / 3 * 2, ^uint64(0), false, true},
-	}
-	for _, c := range cases {
-		if got := HasQuorum(c.signed, c.total); got != c.quorum {
-			t.Errorf("HasQuorum(%d, %d) = %v", c.signed, c.total, got)
-		}
-		if got := HasOneThird(c.signed, c.total); got != c.third {
-			t.Errorf("HasOneThird(%d, %d) = %v", c.signed, c.total, got)
-		}
-		ref := new(big.Int).Mul(new(big.Int).SetUint64(c.signed), big.NewInt(3))
-		if ref.Cmp(new(big.Int).Mul(new(big.Int).SetUint64(c.total), big.NewInt(2))) > 0 != c.quorum {
-			t.Errorf("table row %d/%d disagrees with big.Int reference", c.signed, c.total)
-		}
-	}
-}
-
 func TestEvidence(t *testing.T) {
 	k := testKey(t, 6)
 	set := stakeMap{PubkeyAddress(&k.PublicKey): 10}

@@ -20,5 +20,6 @@
 //
 // Quorum arithmetic. A certificate is valid for a validator set iff its
 // precommits come from distinct members, each signature verifies, and
-// 3*signedStake > 2*totalStake, computed exactly in 128-bit integers.
+// 3*signedStake > 2*totalStake, computed exactly in 128-bit integers by
+// staking.HasQuorum.
 package chain

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // uponDecision is lines 49-54: upon PROPOSAL(h, r, v, ∗) and 2f+1
@@ -41,7 +42,7 @@ func (m *Machine) uponDecision() bool {
 // enterCommit decides b with certificate c: the Machine emits Finalize and
 // stays in StepCommit until the next NewHeight.
 func (m *Machine) enterCommit(b *chain.Block, c *chain.Certificate) {
-	if signed := m.certifiedStake(c); !chain.HasQuorum(signed, m.stakeTotal) {
+	if signed := m.certifiedStake(c); !staking.HasQuorum(signed, m.stakeTotal) {
 		panic(fmt.Sprintf("consensus: invariant certificate-quorum: h=%d r=%d signed %d of %d", c.Height, c.Round, signed, m.stakeTotal))
 	}
 	m.step = StepCommit

@@ -118,7 +118,7 @@ func (h *harness) votes(t chain.VoteType, r uint32, block chain.Hash, idx ...int
 	return all
 }
 
-func (h *harness) timeout(s consensus.Step, r uint32) []consensus.Action {
+func (h *harness) timeout(s consensus.RoundStep, r uint32) []consensus.Action {
 	h.t.Helper()
 	return h.step(consensus.TimeoutFired{Height: h.height, Round: r, Step: s})
 }
@@ -189,7 +189,7 @@ func mustNone[T any](t testing.TB, acts []consensus.Action) {
 	}
 }
 
-func mustRound(t testing.TB, h *harness, round uint32, step consensus.Step) {
+func mustRound(t testing.TB, h *harness, round uint32, step consensus.RoundStep) {
 	t.Helper()
 	rs := h.rs()
 	if rs.Round != round || rs.Step != step {

@@ -7,21 +7,21 @@ import (
 	"github.com/quorumchain/quorumchain/staking"
 )
 
-// Step is a step of a round, in the order the algorithm passes through them.
-type Step uint8
+// RoundStep is a step of a round, in the order the algorithm passes through them.
+type RoundStep uint8
 
 // Steps of a height. StepNewHeight waits for the block interval and, when
 // empty blocks are skipped, for transactions; StepCommit is entered once a
 // block is decided and lasts until the next NewHeight.
 const (
-	StepNewHeight Step = iota
+	StepNewHeight RoundStep = iota
 	StepPropose
 	StepPrevote
 	StepPrecommit
 	StepCommit
 )
 
-func (s Step) String() string {
+func (s RoundStep) String() string {
 	switch s {
 	case StepNewHeight:
 		return "newheight"
@@ -35,6 +35,28 @@ func (s Step) String() string {
 		return "commit"
 	}
 	return "step?"
+}
+
+// VoteStep returns the step at which votes of type t are cast: StepPrecommit
+// for precommits, StepPrevote otherwise. With RoundStep.VoteType it is the
+// one place that relates vote types to round steps.
+func VoteStep(t chain.VoteType) RoundStep {
+	if t == chain.Precommit {
+		return StepPrecommit
+	}
+	return StepPrevote
+}
+
+// VoteType returns the type of the votes cast at step s, and false if no
+// vote is cast at s.
+func (s RoundStep) VoteType() (chain.VoteType, bool) {
+	switch s {
+	case StepPrevote:
+		return chain.Prevote, true
+	case StepPrecommit:
+		return chain.Precommit, true
+	}
+	return 0, false
 }
 
 // Input is an event fed to Machine.Step. Implementations are the types below.
@@ -76,7 +98,7 @@ type VoteReceived struct{ Vote *chain.Vote }
 type TimeoutFired struct {
 	Height uint64
 	Round  uint32
-	Step   Step
+	Step   RoundStep
 }
 
 // BlockChecked answers CheckBlock: whether the block with this hash at this
@@ -111,7 +133,7 @@ type OwnProposal struct {
 type SignRefused struct {
 	Height uint64
 	Round  uint32
-	Step   Step
+	Step   RoundStep
 	Reason string
 }
 
@@ -146,7 +168,7 @@ func (CommitReceived) isInput()   {}
 type ScheduleTimeout struct {
 	Height   uint64
 	Round    uint32
-	Step     Step
+	Step     RoundStep
 	Duration time.Duration
 }
 

@@ -76,7 +76,7 @@ type Machine struct {
 	selfIdx    int // index of cfg.Self in the set, -1 if not a validator
 
 	round    uint32
-	step     Step
+	step     RoundStep
 	proposer chain.Address // of (height, round)
 
 	lockedValue *chain.Block
@@ -300,4 +300,4 @@ func (m *Machine) upon() {
 }
 
 // isOneThird reports 3*stake > total for the current height.
-func (m *Machine) isOneThird(stake uint64) bool { return chain.HasOneThird(stake, m.stakeTotal) }
+func (m *Machine) isOneThird(stake uint64) bool { return staking.HasOneThird(stake, m.stakeTotal) }

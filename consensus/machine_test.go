@@ -8,6 +8,7 @@ import (
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
 	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 var nilHash chain.Hash
@@ -51,7 +52,7 @@ func TestHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatalf("certificate does not verify: %v", err)
 	}
-	if !chain.HasQuorum(signed, vals.Set.TotalStake()) || len(fin.Certificate.Precommits) != 3 {
+	if !staking.HasQuorum(signed, vals.Set.TotalStake()) || len(fin.Certificate.Precommits) != 3 {
 		t.Fatalf("certificate signed %d of %d by %d", signed, vals.Set.TotalStake(), len(fin.Certificate.Precommits))
 	}
 	mustRound(t, h, 0, consensus.StepCommit)

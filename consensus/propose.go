@@ -108,16 +108,17 @@ func (m *Machine) onOwnProposal(in OwnProposal) {
 
 // onProposal verifies and stores a proposal of the current height (any
 // round up to futureRoundWindow ahead) with its block, and asks for the
-// block to be checked. A proposal for the next height is buffered; older
-// ones, duplicates and a second proposal of a round are ignored.
-func (m *Machine) onProposal(in ProposalReceived, replay bool) {
+// block to be checked. A proposal for the next height is buffered, unless
+// fromFuture says it is being taken out of that buffer; older ones,
+// duplicates and a second proposal of a round are ignored.
+func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 	p, b := in.Proposal, in.Block
 	if p == nil || b == nil {
 		m.reject(in, fmt.Errorf("%w: proposal without proposal or block", ErrMalformedInput))
 		return
 	}
 	if m.set == nil || p.Height > m.height {
-		if p.Height == m.height+1 && !replay {
+		if p.Height == m.height+1 && !fromFuture {
 			m.future.addProposal(in, m.height+1)
 		}
 		return

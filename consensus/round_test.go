@@ -109,7 +109,7 @@ func TestTimeouts(t *testing.T) {
 		t.Fatalf("scheduled %+v, want propose timeout r=1 3.5s", to)
 	}
 	// Round 0's timeouts are stale now.
-	for _, s := range []consensus.Step{consensus.StepPropose, consensus.StepPrevote, consensus.StepPrecommit} {
+	for _, s := range []consensus.RoundStep{consensus.StepPropose, consensus.StepPrevote, consensus.StepPrecommit} {
 		if acts := h.timeout(s, 0); len(acts) != 0 {
 			t.Fatalf("stale %s timeout of round 0 gave actions:\n%s", s, ct.Describe(acts))
 		}
@@ -159,4 +159,25 @@ func TestFutureRoundProposalKept(t *testing.T) {
 	acts = h.votes(chain.Prevote, 2, b.Hash(), others[0])
 	mustRound(t, h, 2, consensus.StepPrevote)
 	mustOwnVote(t, acts, chain.Prevote, b.Hash())
+}
+
+// TestVoteStep: each vote type maps to its step and back; steps without a
+// vote map to no vote type.
+func TestVoteStep(t *testing.T) {
+	for _, tt := range []struct {
+		typ  chain.VoteType
+		step consensus.RoundStep
+	}{{chain.Prevote, consensus.StepPrevote}, {chain.Precommit, consensus.StepPrecommit}} {
+		if got := consensus.VoteStep(tt.typ); got != tt.step {
+			t.Errorf("VoteStep(%s) = %s, want %s", tt.typ, got, tt.step)
+		}
+		if got, ok := tt.step.VoteType(); !ok || got != tt.typ {
+			t.Errorf("%s.VoteType() = %s, %v; want %s", tt.step, got, ok, tt.typ)
+		}
+	}
+	for _, s := range []consensus.RoundStep{consensus.StepNewHeight, consensus.StepPropose, consensus.StepCommit} {
+		if typ, ok := s.VoteType(); ok {
+			t.Errorf("%s.VoteType() = %s, want none", s, typ)
+		}
+	}
 }

@@ -8,7 +8,7 @@ import "github.com/quorumchain/quorumchain/chain"
 type RoundState struct {
 	Height   uint64
 	Round    uint32
-	Step     Step
+	Step     RoundStep
 	Proposer chain.Address // proposer of (Height, Round); zero before the first NewHeight
 
 	LockedRound int32      // -1: not locked

@@ -32,7 +32,7 @@ func (c *Config) timeoutPrecommit(round uint32) time.Duration {
 }
 
 // scheduleTimeout emits ScheduleTimeout for the current height and round.
-func (m *Machine) scheduleTimeout(step Step, d time.Duration) {
+func (m *Machine) scheduleTimeout(step RoundStep, d time.Duration) {
 	m.emit(ScheduleTimeout{Height: m.height, Round: m.round, Step: step, Duration: d})
 }
 

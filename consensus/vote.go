@@ -11,7 +11,8 @@ import (
 // cheapest to dearest so that a vote already counted, or from a
 // non-validator, costs no signature recovery:
 //
-//  1. height: the next height is buffered, older ones and any vote after
+//  1. height: the next height is buffered (unless fromFuture says the vote
+//     is being taken out of that buffer), older ones and any vote after
 //     the decision are ignored;
 //  2. membership (rejected), round window (ignored beyond it);
 //  3. duplicate of the counted vote, or an equivocation already reported:
@@ -19,14 +20,14 @@ import (
 //  4. signature (rejected if bad);
 //  5. counted; a conflict with the counted vote emits EvidenceFound once
 //     per (validator, round, type) and the first vote stays counted.
-func (m *Machine) onVote(in VoteReceived, replay bool) {
+func (m *Machine) onVote(in VoteReceived, fromFuture bool) {
 	v := in.Vote
 	if v == nil {
 		m.reject(in, fmt.Errorf("%w: nil vote", ErrMalformedInput))
 		return
 	}
 	if m.set == nil || v.Height > m.height {
-		if v.Height == m.height+1 && !replay {
+		if v.Height == m.height+1 && !fromFuture {
 			m.future.addVote(in, m.height+1, len(m.stakes))
 		}
 		return
@@ -145,16 +146,13 @@ func (m *Machine) onSignRefused(in SignRefused) {
 	if m.set == nil || in.Height != m.height {
 		return
 	}
-	switch in.Step {
-	case StepPropose:
+	if in.Step == StepPropose {
 		if p := m.proposalRequest; p != nil && p.Round == in.Round {
 			m.proposalRequest = nil
 		}
-	case StepPrevote, StepPrecommit:
-		t := chain.Prevote
-		if in.Step == StepPrecommit {
-			t = chain.Precommit
-		}
+		return
+	}
+	if t, ok := in.Step.VoteType(); ok {
 		if i := m.findVoteRequest(t, in.Round); i >= 0 {
 			m.markVoteAnswered(i)
 		}

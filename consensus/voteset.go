@@ -6,11 +6,13 @@ import (
 	"slices"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // ConflictingVoteError reports that a validator signed two different votes
 // of one type at one height and round (CometBFT types/vote_set.go AddVote).
-// Existing is the vote that stays counted; Conflicting was not added.
+// Existing is the vote that stays the validator's counted vote; Conflicting
+// counts only toward its own block (see voteSet.addConflicting).
 type ConflictingVoteError struct {
 	Existing, Conflicting *chain.Vote
 }
@@ -26,8 +28,9 @@ func (e *ConflictingVoteError) Evidence() *chain.Evidence {
 	return chain.NewEvidence(e.Existing, e.Conflicting)
 }
 
-// voteSet holds the votes of one type at one (height, round), at most one per
-// validator, with a running stake tally per block hash (the zero hash is nil).
+// voteSet holds the votes of one type at one (height, round): one counted
+// vote per validator plus a few conflicting votes of equivocators, with a
+// running stake tally per block hash (the zero hash is nil).
 // Adding a vote is O(1): the tally is updated in place, never re-summed.
 // voteSet does not verify signatures; the Machine does before adding.
 type voteSet struct {
@@ -42,8 +45,10 @@ type voteSet struct {
 	stakeVoted   uint64
 	stakeTotal   uint64
 
-	// maj23 is the hash (zero: nil) whose stake exceeds two thirds. Every
-	// validator is counted at most once, so at most one hash ever does.
+	// maj23 is the first hash (zero: nil) whose stake exceeded two thirds.
+	// A validator counts at most once per hash, so a second hash can exceed
+	// two thirds too only if more than a third of the stake equivocates;
+	// maj23 keeps the first.
 	maj23    chain.Hash
 	hasMaj23 bool
 	// extra holds conflicting votes of equivocators, each counted toward
@@ -104,15 +109,32 @@ func (s *voteSet) addConflicting(idx int, v *chain.Vote) {
 		return
 	}
 	s.extra = append(s.extra, v)
-	st, seen := s.stakeByBlock[v.BlockHash]
+	s.credit(v.BlockHash, s.stakes[idx])
+}
+
+// credit adds stake to block's tally and records block as maj23 if it is
+// the first to exceed two thirds.
+func (s *voteSet) credit(block chain.Hash, stake uint64) {
+	st, seen := s.stakeByBlock[block]
 	if !seen {
-		s.blocks = append(s.blocks, v.BlockHash)
+		s.blocks = append(s.blocks, block)
 	}
-	st += s.stakes[idx]
-	s.stakeByBlock[v.BlockHash] = st
-	if !s.hasMaj23 && chain.HasQuorum(st, s.stakeTotal) {
-		s.maj23, s.hasMaj23 = v.BlockHash, true
+	st += stake
+	s.stakeByBlock[block] = st
+	if !s.hasMaj23 && staking.HasQuorum(st, s.stakeTotal) {
+		s.maj23, s.hasMaj23 = block, true
 	}
+}
+
+// debit takes stake off block's tally, dropping the block once it has none.
+func (s *voteSet) debit(block chain.Hash, stake uint64) {
+	st := s.stakeByBlock[block] - stake
+	if st > 0 {
+		s.stakeByBlock[block] = st
+		return
+	}
+	delete(s.stakeByBlock, block)
+	s.blocks = slices.DeleteFunc(s.blocks, func(h chain.Hash) bool { return h == block })
 }
 
 // add counts v, whose signature the caller verified, as the vote of validator
@@ -132,22 +154,14 @@ func (s *voteSet) add(idx int, v *chain.Vote) (bool, error) {
 		return false, &ConflictingVoteError{Existing: old, Conflicting: v}
 	}
 	s.votes[idx] = v
-	stake := s.stakes[idx]
-	st, seen := s.stakeByBlock[v.BlockHash]
-	if !seen {
-		s.blocks = append(s.blocks, v.BlockHash)
-	}
-	st += stake
-	s.stakeByBlock[v.BlockHash] = st
-	s.stakeVoted += stake
-	if !s.hasMaj23 && chain.HasQuorum(st, s.stakeTotal) {
-		s.maj23, s.hasMaj23 = v.BlockHash, true
-	}
+	s.stakeVoted += s.stakes[idx]
+	s.credit(v.BlockHash, s.stakes[idx])
 	return true, nil
 }
 
-// remove uncounts the vote of validator idx (used to evict a validator's
-// votes in a far-future round). It never removes a vote that made maj23.
+// remove uncounts every vote of validator idx, its counted vote and its
+// conflicting ones (used to evict a validator's votes in a far-future
+// round). It never removes a vote that made maj23.
 func (s *voteSet) remove(idx int) {
 	v := s.votes[idx]
 	if v == nil {
@@ -158,14 +172,15 @@ func (s *voteSet) remove(idx int) {
 	}
 	s.votes[idx] = nil
 	stake := s.stakes[idx]
-	st := s.stakeByBlock[v.BlockHash] - stake
 	s.stakeVoted -= stake
-	if st > 0 {
-		s.stakeByBlock[v.BlockHash] = st
-		return
-	}
-	delete(s.stakeByBlock, v.BlockHash)
-	s.blocks = slices.DeleteFunc(s.blocks, func(h chain.Hash) bool { return h == v.BlockHash })
+	s.debit(v.BlockHash, stake)
+	s.extra = slices.DeleteFunc(s.extra, func(e *chain.Vote) bool {
+		if e.Validator != v.Validator {
+			return false
+		}
+		s.debit(e.BlockHash, stake)
+		return true
+	})
 }
 
 // twoThirdsMajority returns the hash with more than two thirds of the stake
@@ -177,7 +192,7 @@ func (s *voteSet) hasTwoThirdsFor(hash chain.Hash) bool { return s.hasMaj23 && s
 
 // hasTwoThirdsAny reports whether the votes, whatever they are for, carry
 // more than two thirds of the stake (the paper's "2f+1 ⟨·, h, r, ∗⟩").
-func (s *voteSet) hasTwoThirdsAny() bool { return chain.HasQuorum(s.stakeVoted, s.stakeTotal) }
+func (s *voteSet) hasTwoThirdsAny() bool { return staking.HasQuorum(s.stakeVoted, s.stakeTotal) }
 
 // commitSigs returns the precommits for hash in validator-index order.
 func (s *voteSet) commitSigs(hash chain.Hash) []chain.CommitSig {
@@ -382,7 +397,7 @@ func (h *heightVoteSet) highestSkipRound(current uint32) (uint32, bool) {
 	var best uint32
 	found := false
 	for r, rv := range h.rounds {
-		if r > current && chain.HasOneThird(rv.senderStake, h.stakeTotal) && (!found || r > best) {
+		if r > current && staking.HasOneThird(rv.senderStake, h.stakeTotal) && (!found || r > best) {
 			best, found = r, true
 		}
 	}

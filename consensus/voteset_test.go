@@ -145,6 +145,54 @@ func TestFarRoundSlot(t *testing.T) {
 	}
 }
 
+// TestEvictConflictingVotes: evicting an equivocator from a far round
+// uncounts its conflicting votes too, not only its counted one, while the
+// round stays stored for another validator's vote.
+func TestEvictConflictingVotes(t *testing.T) {
+	stakes := []uint64{10, 10, 10, 10}
+	h := newHeightVoteSet(1, stakes, 40)
+	blockA, blockB := chain.Hash{0xa}, chain.Hash{0xb}
+	add := func(i int, r uint32, block chain.Hash) error {
+		rv := h.admit(i, r, 0)
+		if rv == nil {
+			t.Fatalf("validator %d at round %d not admitted", i, r)
+		}
+		_, err := h.add(rv, i, &chain.Vote{Type: chain.Prevote, Height: 1, Round: r, BlockHash: block, Validator: addr(i)})
+		return err
+	}
+	if err := add(1, 100, blockA); err != nil {
+		t.Fatal(err)
+	}
+	if err := add(0, 100, blockA); err != nil {
+		t.Fatal(err)
+	}
+	var cv *ConflictingVoteError
+	if err := add(0, 100, blockB); !errors.As(err, &cv) {
+		t.Fatalf("conflicting vote: %v, want a ConflictingVoteError", err)
+	}
+	if got := h.round(100).prevotes.stakeByBlock[blockB]; got != 10 {
+		t.Fatalf("conflicting vote counts %d toward its block, want 10", got)
+	}
+	if err := add(0, 200, blockA); err != nil {
+		t.Fatal(err)
+	}
+	rv := h.round(100)
+	if rv == nil {
+		t.Fatal("round 100 dropped while validator 1 still has a vote in it")
+	}
+	tally := rv.prevotes.tally()
+	want := []BlockStake{{Hash: blockA, Stake: 10}}
+	if tally.VotedStake != 10 || fmt.Sprint(tally.Blocks) != fmt.Sprint(want) {
+		t.Fatalf("round 100 after evicting validator 0: voted %d, blocks %v; want 10, %v", tally.VotedStake, tally.Blocks, want)
+	}
+	if n := rv.prevotes.conflicting(addr(0)); n != 0 {
+		t.Fatalf("%d conflicting votes of the evicted validator kept", n)
+	}
+	if sigs := rv.prevotes.commitSigs(blockB); len(sigs) != 0 {
+		t.Fatalf("evicted validator's conflicting vote still signs for its block: %v", sigs)
+	}
+}
+
 func TestGrowTimeout(t *testing.T) {
 	for _, tc := range []struct {
 		base, delta time.Duration

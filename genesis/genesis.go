@@ -10,8 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 	"github.com/quorumchain/quorumchain/staking"
-	"github.com/quorumchain/quorumchain/validator"
 )
 
 // MaxDocBytes bounds a genesis file, so that a corrupt or hostile one cannot
@@ -203,8 +203,8 @@ func (d *Doc) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := validator.WriteFileAtomic(path, b, 0o644); err != nil {
-		return fmt.Errorf("genesis: write %s: %w", path, err)
+	if err := fsutil.WriteFileAtomic(path, b, 0o644); err != nil {
+		return fmt.Errorf("genesis: %w", err)
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/quorumchain/quorumchain/consensus"
-	"github.com/quorumchain/quorumchain/validator"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 )
 
 // Duration is a time.Duration written in TOML as a Go duration string ("250ms").
@@ -248,7 +248,7 @@ func (c *Config) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return validator.WriteFileAtomic(path, b, 0o644)
+	return fsutil.WriteFileAtomic(path, b, 0o644)
 }
 
 // NewLogger builds the node's slog logger from the log section.

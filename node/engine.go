@@ -400,12 +400,12 @@ func (e *engine) signVote(v *chain.Vote) error {
 				return nil, err
 			}
 			return consensus.OwnVote{Vote: v}, nil
-		}, v.Height, v.Round, stepOfVote(v.Type))
+		}, v.Height, v.Round, consensus.VoteStep(v.Type))
 		return nil
 	}
 	t0 := time.Now()
 	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
-		return e.signFailed(err, v.Height, v.Round, stepOfVote(v.Type))
+		return e.signFailed(err, v.Height, v.Round, consensus.VoteStep(v.Type))
 	}
 	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", time.Since(t0))
 	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
@@ -433,7 +433,7 @@ func (e *engine) signProposal(p *chain.Proposal, b *chain.Block) error {
 // a stale answer is ignored by the Machine anyway.
 const remoteSignTimeout = 10 * time.Minute
 
-func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error), h uint64, r uint32, s consensus.Step) {
+func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error), h uint64, r uint32, s consensus.RoundStep) {
 	ctx, cancel := context.WithTimeout(e.ctx, remoteSignTimeout)
 	defer cancel()
 	in, err := sign(ctx)
@@ -449,7 +449,7 @@ func (e *engine) signRemote(sign func(context.Context) (consensus.Input, error),
 	}
 }
 
-func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.Step) error {
+func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.RoundStep) error {
 	if errors.Is(err, validator.ErrConflict) || errors.Is(err, validator.ErrRegression) {
 		e.log.Warn("signer refused", "height", h, "round", r, "step", s, "err", err)
 		e.queue = append(e.queue, consensus.SignRefused{Height: h, Round: r, Step: s, Reason: err.Error()})
@@ -457,13 +457,6 @@ func (e *engine) signFailed(err error, h uint64, r uint32, s consensus.Step) err
 	}
 	// The signer could not persist its state: signing on would risk a double sign.
 	return fmt.Errorf("%w: signer: %v", errHalt, err)
-}
-
-func stepOfVote(t chain.VoteType) consensus.Step {
-	if t == chain.Precommit {
-		return consensus.StepPrecommit
-	}
-	return consensus.StepPrevote
 }
 
 func (e *engine) publish() {

@@ -41,7 +41,7 @@ func (ev *events) voteCounted(v *chain.Vote, stake uint64, tally consensus.VoteT
 		}
 	}
 	e := rpc.VoteEvent{Height: v.Height, Round: v.Round, Type: v.Type.String(), Validator: v.Validator, Stake: rpc.Amount(stake),
-		Tally: rpc.TallyResult{VotedStake: rpc.Amount(voted), TotalStake: rpc.Amount(tally.TotalStake), Quorum: chain.HasQuorum(voted, tally.TotalStake)}}
+		Tally: rpc.TallyResult{VotedStake: rpc.Amount(voted), TotalStake: rpc.Amount(tally.TotalStake), Quorum: staking.HasQuorum(voted, tally.TotalStake)}}
 	if !v.IsNil() {
 		h := v.BlockHash
 		e.Block = &h

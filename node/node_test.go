@@ -5,12 +5,9 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // testNode is a single-validator node run in-process on 127.0.0.1.
@@ -32,26 +30,6 @@ type testNode struct {
 
 const testPassword = "node-test-password"
 
-// freePortPair returns two free ports below the kernel's ephemeral range.
-func freePortPair(t *testing.T) (int, int) {
-	t.Helper()
-	for p := 21000 + int(time.Now().UnixNano()%9000); p < 31000; p += 2 {
-		a, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		b, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+1))
-		a.Close()
-		if err != nil {
-			continue
-		}
-		b.Close()
-		return p, p + 1
-	}
-	t.Fatal("no free ports")
-	return 0, 0
-}
-
 func newTestHome(t *testing.T) (Home, *ecdsa.PrivateKey) {
 	t.Helper()
 	home := Home(filepath.Join(t.TempDir(), "node"))
@@ -59,10 +37,11 @@ func newTestHome(t *testing.T) (Home, *ecdsa.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2pPort, rpcPort := freePortPair(t)
 	cfg := DefaultConfig()
-	cfg.P2P.ListenAddr = fmt.Sprintf("127.0.0.1:%d", p2pPort)
-	cfg.RPC.ListenAddr = fmt.Sprintf("127.0.0.1:%d", rpcPort)
+	// Port 0: the kernel picks free ports when the node binds, and the node
+	// reports them (RPCAddr, P2PAddr), so no port is probed and reused.
+	cfg.P2P.ListenAddr = "127.0.0.1:0"
+	cfg.RPC.ListenAddr = "127.0.0.1:0"
 	cfg.Consensus.EmptyBlockInterval = Duration(50 * time.Millisecond)
 	cfg.Log.Level = "warn"
 	if _, err := Init(home, InitOptions{ChainID: "quorum-test", Password: testPassword, LightKDF: true, Validator: crypto.FromECDSA(key), Config: &cfg}); err != nil {
@@ -177,7 +156,7 @@ func TestNodeFinalizesExecutesAndRestarts(t *testing.T) {
 		if ev.Height != uint64(i+1) {
 			t.Fatalf("event %d: height %d, want %d (replay from 1 in order)", i, ev.Height, i+1)
 		}
-		if !chain.HasQuorum(uint64(ev.Certificate.SignedStake), uint64(ev.Certificate.TotalStake)) {
+		if !staking.HasQuorum(uint64(ev.Certificate.SignedStake), uint64(ev.Certificate.TotalStake)) {
 			t.Fatalf("height %d: certificate signed %d of %d", ev.Height, ev.Certificate.SignedStake, ev.Certificate.TotalStake)
 		}
 	}

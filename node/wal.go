@@ -160,7 +160,7 @@ func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
 		if err := rlp.DecodeBytes(body, &b); err != nil {
 			return nil, err
 		}
-		return consensus.TimeoutFired{Height: b.Height, Round: b.Round, Step: consensus.Step(b.Step)}, nil
+		return consensus.TimeoutFired{Height: b.Height, Round: b.Round, Step: consensus.RoundStep(b.Step)}, nil
 	case walBlockChecked:
 		var b walCheckedBody
 		if err := rlp.DecodeBytes(body, &b); err != nil {
@@ -178,7 +178,7 @@ func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
 		if err := rlp.DecodeBytes(body, &b); err != nil {
 			return nil, err
 		}
-		return consensus.SignRefused{Height: b.Height, Round: b.Round, Step: consensus.Step(b.Step), Reason: b.Reason}, nil
+		return consensus.SignRefused{Height: b.Height, Round: b.Round, Step: consensus.RoundStep(b.Step), Reason: b.Reason}, nil
 	case walTxsAvailable:
 		return consensus.TxsAvailable{}, nil
 	case walCommit:

@@ -31,14 +31,14 @@ func TestQuorumEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		vs := stakingtest.Set(t, tt.stakes...)
-		if got := vs.HasQuorum(tt.stake); got != tt.quorum {
+		if got := staking.HasQuorum(tt.stake, vs.TotalStake()); got != tt.quorum {
 			t.Errorf("stakes %v: HasQuorum(%d) = %v, want %v", tt.stakes, tt.stake, got, tt.quorum)
 		}
-		if got := vs.HasOneThird(tt.stake); got != tt.oneThrd {
+		if got := staking.HasOneThird(tt.stake, vs.TotalStake()); got != tt.oneThrd {
 			t.Errorf("stakes %v: HasOneThird(%d) = %v, want %v", tt.stakes, tt.stake, got, tt.oneThrd)
 		}
 		q := vs.QuorumStake()
-		if !vs.HasQuorum(q) || vs.HasQuorum(q-1) {
+		if !staking.HasQuorum(q, vs.TotalStake()) || staking.HasQuorum(q-1, vs.TotalStake()) {
 			t.Errorf("stakes %v: QuorumStake() = %d is not the least quorum", tt.stakes, q)
 		}
 	}
@@ -60,40 +60,43 @@ func TestQuorumAgainstBigInt(t *testing.T) {
 			tot := new(big.Int).SetUint64(total)
 			wantQ := s3.Cmp(new(big.Int).Mul(tot, two)) > 0
 			wantT := s3.Cmp(tot) > 0
-			if got := vs.HasQuorum(stake); got != wantQ {
+			if got := staking.HasQuorum(stake, total); got != wantQ {
 				t.Fatalf("total %d stake %d: HasQuorum = %v, want %v", total, stake, got, wantQ)
 			}
-			if got := vs.HasOneThird(stake); got != wantT {
+			if got := staking.HasOneThird(stake, total); got != wantT {
 				t.Fatalf("total %d stake %d: HasOneThird = %v, want %v", total, stake, got, wantT)
 			}
 		}
 	}
 }
 
-func TestTally(t *testing.T) {
-	vs := stakingtest.Set(t, 40, 30, 20, 10) // total 100, quorum 67
-	tests := []struct {
-		yes, no uint64
-		want    staking.VoteResult
+// TestQuorumFuncs checks the inequalities on totals up to the top of the
+// uint64 range, where 2*total no longer fits in 64 bits.
+func TestQuorumFuncs(t *testing.T) {
+	cases := []struct {
+		signed, total uint64
+		quorum, third bool
 	}{
-		{0, 0, staking.VotePending},
-		{66, 0, staking.VotePending},
-		{67, 0, staking.VoteWon},
-		{66, 33, staking.VotePending}, // 67 could still say yes
-		{66, 34, staking.VoteLost},    // at most 66 can say yes
-		{0, 33, staking.VotePending},
-		{0, 34, staking.VoteLost},
-		{0, 100, staking.VoteLost},
-		{0, 1000, staking.VoteLost},
-		{100, 0, staking.VoteWon},
-		{67, 40, staking.VoteWon}, // inconsistent input: won wins
+		{2, 3, false, true}, // exactly two thirds is not a quorum
+		{3, 3, true, true},  // all
+		{67, 100, true, true},
+		{66, 100, false, true},
+		{1, 3, false, false}, // exactly one third is not more than one third
+		{34, 100, false, true},
+		{33, 100, false, false},
+		{^uint64(0), ^uint64(0), true, true}, // no overflow at the top of the range
+		{^uint64(0) / 3 * 2, ^uint64(0), false, true},
 	}
-	for _, tt := range tests {
-		if got := vs.Tally(tt.yes, tt.no); got != tt.want {
-			t.Errorf("Tally(%d, %d) = %v, want %v", tt.yes, tt.no, got, tt.want)
+	for _, c := range cases {
+		if got := staking.HasQuorum(c.signed, c.total); got != c.quorum {
+			t.Errorf("HasQuorum(%d, %d) = %v", c.signed, c.total, got)
 		}
-	}
-	if got := staking.VoteResult(0).String(); got != "VoteResult(0)" {
-		t.Errorf("String of invalid result = %q", got)
+		if got := staking.HasOneThird(c.signed, c.total); got != c.third {
+			t.Errorf("HasOneThird(%d, %d) = %v", c.signed, c.total, got)
+		}
+		ref := new(big.Int).Mul(new(big.Int).SetUint64(c.signed), big.NewInt(3))
+		if ref.Cmp(new(big.Int).Mul(new(big.Int).SetUint64(c.total), big.NewInt(2))) > 0 != c.quorum {
+			t.Errorf("table row %d/%d disagrees with big.Int reference", c.signed, c.total)
+		}
 	}
 }

@@ -82,20 +82,62 @@ type sentTx struct {
 // between them, submits them at opts.Rate for opts.Duration, follows the
 // finalized blocks, and reports throughput and submit→final latency.
 func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
-	if opts.Accounts <= 0 {
-		opts.Accounts = 1000
+	opts = opts.withDefaults()
+	b, err := openBench(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Conns <= 0 {
-		opts.Conns = 16
+	defer b.close()
+	total := opts.load()
+	keys, err := b.fund(ctx, total)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Drain <= 0 {
-		opts.Drain = 30 * time.Second
+	// Pre-sign the load so that signing does not compete with the nodes
+	// for CPU during the measurement.
+	b.logf("signing %d transfers", total)
+	txs, err := signLoad(b.m.ChainID, keys, total)
+	if err != nil {
+		return nil, err
 	}
-	logf := func(format string, a ...any) {
-		if opts.Log != nil {
-			fmt.Fprintf(opts.Log, format+"\n", a...)
-		}
+	return b.measure(ctx, txs)
+}
+
+// withDefaults fills the zero fields of o.
+func (o BenchOptions) withDefaults() BenchOptions {
+	if o.Accounts <= 0 {
+		o.Accounts = 1000
 	}
+	if o.Conns <= 0 {
+		o.Conns = 16
+	}
+	if o.Drain <= 0 {
+		o.Drain = 30 * time.Second
+	}
+	return o
+}
+
+// load is the number of transfers to sign: enough for Duration at Rate, or
+// for open loop on this hardware.
+func (o BenchOptions) load() int {
+	if o.Rate == 0 {
+		return int(o.Duration.Seconds() * 20_000)
+	}
+	return int(o.Duration.Seconds()*float64(max(o.Rate, 1))) + 1
+}
+
+// benchRun is one Bench call: the testnet, the faucet key, and every RPC
+// connection opened, which close closes.
+type benchRun struct {
+	opts    BenchOptions
+	m       *Manifest
+	faucet  *ecdsa.PrivateKey
+	clients []*rpc.Client // clients[i] is connected to m.Nodes[i]; later ones are extra
+}
+
+// openBench loads the testnet's manifest and faucet key and connects to
+// every node.
+func openBench(ctx context.Context, opts BenchOptions) (*benchRun, error) {
 	m, err := LoadManifest(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -108,114 +150,174 @@ func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	var clients []*rpc.Client
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
+	b := &benchRun{opts: opts, m: m, faucet: faucet}
 	for _, n := range m.Nodes {
 		c, err := rpc.Dial(ctx, n.RPC)
 		if err != nil {
+			b.close()
 			return nil, fmt.Errorf("bench: node %s: %w (is the testnet running? 'quorumchain testnet status')", n.Name, err)
 		}
-		clients = append(clients, c)
+		b.clients = append(b.clients, c)
 	}
-	main := clients[0]
+	return b, nil
+}
 
-	// Fund the load accounts.
-	keys := make([]*ecdsa.PrivateKey, opts.Accounts)
+func (b *benchRun) close() {
+	for _, c := range b.clients {
+		c.Close()
+	}
+}
+
+func (b *benchRun) logf(format string, a ...any) {
+	if b.opts.Log != nil {
+		fmt.Fprintf(b.opts.Log, format+"\n", a...)
+	}
+}
+
+// dial opens an extra connection to node i, closed with the others.
+func (b *benchRun) dial(ctx context.Context, i int) (*rpc.Client, error) {
+	c, err := rpc.Dial(ctx, b.m.Nodes[i].RPC)
+	if err != nil {
+		return nil, err
+	}
+	b.clients = append(b.clients, c)
+	return c, nil
+}
+
+// fund creates opts.Accounts keys and gives each, from the faucet, enough
+// for its share of total transfers; it returns once the funding is final.
+func (b *benchRun) fund(ctx context.Context, total int) ([]*ecdsa.PrivateKey, error) {
+	keys := make([]*ecdsa.PrivateKey, b.opts.Accounts)
 	for i := range keys {
+		var err error
 		if keys[i], err = crypto.GenerateKey(); err != nil {
 			return nil, err
 		}
 	}
-	total := int(opts.Duration.Seconds()*float64(max(opts.Rate, 1))) + 1
-	if opts.Rate == 0 {
-		total = int(opts.Duration.Seconds() * 20_000) // enough for open loop on this hardware
-	}
-	perAccount := uint64(total/opts.Accounts + 2)
-	faucetAddr := chain.PubkeyAddress(&faucet.PublicKey)
-	fa, err := main.Account(ctx, faucetAddr)
+	perAccount := uint64(total/b.opts.Accounts + 2)
+	main := b.clients[0]
+	fa, err := main.Account(ctx, chain.PubkeyAddress(&b.faucet.PublicKey))
 	if err != nil {
 		return nil, err
 	}
-	logf("funding %d accounts from the faucet", opts.Accounts)
+	b.logf("funding %d accounts from the faucet", b.opts.Accounts)
 	var fund []*sentTx
 	for i, k := range keys {
-		tx := &chain.Tx{ChainID: m.ChainID, Kind: chain.TxTransfer, Nonce: fa.Nonce + uint64(i), To: chain.PubkeyAddress(&k.PublicKey), Amount: perAccount}
-		if tx.Sig, err = chain.Sign(faucet, tx.SignHash()); err != nil {
+		tx := &chain.Tx{ChainID: b.m.ChainID, Kind: chain.TxTransfer, Nonce: fa.Nonce + uint64(i), To: chain.PubkeyAddress(&k.PublicKey), Amount: perAccount}
+		if tx.Sig, err = chain.Sign(b.faucet, tx.SignHash()); err != nil {
 			return nil, err
 		}
 		fund = append(fund, &sentTx{hash: tx.Hash(), raw: tx.Encode()})
 	}
-	if err := submitAll(ctx, clients[:1], fund, opts.Conns, nil, nil); err != nil {
+	if err := submitAll(ctx, b.clients[:1], fund, b.opts.Conns, nil, nil); err != nil {
 		return nil, fmt.Errorf("bench: funding: %w", err)
 	}
-	if err := awaitFinal(ctx, main, fund[len(fund)-1].hash, opts.Drain); err != nil {
+	if err := awaitFinal(ctx, main, fund[len(fund)-1].hash, b.opts.Drain); err != nil {
 		return nil, fmt.Errorf("bench: funding: %w", err)
 	}
+	return keys, nil
+}
 
-	// Pre-sign the load so that signing does not compete with the nodes
-	// for CPU during the measurement.
-	logf("signing %d transfers", total)
+// signLoad signs total transfers of 1 unit, round robin over keys, each to
+// the next key's account.
+func signLoad(chainID string, keys []*ecdsa.PrivateKey, total int) ([]*sentTx, error) {
 	txs := make([]*sentTx, total)
 	nonces := make([]uint64, len(keys))
 	for i := range txs {
 		a := i % len(keys)
 		to := chain.PubkeyAddress(&keys[(a+1)%len(keys)].PublicKey)
-		tx := &chain.Tx{ChainID: m.ChainID, Kind: chain.TxTransfer, Nonce: nonces[a], To: to, Amount: 1}
+		tx := &chain.Tx{ChainID: chainID, Kind: chain.TxTransfer, Nonce: nonces[a], To: to, Amount: 1}
 		nonces[a]++
+		var err error
 		if tx.Sig, err = chain.Sign(keys[a], tx.SignHash()); err != nil {
 			return nil, err
 		}
 		txs[i] = &sentTx{hash: tx.Hash(), raw: tx.Encode()}
 	}
+	return txs, nil
+}
 
-	// Follow finality from the current height.
-	st, err := main.Status(ctx)
+// measure follows finality from the current height, submits txs for
+// opts.Duration, waits up to opts.Drain for them to be final, and reports.
+func (b *benchRun) measure(ctx context.Context, txs []*sentTx) (*BenchReport, error) {
+	st, err := b.clients[0].Status(ctx)
 	if err != nil {
 		return nil, err
 	}
-	startHeight := st.Height + 1
-	cpu0 := readProcs(m)
-	// The follower gets connections of its own: one for the subscription,
-	// one for block queries, so that submissions never delay either.
-	subC, err := rpc.Dial(ctx, m.Nodes[0].RPC)
+	cpu0 := readProcs(b.m)
+	follow, err := b.newFollower(ctx, st.Height+1)
 	if err != nil {
 		return nil, err
 	}
-	queryC, err := rpc.Dial(ctx, m.Nodes[0].RPC)
-	if err != nil {
-		subC.Close()
-		return nil, err
-	}
-	clients = append(clients, subC, queryC)
-	follow := newFollower(subC, queryC, startHeight)
 	followCtx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
 	followDone := make(chan error, 1)
 	go func() { followDone <- follow.run(followCtx) }()
 
-	// One connection per submitter, spread over the nodes: a node serves
-	// the requests of one connection in order.
+	submitters, err := b.dialSubmitters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.logf("submitting for %s at %s", b.opts.Duration, rateString(b.opts.Rate))
+	start := time.Now()
+	sent, refused, err := b.submit(ctx, submitters, txs, start)
+	if err != nil {
+		return nil, err
+	}
+	submitEnd := time.Now()
+	b.logf("submitted %d (%d refused); waiting up to %s for finality", len(sent), refused, b.opts.Drain)
+
+	want := make(map[chain.Hash]time.Time, len(sent))
+	for _, s := range sent {
+		want[s.hash] = s.at
+	}
+	if err := b.drain(ctx, follow, want, followDone); err != nil {
+		return nil, err
+	}
+	stopFollow()
+	cpu1 := readProcs(b.m)
+	return follow.report(want, start, submitEnd, b.opts, refused, b.m, cpu0, cpu1), nil
+}
+
+// newFollower returns a follower of the first node from height from. It
+// gets connections of its own: one for the subscription, one for block
+// queries, so that submissions never delay either.
+func (b *benchRun) newFollower(ctx context.Context, from uint64) (*follower, error) {
+	subC, err := b.dial(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	queryC, err := b.dial(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	return newFollower(subC, queryC, from), nil
+}
+
+// dialSubmitters opens opts.Conns connections, one per submitter, spread
+// over the nodes: a node serves the requests of one connection in order.
+func (b *benchRun) dialSubmitters(ctx context.Context) ([]*rpc.Client, error) {
 	var submitters []*rpc.Client
-	for i := range opts.Conns {
-		c, err := rpc.Dial(ctx, m.Nodes[i%len(m.Nodes)].RPC)
+	for i := range b.opts.Conns {
+		c, err := b.dial(ctx, i%len(b.m.Nodes))
 		if err != nil {
 			return nil, err
 		}
-		clients = append(clients, c)
 		submitters = append(submitters, c)
 	}
-	logf("submitting for %s at %s", opts.Duration, rateString(opts.Rate))
-	var refused atomic.Int64
-	start := time.Now()
-	submitCtx, stopSubmit := context.WithTimeout(ctx, opts.Duration)
+	return submitters, nil
+}
+
+// submit sends txs over submitters at opts.Rate (paced from start) for
+// opts.Duration. It returns the transactions the nodes admitted and the
+// number they refused.
+func (b *benchRun) submit(ctx context.Context, submitters []*rpc.Client, txs []*sentTx, start time.Time) ([]*sentTx, int, error) {
+	submitCtx, stopSubmit := context.WithTimeout(ctx, b.opts.Duration)
 	defer stopSubmit()
-	sent := make([]*sentTx, 0, total)
+	var refused atomic.Int64
+	sent := make([]*sentTx, 0, len(txs))
 	var sentMu sync.Mutex
-	err = submitAll(submitCtx, submitters, txs, opts.Conns, rateLimiter(opts.Rate, start), func(s *sentTx, err error) {
+	err := submitAll(submitCtx, submitters, txs, b.opts.Conns, rateLimiter(b.opts.Rate, start), func(s *sentTx, err error) {
 		if err != nil {
 			refused.Add(1)
 			return
@@ -225,30 +327,25 @@ func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
 		sentMu.Unlock()
 	})
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return nil, err
+		return nil, 0, err
 	}
-	submitEnd := time.Now()
-	logf("submitted %d (%d refused); waiting up to %s for finality", len(sent), refused.Load(), opts.Drain)
+	return sent, int(refused.Load()), nil
+}
 
-	sentMu.Lock()
-	defer sentMu.Unlock()
-	want := make(map[chain.Hash]time.Time, len(sent))
-	for _, s := range sent {
-		want[s.hash] = s.at
-	}
-	deadline := time.Now().Add(opts.Drain)
+// drain waits up to opts.Drain until follow has seen every transaction of
+// want final; it fails if ctx ends or the follower stops.
+func (b *benchRun) drain(ctx context.Context, follow *follower, want map[chain.Hash]time.Time, followDone <-chan error) error {
+	deadline := time.Now().Add(b.opts.Drain)
 	for time.Now().Before(deadline) && follow.countFinal(want) < len(want) {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case err := <-followDone:
-			return nil, fmt.Errorf("bench: following finalized blocks: %w", err)
+			return fmt.Errorf("bench: following finalized blocks: %w", err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	stopFollow()
-	cpu1 := readProcs(m)
-	return follow.report(want, start, submitEnd, opts, int(refused.Load()), m, cpu0, cpu1), nil
+	return nil
 }
 
 func rateString(r int) string {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/genesis"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 	"github.com/quorumchain/quorumchain/node"
 	"github.com/quorumchain/quorumchain/validator"
 )
@@ -76,25 +77,9 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
 		return nil, fmt.Errorf("%w in %s", ErrExists, dir)
 	}
-	if opts.Validators < 1 {
-		return nil, fmt.Errorf("testnet: need at least one validator, got %d", opts.Validators)
-	}
-	if len(opts.Stakes) == 0 {
-		for range opts.Validators {
-			opts.Stakes = append(opts.Stakes, DefaultStake)
-		}
-	}
-	if len(opts.Stakes) != opts.Validators {
-		return nil, fmt.Errorf("testnet: %d stakes for %d validators", len(opts.Stakes), opts.Validators)
-	}
-	if opts.RemoteSigners < 0 || opts.RemoteSigners > opts.Validators {
-		return nil, fmt.Errorf("testnet: %d remote signers for %d validators", opts.RemoteSigners, opts.Validators)
-	}
-	if opts.ChainID == "" {
-		opts.ChainID = DefaultChainID
-	}
-	if opts.FaucetBalance == 0 {
-		opts.FaucetBalance = DefaultFaucetBalance
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -108,7 +93,7 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 		return nil, err
 	}
 	m := &Manifest{ChainID: opts.ChainID, PasswordFile: filepath.Join(abs, "password.txt")}
-	if err := validator.WriteFileAtomic(m.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(m.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	ports, err := pickPorts(opts.BasePort, 2*opts.Validators)
@@ -119,43 +104,90 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	if opts.Consensus != nil {
 		consensusCfg = *opts.Consensus
 	}
-	faucet, err := crypto.GenerateKey()
+	gen, faucet, keys, err := newGenesis(opts, consensusCfg.EmptyBlockInterval.Std())
 	if err != nil {
 		return nil, err
 	}
 	m.Faucet = Faucet{Address: chain.FormatAddress(chain.PubkeyAddress(&faucet.PublicKey)), Key: filepath.Join(abs, "faucet.json")}
-	// The genesis time lies one empty-block interval in the past: height 1
-	// starts as soon as the validators are connected instead of idling
-	// for an interval after generation.
-	gen := genesis.New(opts.ChainID, time.Now().Add(-consensusCfg.EmptyBlockInterval.Std()).Truncate(time.Millisecond))
-	if err := gen.AddAccount(chain.PubkeyAddress(&faucet.PublicKey), opts.FaucetBalance); err != nil {
+	var cfgs []node.Config
+	m.Nodes, cfgs = nodeConfigs(abs, opts, ports, consensusCfg, m.PasswordFile, keys)
+	if err := writeKeysAndHomes(m, gen, password, faucet, keys, cfgs); err != nil {
 		return nil, err
+	}
+	if err := m.Save(abs); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// withDefaults checks o and fills its zero fields.
+func (o Options) withDefaults() (Options, error) {
+	if o.Validators < 1 {
+		return o, fmt.Errorf("testnet: need at least one validator, got %d", o.Validators)
+	}
+	if len(o.Stakes) == 0 {
+		for range o.Validators {
+			o.Stakes = append(o.Stakes, DefaultStake)
+		}
+	}
+	if len(o.Stakes) != o.Validators {
+		return o, fmt.Errorf("testnet: %d stakes for %d validators", len(o.Stakes), o.Validators)
+	}
+	if o.RemoteSigners < 0 || o.RemoteSigners > o.Validators {
+		return o, fmt.Errorf("testnet: %d remote signers for %d validators", o.RemoteSigners, o.Validators)
+	}
+	if o.ChainID == "" {
+		o.ChainID = DefaultChainID
+	}
+	if o.FaucetBalance == 0 {
+		o.FaucetBalance = DefaultFaucetBalance
+	}
+	return o, nil
+}
+
+// newGenesis generates the faucet's and the validators' keys and the
+// genesis that funds the faucet and bonds each validator's stake. The
+// genesis time lies one empty-block interval in the past: height 1 starts
+// as soon as the validators are connected instead of idling for an
+// interval after generation.
+func newGenesis(opts Options, emptyBlockInterval time.Duration) (*genesis.Doc, *ecdsa.PrivateKey, []*ecdsa.PrivateKey, error) {
+	faucet, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	gen := genesis.New(opts.ChainID, time.Now().Add(-emptyBlockInterval).Truncate(time.Millisecond))
+	if err := gen.AddAccount(chain.PubkeyAddress(&faucet.PublicKey), opts.FaucetBalance); err != nil {
+		return nil, nil, nil, err
 	}
 	keys := make([]*ecdsa.PrivateKey, opts.Validators)
 	for i := range keys {
 		if keys[i], err = crypto.GenerateKey(); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
-		name := "node" + strconv.Itoa(i)
-		if err := gen.AddValidator(chain.PubkeyAddress(&keys[i].PublicKey), opts.Stakes[i], name); err != nil {
-			return nil, err
+		if err := gen.AddValidator(chain.PubkeyAddress(&keys[i].PublicKey), opts.Stakes[i], nodeName(i)); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	if err := gen.Validate(); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	return gen, faucet, keys, nil
+}
+
+func nodeName(i int) string { return "node" + strconv.Itoa(i) }
+
+// nodeConfigs returns the manifest entry and the configuration of each
+// node: node i listens on ports[2i] (p2p) and ports[2i+1] (RPC), peers with
+// every other node, and the last opts.RemoteSigners sign remotely.
+func nodeConfigs(abs string, opts Options, ports []int, consensusCfg node.ConsensusConfig, passwordFile string, keys []*ecdsa.PrivateKey) ([]Node, []node.Config) {
 	p2pAddrs := make([]string, opts.Validators)
 	for i := range p2pAddrs {
 		p2pAddrs[i] = "127.0.0.1:" + strconv.Itoa(ports[2*i])
 	}
-	m.Nodes = make([]Node, opts.Validators)
-	// Keystore encryption (scrypt) dominates generation: the faucet and
-	// the nodes are written in parallel.
-	var g errgroup.Group
-	g.Go(func() error { return validator.CreateKeyFile(m.Faucet.Key, faucet, password, true) })
+	nodes := make([]Node, opts.Validators)
+	cfgs := make([]node.Config, opts.Validators)
 	for i, key := range keys {
-		name := "node" + strconv.Itoa(i)
-		home := node.Home(filepath.Join(abs, name))
+		name := nodeName(i)
 		rpcAddr := "127.0.0.1:" + strconv.Itoa(ports[2*i+1])
 		cfg := node.DefaultConfig()
 		cfg.Moniker = name
@@ -167,24 +199,37 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 		}
 		cfg.RPC.ListenAddr = rpcAddr
 		cfg.Consensus = consensusCfg
-		cfg.Signer.PasswordFile = m.PasswordFile
+		cfg.Signer.PasswordFile = passwordFile
 		addr := chain.PubkeyAddress(&key.PublicKey)
-		n := Node{Name: name, Home: string(home), Validator: chain.FormatAddress(addr), Stake: strconv.FormatUint(opts.Stakes[i], 10),
+		n := Node{Name: name, Home: filepath.Join(abs, name), Validator: chain.FormatAddress(addr), Stake: strconv.FormatUint(opts.Stakes[i], 10),
 			RPC: "ws://" + rpcAddr + "/ws", HTTP: "http://" + rpcAddr, P2P: p2pAddrs[i], Signer: "local"}
-		remote := i >= opts.Validators-opts.RemoteSigners
-		if remote {
+		if i >= opts.Validators-opts.RemoteSigners {
 			cfg.Signer = node.SignerConfig{Mode: "remote", Address: chain.FormatAddress(addr)}
 			n.Signer, n.SignerKey = "remote", filepath.Join(abs, name+"-signer.json")
 		}
-		m.Nodes[i] = n
+		nodes[i], cfgs[i] = n, cfg
+	}
+	return nodes, cfgs
+}
+
+// writeKeysAndHomes writes the faucet's keystore, each node's home and each
+// remote signer's keystore. Keystore encryption (scrypt) dominates
+// generation, so they are written in parallel.
+func writeKeysAndHomes(m *Manifest, gen *genesis.Doc, password string, faucet *ecdsa.PrivateKey, keys []*ecdsa.PrivateKey, cfgs []node.Config) error {
+	var g errgroup.Group
+	g.Go(func() error { return validator.CreateKeyFile(m.Faucet.Key, faucet, password, true) })
+	for i, key := range keys {
+		n, cfg := m.Nodes[i], &cfgs[i]
+		home := node.Home(n.Home)
+		remote := n.Signer == "remote"
 		g.Go(func() error {
 			if remote {
 				if err := validator.CreateKeyFile(n.SignerKey, key, password, true); err != nil {
 					return err
 				}
 			}
-			if _, err := node.Init(home, node.InitOptions{ChainID: opts.ChainID, Password: password, LightKDF: true,
-				Validator: crypto.FromECDSA(key), Genesis: gen, Config: &cfg}); err != nil {
+			if _, err := node.Init(home, node.InitOptions{ChainID: m.ChainID, Password: password, LightKDF: true,
+				Validator: crypto.FromECDSA(key), Genesis: gen, Config: cfg}); err != nil {
 				return err
 			}
 			if remote {
@@ -194,13 +239,7 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if err := m.Save(abs); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return g.Wait()
 }
 
 func randomPassword() (string, error) {

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/quorumchain/quorumchain/validator"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 )
 
 // ManifestFile is the name of the manifest in a testnet directory.
@@ -60,7 +60,7 @@ func (m *Manifest) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	return validator.WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
+	return fsutil.WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
 }
 
 // Node returns the node called name.

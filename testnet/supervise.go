@@ -16,6 +16,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // StartOptions shape Start and Launch.
@@ -284,7 +285,7 @@ func (t *Testnet) waitLive(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if 3*local <= 2*total {
+	if !staking.HasQuorum(local, total) {
 		t.WaitingForSigners = true
 		if err := t.waitConnected(ctx, nodes); err != nil {
 			return err

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 )
 
 // SignStep orders the signed messages of one round.
@@ -168,7 +168,7 @@ func (m *MemoryState) Save(l LastSigned) error {
 // write atomically; a torn write would still be caught on the next start,
 // since Load refuses a file that does not parse (a validator that cannot
 // read its record must not sign). The file is created the first time with
-// WriteFileAtomic, and stays valid JSON (the padding is white space).
+// fsutil.WriteFileAtomic, and stays valid JSON (the padding is white space).
 type FileState struct{ Path string }
 
 // stateFileSize is the fixed size of a saved record.
@@ -218,7 +218,7 @@ func (f FileState) Save(l LastSigned) error {
 	rec[stateFileSize-1] = '\n'
 	fh, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return WriteFileAtomic(f.Path, rec, 0o600)
+		return fsutil.WriteFileAtomic(f.Path, rec, 0o600)
 	}
 	if err != nil {
 		return err
@@ -236,39 +236,4 @@ func (f FileState) Save(l LastSigned) error {
 		return err
 	}
 	return fh.Close()
-}
-
-// WriteFileAtomic writes data to path durably: temp file, fsync, rename,
-// fsync of the directory.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/internal/fsutil"
 )
 
 // Key file errors.
@@ -52,8 +53,8 @@ func CreateKeyFile(path string, key *ecdsa.PrivateKey, password string, light bo
 	if err != nil {
 		return fmt.Errorf("create key file: encrypt: %w", err)
 	}
-	if err := WriteFileAtomic(path, b, 0o600); err != nil {
-		return fmt.Errorf("create key file %s: %w", path, err)
+	if err := fsutil.WriteFileAtomic(path, b, 0o600); err != nil {
+		return fmt.Errorf("create key file: %w", err)
 	}
 	return nil
 }

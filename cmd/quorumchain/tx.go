@@ -108,110 +108,146 @@ func txCommand(s txSpec) *cli.Command {
 
 // sendTx checks the flags, signs the transaction and submits it.
 func sendTx(c *cli.Context, s txSpec) error {
-	if _, err := args(c, 0, 0, "no arguments"); err != nil {
-		return err
-	}
-	asJSON, err := outputJSON(c)
+	req, err := parseTxFlags(c, s)
 	if err != nil {
 		return err
 	}
-	from, err := requiredString(c, "from")
-	if err != nil {
-		return err
-	}
-	tx := &chain.Tx{Kind: s.kind}
-	if s.toFlag != "" {
-		if tx.To, err = addressFlag(c, s.toFlag); err != nil {
-			return err
-		}
-		if tx.Amount, err = amountFlag(c, "amount"); err != nil {
-			return err
-		}
-		if tx.Amount == 0 {
-			return fmt.Errorf("--amount: must be positive")
-		}
-	}
-	nonceGiven := c.IsSet("nonce")
-	if nonceGiven {
-		if tx.Nonce, err = parseUint("--nonce", c.String("nonce")); err != nil {
-			return err
-		}
-	}
-	wait := c.Bool("wait")
-	if wait && c.Duration("timeout") <= 0 {
-		return fmt.Errorf("--timeout %s: must be positive", c.Duration("timeout"))
-	}
-	// Check --rpc before the slow key decryption.
-	if _, err := rpcURL(c, wait); err != nil {
-		return err
-	}
-	key, sender, err := loadKey(c, from)
+	key, sender, err := loadKey(c, req.from)
 	if err != nil {
 		return err
 	}
 
 	ctx, stop := signalContext()
 	defer stop()
-	n, err := dialNode(ctx, c, wait)
+	n, err := dialNode(ctx, c, req.wait)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	var status rpc.StatusResult
-	if err := n.call(ctx, rpc.MethodStatus, nil, &status); err != nil {
+	if err := completeTx(ctx, n, req, sender, key); err != nil {
 		return err
 	}
-	tx.ChainID = status.ChainID
-	if !nonceGiven {
-		var acct rpc.AccountResult
-		if err := n.call(ctx, rpc.MethodGetAccount, rpc.AccountParams{Address: &sender}, &acct); err != nil {
-			return err
-		}
-		tx.Nonce = acct.Nonce
-	}
-	if err := signTx(tx, key); err != nil {
+	hash := req.tx.Hash()
+	sub, submitted, err := submitTx(ctx, n, req)
+	if err != nil {
 		return err
 	}
-	hash := tx.Hash()
-
-	// Subscribe before submitting, so that the receipt cannot be missed.
-	var sub *rpc.Subscription
-	if wait {
-		sctx, cancel := context.WithTimeout(ctx, callTimeout)
-		sub, err = n.Subscribe(sctx, rpc.TopicTxs, &rpc.Filter{Hash: &hash}, 0)
-		cancel()
-		if err != nil {
-			return n.explain(rpc.MethodSubscribe, err)
-		}
-	}
-	var submitted rpc.SubmitTxResult
-	if err := n.call(ctx, rpc.MethodSubmitTx, rpc.SubmitTxParams{Tx: tx.Encode()}, &submitted); err != nil {
-		return fmt.Errorf("%s %s not accepted: %w", s.kind, chain.FormatHash(hash), err)
-	}
-	if submitted.Hash != hash {
-		return fmt.Errorf("node returned hash %s for transaction %s", chain.FormatHash(submitted.Hash), chain.FormatHash(hash))
-	}
-	if !wait {
-		if asJSON {
+	if !req.wait {
+		if req.asJSON {
 			return writeJSON(c.App.Writer, submitted)
 		}
 		_, err := fmt.Fprintln(c.App.Writer, chain.FormatHash(hash))
 		return err
 	}
-	if !asJSON {
+	if !req.asJSON {
 		fmt.Fprintf(c.App.Writer, "submitted %s %s, waiting until final\n", s.kind, chain.FormatHash(hash))
 	}
 	receipt, err := waitTx(ctx, n, sub, hash, c.Duration("timeout"))
 	if err != nil {
 		return err
 	}
-	if err := printReceipt(c, asJSON, receipt); err != nil {
+	if err := printReceipt(c, req.asJSON, receipt); err != nil {
 		return err
 	}
 	if receipt.Status == rpc.TxRejected {
 		return fmt.Errorf("%s %s rejected%s: %s", s.kind, chain.FormatHash(hash), atHeight(receipt.Height), rejection(receipt))
 	}
 	return nil
+}
+
+// txRequest is a transaction command's checked flags: the transaction as
+// far as the flags give it (no chain id or signature yet).
+type txRequest struct {
+	tx         *chain.Tx
+	from       string // keystore file of the sender
+	nonceGiven bool   // --nonce set; otherwise the node's next nonce
+	wait       bool
+	asJSON     bool
+}
+
+// parseTxFlags checks the flags of s's command, --rpc included, before the
+// slow key decryption.
+func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
+	if _, err := args(c, 0, 0, "no arguments"); err != nil {
+		return nil, err
+	}
+	asJSON, err := outputJSON(c)
+	if err != nil {
+		return nil, err
+	}
+	from, err := requiredString(c, "from")
+	if err != nil {
+		return nil, err
+	}
+	req := &txRequest{tx: &chain.Tx{Kind: s.kind}, from: from, asJSON: asJSON}
+	if s.toFlag != "" {
+		if req.tx.To, err = addressFlag(c, s.toFlag); err != nil {
+			return nil, err
+		}
+		if req.tx.Amount, err = amountFlag(c, "amount"); err != nil {
+			return nil, err
+		}
+		if req.tx.Amount == 0 {
+			return nil, fmt.Errorf("--amount: must be positive")
+		}
+	}
+	req.nonceGiven = c.IsSet("nonce")
+	if req.nonceGiven {
+		if req.tx.Nonce, err = parseUint("--nonce", c.String("nonce")); err != nil {
+			return nil, err
+		}
+	}
+	req.wait = c.Bool("wait")
+	if req.wait && c.Duration("timeout") <= 0 {
+		return nil, fmt.Errorf("--timeout %s: must be positive", c.Duration("timeout"))
+	}
+	if _, err := rpcURL(c, req.wait); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// completeTx sets the chain id and, unless --nonce was given, the sender's
+// next nonce from the node, and signs the transaction with key.
+func completeTx(ctx context.Context, n *nodeClient, req *txRequest, sender chain.Address, key *ecdsa.PrivateKey) error {
+	var status rpc.StatusResult
+	if err := n.call(ctx, rpc.MethodStatus, nil, &status); err != nil {
+		return err
+	}
+	req.tx.ChainID = status.ChainID
+	if !req.nonceGiven {
+		var acct rpc.AccountResult
+		if err := n.call(ctx, rpc.MethodGetAccount, rpc.AccountParams{Address: &sender}, &acct); err != nil {
+			return err
+		}
+		req.tx.Nonce = acct.Nonce
+	}
+	return signTx(req.tx, key)
+}
+
+// submitTx submits the signed transaction. With --wait it subscribes to the
+// transaction's receipt first, so that the receipt cannot be missed, and
+// returns the subscription.
+func submitTx(ctx context.Context, n *nodeClient, req *txRequest) (*rpc.Subscription, rpc.SubmitTxResult, error) {
+	tx, hash := req.tx, req.tx.Hash()
+	var sub *rpc.Subscription
+	if req.wait {
+		sctx, cancel := context.WithTimeout(ctx, callTimeout)
+		var err error
+		sub, err = n.Subscribe(sctx, rpc.TopicTxs, &rpc.Filter{Hash: &hash}, 0)
+		cancel()
+		if err != nil {
+			return nil, rpc.SubmitTxResult{}, n.explain(rpc.MethodSubscribe, err)
+		}
+	}
+	var submitted rpc.SubmitTxResult
+	if err := n.call(ctx, rpc.MethodSubmitTx, rpc.SubmitTxParams{Tx: tx.Encode()}, &submitted); err != nil {
+		return nil, submitted, fmt.Errorf("%s %s not accepted: %w", tx.Kind, chain.FormatHash(hash), err)
+	}
+	if submitted.Hash != hash {
+		return nil, submitted, fmt.Errorf("node returned hash %s for transaction %s", chain.FormatHash(submitted.Hash), chain.FormatHash(hash))
+	}
+	return sub, submitted, nil
 }
 
 // parseUint parses a flag value of decimal digits.

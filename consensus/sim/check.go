@@ -201,7 +201,7 @@ func (c *checker) verifyCertCached(cert *chain.Certificate, set *staking.Validat
 			return fmt.Errorf("%w: precommit of %s", chain.ErrWrongSigner, chain.FormatAddress(p.Validator))
 		}
 	}
-	if !chain.HasQuorum(signed, set.TotalStake()) {
+	if !staking.HasQuorum(signed, set.TotalStake()) {
 		return fmt.Errorf("%w: signed %d of %d", chain.ErrNoQuorum, signed, set.TotalStake())
 	}
 	return nil

@@ -263,11 +263,7 @@ func (n *node) do(a consensus.Action) {
 		v := *a.Vote
 		if err := n.signer.SignVote(context.Background(), ChainID, &v); err != nil {
 			s.rep.SignRefused++
-			step := consensus.StepPrevote
-			if v.Type == chain.Precommit {
-				step = consensus.StepPrecommit
-			}
-			n.pending = append(n.pending, consensus.SignRefused{Height: v.Height, Round: v.Round, Step: step, Reason: err.Error()})
+			n.pending = append(n.pending, consensus.SignRefused{Height: v.Height, Round: v.Round, Step: consensus.VoteStep(v.Type), Reason: err.Error()})
 			return
 		}
 		s.check.signedVote(n, &v)

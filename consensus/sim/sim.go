@@ -125,7 +125,7 @@ func (s *sim) setup() error {
 
 	s.chooseByzantine()
 	s.honestStake = s.total - s.byzStake
-	s.liveExpected = chain.HasQuorum(s.honestStake, s.total)
+	s.liveExpected = staking.HasQuorum(s.honestStake, s.total)
 
 	s.nodes = make([]*node, n)
 	s.byz = make([]*byzNode, n)

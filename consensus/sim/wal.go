@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
 )
 
@@ -130,11 +129,8 @@ func removeAnswered(todo []consensus.Action, in consensus.Input) []consensus.Act
 			case consensus.SignProposal:
 				return in.Step == consensus.StepPropose && a.Proposal.Height == in.Height && a.Proposal.Round == in.Round
 			case consensus.SignVote:
-				t := chain.Prevote
-				if in.Step == consensus.StepPrecommit {
-					t = chain.Precommit
-				}
-				return in.Step != consensus.StepPropose && a.Vote.Type == t && a.Vote.Height == in.Height && a.Vote.Round == in.Round
+				t, ok := in.Step.VoteType()
+				return ok && a.Vote.Type == t && a.Vote.Height == in.Height && a.Vote.Round == in.Round
 			}
 		}
 		return false
