@@ -38,29 +38,33 @@ func (f *futureBuffer) reset(height uint64) {
 	}
 }
 
-func (f *futureBuffer) addProposal(in ProposalReceived, height uint64) {
+// addProposal buffers a proposal of height; it reports whether it did.
+func (f *futureBuffer) addProposal(in ProposalReceived, height uint64) bool {
 	f.reset(height)
 	if f.proposals >= futureProposalsMax {
-		return
+		return false
 	}
 	f.proposals++
 	f.inputs = append(f.inputs, in)
+	return true
 }
 
-func (f *futureBuffer) addVote(in VoteReceived, height uint64, validators int) {
+// addVote buffers a vote of height; it reports whether it did.
+func (f *futureBuffer) addVote(in VoteReceived, height uint64, validators int) bool {
 	f.reset(height)
 	if len(f.inputs)-f.proposals >= max(futureVotesMin, futureVotesPerValidator*validators) {
-		return
+		return false
 	}
 	key := futureVoteKey{in.Vote.Validator, in.Vote.Round, in.Vote.Type}
 	if f.seen == nil {
 		f.seen = make(map[futureVoteKey]bool)
 	}
 	if f.seen[key] {
-		return
+		return false
 	}
 	f.seen[key] = true
 	f.inputs = append(f.inputs, in)
+	return true
 }
 
 // take returns the buffered inputs of height, in arrival order, and empties

@@ -41,6 +41,7 @@ type harness struct {
 	autoCheck bool
 	invalid   map[chain.Hash]bool
 	salt      uint64
+	onInput   func(consensus.Input) // sees every input before it is stepped, as a WAL does
 }
 
 func newHarness(t testing.TB, vals *ct.Validators, self int, tweak ...func(*consensus.Config)) *harness {
@@ -66,6 +67,9 @@ func (h *harness) step(in consensus.Input) []consensus.Action {
 	for len(queue) > 0 {
 		next := queue[0]
 		queue = queue[1:]
+		if h.onInput != nil {
+			h.onInput(next)
+		}
 		acts := h.m.Step(next)
 		all = append(all, acts...)
 		for _, a := range acts {

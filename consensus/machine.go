@@ -110,7 +110,8 @@ type Machine struct {
 
 	future futureBuffer
 
-	out []Action
+	out      []Action
+	accepted bool // the input being stepped was stored or counted (see StepOutcome)
 }
 
 // NewMachine returns a Machine waiting for its first NewHeight. Messages for
@@ -118,6 +119,55 @@ type Machine struct {
 func NewMachine(cfg Config) *Machine {
 	return &Machine{cfg: cfg, lockedRound: -1, validRound: -1, selfIdx: -1}
 }
+
+// Outcome says what the Machine did with an input.
+type Outcome uint8
+
+// Outcomes of StepOutcome.
+const (
+	// Accepted: a proposal or vote was stored, counted (an equivocator's
+	// further vote included) or buffered for the next height. Only
+	// accepted proposals and votes are worth relaying.
+	Accepted Outcome = 1 + iota
+	// Ignored: a stale, duplicate, far-future or otherwise unusable input
+	// (and every input that is not a proposal or a vote and was not
+	// rejected). Nothing of it was kept.
+	Ignored
+	// Rejected: invalid; a RejectedInput action says why.
+	Rejected
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Accepted:
+		return "accepted"
+	case Ignored:
+		return "ignored"
+	case Rejected:
+		return "rejected"
+	}
+	return "outcome?"
+}
+
+// StepOutcome is Step that also reports what became of in.
+func (m *Machine) StepOutcome(in Input) ([]Action, Outcome) {
+	m.accepted = false
+	acts := m.Step(in)
+	for _, a := range acts {
+		if r, ok := a.(RejectedInput); ok && r.Input == in {
+			return acts, Rejected
+		}
+	}
+	switch in.(type) {
+	case VoteReceived, ProposalReceived:
+		if m.accepted {
+			return acts, Accepted
+		}
+	}
+	return acts, Ignored
+}
+
+func (m *Machine) accept() { m.accepted = true }
 
 // Step feeds one input to the Machine and returns the actions the caller
 // must perform, in order. The returned slice is owned by the caller.

@@ -118,8 +118,8 @@ func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 		return
 	}
 	if m.set == nil || p.Height > m.height {
-		if p.Height == m.height+1 && !fromFuture {
-			m.future.addProposal(in, m.height+1)
+		if p.Height == m.height+1 && !fromFuture && m.future.addProposal(in, m.height+1) {
+			m.accept()
 		}
 		return
 	}
@@ -149,6 +149,7 @@ func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 		return
 	}
 	m.proposals[p.Round] = p
+	m.accept()
 	e := m.addBlock(b, hash, p.Round, blockUnchecked)
 	m.requestCheck(e)
 	rv := m.votes.ensureRound(p.Round)

@@ -27,8 +27,8 @@ func (m *Machine) onVote(in VoteReceived, fromFuture bool) {
 		return
 	}
 	if m.set == nil || v.Height > m.height {
-		if v.Height == m.height+1 && !fromFuture {
-			m.future.addVote(in, m.height+1, len(m.stakes))
+		if v.Height == m.height+1 && !fromFuture && m.future.addVote(in, m.height+1, len(m.stakes)) {
+			m.accept()
 		}
 		return
 	}
@@ -76,6 +76,9 @@ func (m *Machine) countVote(idx int, v *chain.Vote) {
 	var conflict *ConflictingVoteError
 	switch {
 	case errors.As(err, &conflict):
+		if rv.set(v.Type).hasConflicting(v.Validator, v.BlockHash) {
+			m.accept() // counted toward its own block
+		}
 		key := conflictKey{idx, v.Round, v.Type}
 		if !m.reported[key] {
 			m.reported[key] = true
@@ -87,6 +90,7 @@ func (m *Machine) countVote(idx int, v *chain.Vote) {
 	case !added:
 		return
 	}
+	m.accept()
 	switch {
 	case v.Round > m.round && m.isOneThird(rv.senderStake):
 		m.enterNewRound(v.Round) // line 55: f+1 messages of a higher round

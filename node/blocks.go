@@ -56,16 +56,42 @@ func (e *engine) startHeight(replay bool) error {
 	if len(logged) > 0 {
 		e.log.Info("replaying consensus WAL", "height", h, "inputs", len(logged))
 	}
-	e.replaying = true
-	err = e.step(nh)
-	for _, in := range logged {
-		if err != nil || e.height != h {
-			break
+	todo := consensus.Replay(e.machine, append([]consensus.Input{nh}, logged...), e.replayed)
+	for _, a := range todo {
+		if e.height != h {
+			break // a Finalize committed the height and started the next
 		}
-		err = e.step(in)
+		if err := e.do(a); err != nil {
+			return err
+		}
 	}
-	e.replaying = false
-	return err
+	return e.drain()
+}
+
+// replayed rebuilds, for one logged input, what the engine keeps beside
+// the Machine: the proposals and votes it serves to peers (its own
+// included) and evidence. Nothing is relayed or published again.
+func (e *engine) replayed(in consensus.Input, acts []consensus.Action, outcome consensus.Outcome) {
+	if outcome == consensus.Accepted {
+		switch in := in.(type) {
+		case consensus.VoteReceived:
+			e.keepVote(in.Vote)
+		case consensus.ProposalReceived:
+			e.keepProposal(in.Proposal, in.Block)
+		}
+	}
+	for _, a := range acts {
+		switch a := a.(type) {
+		case consensus.BroadcastVote:
+			e.keepVote(a.Vote)
+		case consensus.BroadcastProposal:
+			e.keepProposal(a.Proposal, a.Block)
+		case consensus.EvidenceFound:
+			e.addEvidence(a.Evidence, true)
+		case consensus.RejectedInput:
+			e.log.Warn("WAL replay: logged input rejected", "height", e.height, "err", a.Err)
+		}
+	}
 }
 
 // publishStored publishes the chain as the store holds it, before the

@@ -114,7 +114,6 @@ type engine struct {
 	heightVotes     []*chain.Vote
 	have            catchupState // what heightProposals and heightVotes hold, for RoundStatus
 	sync            *syncer
-	replaying       bool
 }
 
 const (
@@ -231,25 +230,25 @@ type voteKey struct {
 // step feeds in, and every input its actions produce, through the Machine.
 func (e *engine) step(in consensus.Input) error {
 	e.queue = append(e.queue, in)
+	return e.drain()
+}
+
+// drain logs and steps the queued inputs, and those their actions queue, in
+// order, then publishes the round state.
+func (e *engine) drain() error {
 	for len(e.queue) > 0 {
 		in := e.queue[0]
 		e.queue = e.queue[1:]
-		if !e.replaying {
-			if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
-				return fmt.Errorf("%w: %v", errHalt, err)
-			}
+		if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
+			return fmt.Errorf("%w: %v", errHalt, err)
 		}
-		actions := e.machine.Step(in)
-		rejected := false
+		actions, outcome := e.machine.StepOutcome(in)
 		for _, a := range actions {
-			if r, ok := a.(consensus.RejectedInput); ok && r.Input == in {
-				rejected = true
-			}
 			if err := e.do(a); err != nil {
 				return err
 			}
 		}
-		e.afterInput(in, rejected)
+		e.afterInput(in, outcome)
 	}
 	e.publish()
 	return nil
@@ -301,21 +300,12 @@ func (e *engine) do(a consensus.Action) error {
 	return nil
 }
 
-// afterInput relays a first-seen proposal or vote the Machine accepted, so
-// that peers not directly connected to its author get it, and publishes it.
-// During WAL replay it only keeps them for catch-up: a restarted node
-// still serves the votes that justified its lock.
-func (e *engine) afterInput(in consensus.Input, rejected bool) {
-	if rejected {
-		return
-	}
-	if e.replaying {
-		switch in := in.(type) {
-		case consensus.VoteReceived:
-			e.keepVote(in.Vote)
-		case consensus.ProposalReceived:
-			e.keepProposal(in.Proposal, in.Block)
-		}
+// afterInput relays a proposal or vote the Machine accepted (stored,
+// counted or buffered), so that peers not directly connected to its author
+// get it, and publishes it; what the Machine ignored or rejected goes no
+// further.
+func (e *engine) afterInput(in consensus.Input, outcome consensus.Outcome) {
+	if outcome != consensus.Accepted {
 		return
 	}
 	switch in := in.(type) {

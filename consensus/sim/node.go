@@ -154,11 +154,11 @@ func (n *node) run(in consensus.Input) {
 // step persists in to the WAL, steps the Machine and carries out its actions.
 func (n *node) step(in consensus.Input) {
 	carried := n.logInput(in)
-	n.observe(in)
+	acts, outcome := n.m.StepOutcome(in)
+	n.observe(in, outcome)
 	for _, c := range carried {
-		n.observe(c) // the Machine counts its buffered inputs at NewHeight
+		n.observe(c, consensus.Accepted) // the Machine counts its buffered inputs at NewHeight
 	}
-	acts := n.m.Step(in)
 	n.s.trace.step(n.s.now, n.id, in, acts)
 	for _, a := range acts {
 		if n.crashAfter == 0 {
@@ -186,8 +186,16 @@ func (n *node) logInput(in consensus.Input) (carried []consensus.Input) {
 	return nil
 }
 
-// observe keeps the memory the node needs for gossip and block sync.
-func (n *node) observe(in consensus.Input) {
+// observe keeps the memory the node needs for gossip and block sync: of
+// received proposals and votes, only those the Machine accepted, which are
+// all a node relays.
+func (n *node) observe(in consensus.Input, outcome consensus.Outcome) {
+	switch in.(type) {
+	case consensus.VoteReceived, consensus.ProposalReceived:
+		if outcome != consensus.Accepted {
+			return
+		}
+	}
 	switch in := in.(type) {
 	case consensus.NewHeight:
 		n.height = in.Height
