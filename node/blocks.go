@@ -37,11 +37,12 @@ func (e *engine) startHeight(replay bool) error {
 		lastTime = time.UnixMilli(int64(e.lastHeader.Time))
 	}
 	e.height, e.vals = h, vals
+	e.stopTimers(h)
 	e.checked = make(map[chain.Hash]*checkedBlock)
 	e.seenVotes = make(map[voteKey]struct{})
 	e.heightProposals, e.heightVotes = nil, nil
 	e.have.reset()
-	e.startedAt = time.Now()
+	e.startedAt = e.clock.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
 	e.publishCommitted()
 	nh := consensus.NewHeight{Height: h, Validators: vals, LastBlockTime: lastTime, Now: e.startedAt, TxsAvailable: e.mempool.Size() > 0}
@@ -130,11 +131,11 @@ func (e *engine) publishCommitted() {
 // from the mempool and pending evidence, executed on a fork of the
 // committed state so that the header commits to the resulting state.
 func (e *engine) buildBlock(h uint64) (*chain.Block, error) {
-	t0 := time.Now()
-	defer func() { e.log.Debug("built block", "height", h, "took", time.Since(t0)) }()
+	t0 := e.clock.Now()
+	defer func() { e.log.Debug("built block", "height", h, "took", e.clock.Now().Sub(t0)) }()
 	txs := e.mempool.Reap(e.cfg.MaxBlockTxs)
 	evs := e.evpool.pending(h)
-	now := uint64(time.Now().UnixMilli())
+	now := uint64(e.clock.Now().UnixMilli())
 	last := e.genesisMs
 	if e.lastHeader != nil {
 		last = e.lastHeader.Time
@@ -218,7 +219,7 @@ func (e *engine) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
 	if hd.Time <= last {
 		return fmt.Errorf("time %d not after parent time %d", hd.Time, last)
 	}
-	if limit := uint64(time.Now().Add(maxClockDrift).UnixMilli()); hd.Time > limit {
+	if limit := uint64(e.clock.Now().Add(maxClockDrift).UnixMilli()); hd.Time > limit {
 		return fmt.Errorf("time %d is more than %s ahead of the local clock", hd.Time, maxClockDrift)
 	}
 	if _, ok := e.vals.StakeOf(hd.Proposer); !ok {
@@ -254,14 +255,14 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	if cb.err != nil {
 		return fmt.Errorf("%w: decided block h=%d fails execution here (state divergence): %v", errHalt, b.Header.Height, cb.err)
 	}
-	finalizedAt := time.Now()
+	finalizedAt := e.clock.Now()
 	fb := &store.FinalBlock{Block: b, Certificate: c, Receipts: cb.res.Receipts, StateChanges: cb.fork.Changes(),
 		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators, FinalizedAt: uint64(finalizedAt.UnixMilli())}
-	t0 := time.Now()
+	t0 := e.clock.Now()
 	if err := e.store.CommitBlock(fb); err != nil {
 		return fmt.Errorf("%w: commit block h=%d: %v", errHalt, b.Header.Height, err)
 	}
-	e.log.Debug("committed block", "height", b.Header.Height, "txs", len(b.Txs), "took", time.Since(t0))
+	e.log.Debug("committed block", "height", b.Header.Height, "txs", len(b.Txs), "took", e.clock.Now().Sub(t0))
 	e.state.Commit(cb.fork)
 	if err := e.wal.Reset(b.Header.Height); err != nil {
 		return fmt.Errorf("%w: %v", errHalt, err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -95,6 +97,9 @@ type engine struct {
 
 	inbox    chan inbound
 	timeouts chan consensus.TimeoutFired
+	clock    clock
+	timers   map[timerKey]timer
+	signing  sync.WaitGroup // remote signing requests in flight
 	snap     atomic.Pointer[snapshot]
 
 	ctx        context.Context
@@ -138,6 +143,12 @@ func (e *engine) push(ctx context.Context, m inbound) bool {
 
 // run drives consensus until ctx is done or a fatal error occurs.
 func (e *engine) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel() // ends remote signing requests still waiting
+		e.signing.Wait()
+		e.stopTimers(math.MaxUint64)
+	}()
 	e.ctx = ctx
 	if err := e.startHeight(true); err != nil {
 		return err
@@ -154,6 +165,7 @@ func (e *engine) run(ctx context.Context) error {
 		case m := <-e.inbox:
 			err = e.handle(m)
 		case t := <-e.timeouts:
+			e.fired(t)
 			err = e.step(t)
 		case <-e.mempool.TxsAvailable():
 			err = e.step(consensus.TxsAvailable{})
@@ -265,9 +277,9 @@ func (e *engine) do(a consensus.Action) error {
 		}
 		e.queue = append(e.queue, consensus.BlockBuilt{Height: a.Height, Round: a.Round, Block: blk})
 	case consensus.CheckBlock:
-		t0 := time.Now()
+		t0 := e.clock.Now()
 		cb := e.checkBlock(a.Block)
-		e.log.Debug("checked block", "height", a.Height, "txs", len(a.Block.Txs), "took", time.Since(t0))
+		e.log.Debug("checked block", "height", a.Height, "txs", len(a.Block.Txs), "took", e.clock.Now().Sub(t0))
 		r := consensus.BlockChecked{Height: a.Height, Hash: a.Block.Hash(), Valid: cb.err == nil}
 		if cb.err != nil {
 			r.Reason = cb.err.Error()
@@ -362,17 +374,6 @@ func (e *engine) voteEvent(v *chain.Vote) {
 	e.obs.voteCounted(v, stake, t)
 }
 
-func (e *engine) schedule(a consensus.ScheduleTimeout) {
-	t := consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}
-	ctx := e.ctx
-	time.AfterFunc(a.Duration, func() {
-		select {
-		case e.timeouts <- t:
-		case <-ctx.Done():
-		}
-	})
-}
-
 func (e *engine) signVote(v *chain.Vote) error {
 	// The lock (lockedValue, lockedRound) changes only when the Machine
 	// precommits, so the inputs that led to a lock are durable once the WAL
@@ -385,31 +386,35 @@ func (e *engine) signVote(v *chain.Vote) error {
 		}
 	}
 	if e.remote {
-		go e.signRemote(func(ctx context.Context) (consensus.Input, error) {
-			if err := e.signer.SignVote(ctx, e.chainID, v); err != nil {
-				return nil, err
-			}
-			return consensus.OwnVote{Vote: v}, nil
-		}, v.Height, v.Round, consensus.VoteStep(v.Type))
+		e.signing.Go(func() {
+			e.signRemote(func(ctx context.Context) (consensus.Input, error) {
+				if err := e.signer.SignVote(ctx, e.chainID, v); err != nil {
+					return nil, err
+				}
+				return consensus.OwnVote{Vote: v}, nil
+			}, v.Height, v.Round, consensus.VoteStep(v.Type))
+		})
 		return nil
 	}
-	t0 := time.Now()
+	t0 := e.clock.Now()
 	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
 		return e.signFailed(err, v.Height, v.Round, consensus.VoteStep(v.Type))
 	}
-	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", time.Since(t0))
+	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", e.clock.Now().Sub(t0))
 	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
 	return nil
 }
 
 func (e *engine) signProposal(p *chain.Proposal, b *chain.Block) error {
 	if e.remote {
-		go e.signRemote(func(ctx context.Context) (consensus.Input, error) {
-			if err := e.signer.SignProposal(ctx, e.chainID, p); err != nil {
-				return nil, err
-			}
-			return consensus.OwnProposal{Proposal: p, Block: b}, nil
-		}, p.Height, p.Round, consensus.StepPropose)
+		e.signing.Go(func() {
+			e.signRemote(func(ctx context.Context) (consensus.Input, error) {
+				if err := e.signer.SignProposal(ctx, e.chainID, p); err != nil {
+					return nil, err
+				}
+				return consensus.OwnProposal{Proposal: p, Block: b}, nil
+			}, p.Height, p.Round, consensus.StepPropose)
+		})
 		return nil
 	}
 	if err := e.signer.SignProposal(e.ctx, e.chainID, p); err != nil {

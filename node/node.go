@@ -114,7 +114,8 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		machine:  consensus.NewMachine(mcfg),
 		inbox:    make(chan inbound, inboxSize),
 		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
-		state:    state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
+		clock:    wallClock{}, timers: make(map[timerKey]timer),
+		state: state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
 	}
 	if err := n.engine.publishStored(); err != nil {
 		return nil, err

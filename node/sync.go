@@ -97,10 +97,10 @@ func (e *engine) syncTick() error {
 		}
 	}
 	top := s.maxPeerHeight()
-	if top < e.height || (top == e.height && time.Since(e.startedAt) < syncGrace) {
+	if top < e.height || (top == e.height && e.clock.Now().Sub(e.startedAt) < syncGrace) {
 		return nil
 	}
-	now := time.Now()
+	now := e.clock.Now()
 	for h := e.height; h <= top && h < e.height+syncWindow; h++ {
 		if _, ok := s.buffer[h]; ok {
 			continue

@@ -1,0 +1,97 @@
+package node
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/quorumchain/quorumchain/consensus"
+)
+
+// fakeClock is a manual clock: timers fire only when Advance passes them.
+type fakeClock struct {
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at      time.Time
+	f       func()
+	stopped bool
+	fired   bool
+}
+
+func (t *fakeTimer) Stop() bool {
+	was := !t.stopped && !t.fired
+	t.stopped = true
+	return was
+}
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) timer {
+	t := &fakeTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+// Advance moves the clock and runs the timers due, in the caller's goroutine.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.now = c.now.Add(d)
+	for _, t := range c.timers {
+		if !t.stopped && !t.fired && !t.at.After(c.now) {
+			t.fired = true
+			t.f()
+		}
+	}
+}
+
+func (c *fakeClock) live() int {
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped && !t.fired {
+			n++
+		}
+	}
+	return n
+}
+
+// TestTimersReplacedAndStopped: a timeout re-armed for the same (height,
+// round, step) replaces the earlier timer, a new height stops the timers of
+// the heights before it, and a fired timeout reaches the engine once.
+func TestTimersReplacedAndStopped(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	e := &engine{ctx: context.Background(), clock: clk, timers: make(map[timerKey]timer), timeouts: make(chan consensus.TimeoutFired, 8)}
+	prop := consensus.ScheduleTimeout{Height: 5, Round: 0, Step: consensus.StepPropose, Duration: time.Second}
+	e.schedule(prop)
+	e.schedule(prop) // a WAL replay re-arms a running timer
+	e.schedule(consensus.ScheduleTimeout{Height: 5, Round: 0, Step: consensus.StepPrevote, Duration: 3 * time.Second})
+	e.schedule(consensus.ScheduleTimeout{Height: 6, Round: 0, Step: consensus.StepNewHeight, Duration: 3 * time.Second})
+	if n := clk.live(); n != 3 {
+		t.Fatalf("%d live timers, want 3 (the re-armed one replaced)", n)
+	}
+	clk.Advance(time.Second)
+	select {
+	case got := <-e.timeouts:
+		if got != (consensus.TimeoutFired{Height: 5, Round: 0, Step: consensus.StepPropose}) {
+			t.Fatalf("fired %+v", got)
+		}
+		e.fired(got)
+	default:
+		t.Fatal("the propose timeout did not fire")
+	}
+	if len(e.timeouts) != 0 {
+		t.Fatalf("%d more timeouts fired, want the propose timeout once", len(e.timeouts))
+	}
+	e.stopTimers(6)
+	if n := clk.live(); n != 1 || len(e.timers) != 1 {
+		t.Fatalf("after height 6 started: %d live timers, %d tracked; want only height 6's", n, len(e.timers))
+	}
+	clk.Advance(5 * time.Second)
+	if got := <-e.timeouts; got.Height != 6 {
+		t.Fatalf("fired %+v, want height 6's timer only", got)
+	}
+	if len(e.timeouts) != 0 {
+		t.Fatal("a stopped timer of height 5 fired")
+	}
+}
