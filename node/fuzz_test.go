@@ -136,9 +136,10 @@ func FuzzWALFile(f *testing.F) {
 	}
 	f.Add(log)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := bufio.NewReader(bytes.NewReader(b))
 		var total int64
 		fuzztest.CheckAllocs(t, walBound, b, func() {
+			r := bufio.NewReader(bytes.NewReader(b))
+			total = 0
 			for i := 0; i < 1000; i++ {
 				_, _, n, err := readRecord(r)
 				if err != nil {
