@@ -186,3 +186,35 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeBoundHoldsAtScale: decodeBound is not tuned to the small seeds
+// alone; large valid blocks and certificates decode within it too.
+func TestDecodeBoundHoldsAtScale(t *testing.T) {
+	k := testKey(t, 1)
+	tx := signedTx(t, k, testChain, TxTransfer, 1, Address{1}, 10)
+	for _, n := range []int{1, 100, 2000} {
+		blk := &Block{}
+		for range n {
+			blk.Txs = append(blk.Txs, tx)
+		}
+		blk.Header = Header{ChainID: testChain, Height: 1, TxRoot: MerkleRoot(blk.TxHashes())}
+		enc := blk.Encode()
+		var err error
+		got := fuzztest.CheckAllocs(t, decodeBound, enc, func() { _, err = DecodeBlock(enc) })
+		if err != nil {
+			t.Fatalf("block of %d txs: %v", n, err)
+		}
+		t.Logf("block of %d txs: %d bytes decoded with %d bytes allocated", n, len(enc), got)
+	}
+	ps := make([]CommitSig, 1000)
+	for i := range ps {
+		ps[i].Validator = Address{byte(i >> 8), byte(i)}
+	}
+	enc := NewCertificate(1, 0, Hash{}, ps).Encode()
+	var err error
+	got := fuzztest.CheckAllocs(t, decodeBound, enc, func() { _, err = DecodeCertificate(enc) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("certificate of 1,000 precommits: %d bytes decoded with %d bytes allocated", len(enc), got)
+}
