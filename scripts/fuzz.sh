@@ -11,7 +11,7 @@
 #
 #   FUZZTIME       time per target (default 20s)
 #   FUZZMINIMIZETIME  budget for minimizing each new interesting input
-#                  (default 2000x: 2,000 executions)
+#                  (default 1000x: 1,000 executions)
 #   FUZZ_MIN_RATE  minimum executions per second (default 1000)
 #   FUZZ_TARGETS   extended regexp restricting which targets run (default all)
 #   GO             the go command (default go)
@@ -22,8 +22,8 @@
 # executions. Its last pass tries every pair of cut points, a number of
 # executions quadratic in the input's length: a 300-byte input costs 45,000
 # executions, seconds per worker, and a freshly changed target finds dozens
-# of such inputs in its cached corpus at once. 2,000 executions complete the
-# linear passes (cut the tail, drop single bytes) for inputs up to ~1.9 KB.
+# of such inputs in its cached corpus at once. 1,000 executions complete the
+# linear passes (cut the tail, drop single bytes) for inputs up to ~1 KB.
 #
 # Other jobs on the machine slow every target alike; the script prints the
 # load average before and after so a slow run can be judged.
@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
 FUZZTIME=${FUZZTIME:-20s}
-FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-2000x}
+FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-1000x}
 FUZZ_MIN_RATE=${FUZZ_MIN_RATE:-1000}
 FUZZ_TARGETS=${FUZZ_TARGETS:-.}
 [ $# -gt 0 ] || set -- ./...
