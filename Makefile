@@ -35,13 +35,10 @@ bench:
 bench-e2e: build
 	BIN=$(BIN) scripts/bench-e2e.sh
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target for FUZZTIME each, print execs/s per target,
+## fail on a crash or below FUZZ_MIN_RATE execs/s (see scripts/fuzz.sh)
 fuzz:
-	@for pkg in $$($(GO) list $(PKGS)); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh $(PKGS)
 
 ## sim-long: 100,000 seeded Byzantine simulations (RUNS=N to change) from
 ## seed FIRST; without FIRST a random first seed is drawn and printed, so

@@ -126,6 +126,11 @@ func DecodeBlock(b []byte) (*Block, error) {
 			return nil, fmt.Errorf("block: tx %d: %w", i, err)
 		}
 	}
+	for i, e := range blk.Evidence {
+		if err := e.checkDecoded(); err != nil {
+			return nil, fmt.Errorf("block: evidence %d: %w", i, err)
+		}
+	}
 	return blk, nil
 }
 

@@ -73,5 +73,20 @@ func DecodeEvidence(b []byte) (*Evidence, error) {
 	if err := rlp.DecodeBytes(b, e); err != nil {
 		return nil, fmt.Errorf("evidence: %w: %v", ErrMalformed, err)
 	}
+	if err := e.checkDecoded(); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
 	return e, nil
+}
+
+// checkDecoded applies to both votes the checks DecodeVote makes, so that
+// evidence carries only votes a peer could have sent on their own.
+func (e *Evidence) checkDecoded() error {
+	if err := e.A.checkDecoded(); err != nil {
+		return fmt.Errorf("vote a: %w", err)
+	}
+	if err := e.B.checkDecoded(); err != nil {
+		return fmt.Errorf("vote b: %w", err)
+	}
+	return nil
 }

@@ -76,10 +76,19 @@ func DecodeVote(b []byte) (*Vote, error) {
 	if err := rlp.DecodeBytes(b, v); err != nil {
 		return nil, fmt.Errorf("vote: %w: %v", ErrMalformed, err)
 	}
-	if v.Type != Prevote && v.Type != Precommit {
-		return nil, fmt.Errorf("vote: %w: type %d", ErrInvalidFields, v.Type)
+	if err := v.checkDecoded(); err != nil {
+		return nil, fmt.Errorf("vote: %w", err)
 	}
 	return v, nil
+}
+
+// checkDecoded checks what the encoding alone does not: the vote type. Every
+// decoder of a vote, standalone or inside evidence, applies it.
+func (v *Vote) checkDecoded() error {
+	if v.Type != Prevote && v.Type != Precommit {
+		return fmt.Errorf("%w: type %d", ErrInvalidFields, v.Type)
+	}
+	return nil
 }
 
 func mustEncode(v any) []byte {

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/rlp"
 
@@ -317,8 +318,8 @@ func readRecord(r *bufio.Reader) (consensus.Input, uint64, int64, error) {
 	if n > maxWALRecord {
 		return nil, 0, 0, errCorruptRecord
 	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
+	payload, err := readPayload(r, int(n))
+	if err != nil {
 		return nil, 0, 0, err
 	}
 	if crc32.Checksum(payload, walCRC) != binary.BigEndian.Uint32(hdr[4:]) {
@@ -333,6 +334,31 @@ func readRecord(r *bufio.Reader) (consensus.Input, uint64, int64, error) {
 		return nil, 0, 0, errCorruptRecord
 	}
 	return in, rec.Height, int64(8 + n), nil
+}
+
+// walReadChunk is how much readPayload allocates ahead of the bytes it has.
+const walReadChunk = 4 << 10
+
+// readPayload reads the n bytes of a record's payload. A torn record at the
+// tail of the log claims a length the file does not hold, so the buffer
+// grows with the bytes actually read, walReadChunk at a time, instead of
+// being allocated at the claimed length up front.
+func readPayload(r io.Reader, n int) ([]byte, error) {
+	payload := make([]byte, 0, min(n, walReadChunk))
+	for len(payload) < n {
+		if len(payload) == cap(payload) {
+			payload = slices.Grow(payload, min(n-len(payload), cap(payload)))
+		}
+		m, err := io.ReadFull(r, payload[len(payload):min(n, cap(payload))])
+		payload = payload[:len(payload)+m]
+		if err != nil {
+			if err == io.EOF && len(payload) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return payload, nil
 }
 
 // Close flushes and closes the file.

@@ -8,7 +8,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/rlp"
+
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/internal/fuzztest"
 	"github.com/quorumchain/quorumchain/staking"
 )
 
@@ -29,9 +32,15 @@ type mapReader map[string][]byte
 
 func (m mapReader) Get(key []byte) ([]byte, error) { return m[string(key)], nil }
 
+// readBound is what a reader may allocate decoding a stored value: the
+// decoded value is a small multiple of its bytes (a validator set is also
+// indexed), plus a fixed amount for the error and the key.
+var readBound = fuzztest.Bound{PerByte: 16, Fixed: 16 << 10}
+
 // FuzzStoreDecode feeds arbitrary bytes, stored under the key of each kind of
-// value, to the store's readers: they must return a value or an error and
-// never panic, and a value they accept must encode back to the same bytes.
+// value, to the store's readers: they must return a value or an error
+// wrapping ErrCorrupt, never panic, allocate within readBound, and a value
+// they accept must encode back to the same bytes.
 func FuzzStoreDecode(f *testing.F) {
 	for kind, seeds := range fuzzSeeds(f) {
 		for _, s := range seeds {
@@ -39,37 +48,57 @@ func FuzzStoreDecode(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, kind byte, data []byte) {
+		if data == nil {
+			data = []byte{} // stored, if empty: a nil value reads as absent
+		}
 		const h = 1
 		var hash chain.Hash
 		r := mapReader{}
+		var err error
+		read := func(key []byte, decode func() error) {
+			r[string(key)] = data
+			fuzztest.CheckAllocs(t, readBound, data, func() { err = decode() })
+			if err != nil {
+				fuzztest.CheckError(t, err, ErrCorrupt)
+			}
+		}
 		switch kind % fuzzKinds {
 		case fuzzBlock:
-			r[string(heightKey(prefixBlock, h))] = data
-			if blk, err := ReadBlock(r, h); err == nil && !bytes.Equal(blk.Encode(), data) {
+			var blk *chain.Block
+			read(heightKey(prefixBlock, h), func() (err error) { blk, err = ReadBlock(r, h); return err })
+			if err == nil && !bytes.Equal(blk.Encode(), data) {
 				t.Errorf("block re-encodes differently")
 			}
 		case fuzzHeader:
-			r[string(heightKey(prefixBlock, h))] = data
-			if _, err := ReadHeader(r, h); err != nil {
-				return
-			}
-		case fuzzCertificate:
-			r[string(heightKey(prefixCert, h))] = data
-			if c, err := ReadCertificate(r, h); err == nil && !bytes.Equal(c.Encode(), data) {
-				t.Errorf("certificate re-encodes differently")
-			}
-		case fuzzTxLocation:
-			r[string(hashKey(prefixTx, hash))] = data
-			if loc, err := ReadTxLocation(r, hash); err == nil && !bytes.Equal(EncodeTxLocation(loc), data) {
-				t.Errorf("tx location re-encodes differently")
-			}
-		case fuzzValidators:
-			r[string(heightKey(prefixValidators, h))] = data
-			list, lerr := DecodeValidatorList(data)
-			set, err := ReadValidators(r, h)
+			var hdr *chain.Header
+			read(heightKey(prefixBlock, h), func() (err error) { hdr, err = ReadHeader(r, h); return err })
 			if err != nil {
 				return
 			}
+			raw, serr := splitHeader(data)
+			enc, eerr := rlp.EncodeToBytes(hdr)
+			if serr != nil || eerr != nil || !bytes.Equal(enc, raw) {
+				t.Errorf("header re-encodes differently: %x, stored %x (%v, %v)", enc, raw, serr, eerr)
+			}
+		case fuzzCertificate:
+			var c *chain.Certificate
+			read(heightKey(prefixCert, h), func() (err error) { c, err = ReadCertificate(r, h); return err })
+			if err == nil && !bytes.Equal(c.Encode(), data) {
+				t.Errorf("certificate re-encodes differently")
+			}
+		case fuzzTxLocation:
+			var loc *TxLocation
+			read(hashKey(prefixTx, hash), func() (err error) { loc, err = ReadTxLocation(r, hash); return err })
+			if err == nil && !bytes.Equal(EncodeTxLocation(loc), data) {
+				t.Errorf("tx location re-encodes differently")
+			}
+		case fuzzValidators:
+			var set *staking.ValidatorSet
+			read(heightKey(prefixValidators, h), func() (err error) { set, err = ReadValidators(r, h); return err })
+			if err != nil {
+				return
+			}
+			list, lerr := DecodeValidatorList(data)
 			if lerr != nil {
 				t.Fatalf("set decodes but its list does not: %v", lerr)
 			}
@@ -80,13 +109,15 @@ func FuzzStoreDecode(f *testing.F) {
 				t.Errorf("validator set re-encodes differently")
 			}
 		case fuzzHeight:
-			r[string(keyLatestHeight)] = data
-			if x, err := ReadLatestHeight(r); err == nil && !bytes.Equal(encodeHeight(x), data) {
+			var x uint64
+			read(keyLatestHeight, func() (err error) { x, err = ReadLatestHeight(r); return err })
+			if err == nil && !bytes.Equal(encodeHeight(x), data) {
 				t.Errorf("height re-encodes differently")
 			}
 		case fuzzHash:
-			r[string(heightKey(prefixStateHash, h))] = data
-			if x, err := ReadStateHash(r, h); err == nil && !bytes.Equal(x.Bytes(), data) {
+			var x chain.Hash
+			read(heightKey(prefixStateHash, h), func() (err error) { x, err = ReadStateHash(r, h); return err })
+			if err == nil && !bytes.Equal(x.Bytes(), data) {
 				t.Errorf("hash re-encodes differently")
 			}
 		}
