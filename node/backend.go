@@ -9,6 +9,7 @@ import (
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/rpc"
 	"github.com/quorumchain/quorumchain/staking"
@@ -22,7 +23,7 @@ type backend struct {
 	chainID   string
 	genesisMs uint64
 	nodeID    p2p.NodeID
-	engine    *engine
+	driver    *engine.Driver
 	store     *store.Store
 	mempool   *Mempool
 	sw        *p2p.Switch
@@ -32,8 +33,8 @@ type backend struct {
 
 var _ rpc.Backend = (*backend)(nil)
 
-func (b *backend) snap() (*snapshot, error) {
-	s := b.engine.snap.Load()
+func (b *backend) snap() (*engine.Snapshot, error) {
+	s := b.driver.Snapshot()
 	if s == nil {
 		return nil, fmt.Errorf("%w: node is starting", rpc.ErrUnavailable)
 	}
@@ -46,12 +47,12 @@ func (b *backend) ChainStatus(context.Context) (rpc.StatusResult, error) {
 	if err != nil {
 		return rpc.StatusResult{}, err
 	}
-	r := rpc.StatusResult{ChainID: b.chainID, Height: s.height, Hash: s.hash, Time: time.UnixMilli(int64(b.genesisMs)).UTC(),
-		ValidatorsHash: s.validators.Hash(), TotalStake: rpc.Amount(s.validators.TotalStake()), Syncing: s.syncing,
+	r := rpc.StatusResult{ChainID: b.chainID, Height: s.Height, Hash: s.Hash, Time: time.UnixMilli(int64(b.genesisMs)).UTC(),
+		ValidatorsHash: s.Validators.Hash(), TotalStake: rpc.Amount(s.Validators.TotalStake()), Syncing: s.Syncing,
 		NodeID: b.nodeID.String(), Peers: len(b.sw.Peers())}
-	if s.header != nil {
-		r.Time = time.UnixMilli(int64(s.header.Time)).UTC()
-		r.ValidatorsHash = s.header.ValidatorsHash
+	if s.Header != nil {
+		r.Time = time.UnixMilli(int64(s.Header.Time)).UTC()
+		r.ValidatorsHash = s.Header.ValidatorsHash
 	}
 	return r, nil
 }
@@ -116,7 +117,7 @@ func (b *backend) Block(_ context.Context, ref rpc.BlockRef) (rpc.BlockResult, e
 
 func certificateResult(c *chain.Certificate, set *staking.ValidatorSet) *rpc.CertificateResult {
 	bh := c.BlockHash
-	r := &rpc.CertificateResult{Height: c.Height, Round: c.Round, BlockHash: &bh, SignedStake: rpc.Amount(signedStake(c, set)),
+	r := &rpc.CertificateResult{Height: c.Height, Round: c.Round, BlockHash: &bh, SignedStake: rpc.Amount(engine.SignedStake(c, set)),
 		TotalStake: rpc.Amount(set.TotalStake()), Signers: c.Signers(), Signatures: make([]rpc.HexBytes, len(c.Precommits))}
 	for i := range c.Precommits {
 		r.Signatures[i] = rpc.HexBytes(c.Precommits[i].Signature[:])
@@ -143,13 +144,13 @@ func (b *backend) Account(_ context.Context, addr chain.Address) (rpc.AccountRes
 	if err != nil {
 		return rpc.AccountResult{}, err
 	}
-	acct := s.state.Account(addr)
+	acct := s.State.Account(addr)
 	r := rpc.AccountResult{Address: addr, Balance: rpc.Amount(acct.Balance), Nonce: acct.Nonce,
 		Bonds: []rpc.BondResult{}, Unbonding: []rpc.UnbondingResult{}}
-	for _, bd := range s.state.Bonds(addr) {
+	for _, bd := range s.State.Bonds(addr) {
 		r.Bonds = append(r.Bonds, rpc.BondResult{Validator: bd.Validator, Amount: rpc.Amount(bd.Amount)})
 	}
-	for _, u := range s.state.Unbondings(addr) {
+	for _, u := range s.State.Unbondings(addr) {
 		r.Unbonding = append(r.Unbonding, rpc.UnbondingResult{Amount: rpc.Amount(u.Amount), ReleaseHeight: u.ReleaseHeight})
 	}
 	return r, nil
@@ -204,7 +205,7 @@ func (b *backend) RoundState(context.Context) (rpc.RoundStateResult, error) {
 	if err != nil {
 		return rpc.RoundStateResult{}, err
 	}
-	rs := s.round
+	rs := s.Round
 	r := rpc.RoundStateResult{Height: rs.Height, Round: rs.Round, Step: rs.Step.String(), Proposer: rs.Proposer,
 		LockedRound: rs.LockedRound, ValidRound: rs.ValidRound,
 		Votes: rpc.RoundVotesResult{Prevote: tallyResult(rs.Prevotes), Precommit: tallyResult(rs.Precommits)}}
@@ -301,7 +302,7 @@ func (b *backend) FinalizedEvents(_ context.Context, from, to uint64) ([]rpc.Fin
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		out = append(out, finalizedEvent(blk, cert, signedStake(cert, set), set.TotalStake(), at))
+		out = append(out, finalizedEvent(blk, cert, engine.SignedStake(cert, set), set.TotalStake(), at))
 	}
 	return out, nil
 }

@@ -3,23 +3,17 @@
 // peer switch and the RPC server, and owns their lifecycle (Run(ctx) error,
 // children in an errgroup, a clean stop on cancellation).
 //
-// One goroutine, the engine, owns the consensus Machine, the committed
-// state, the write-ahead log and the signer. Everything else talks to it
-// through a bounded inbox: peers' proposals, votes, evidence, status and
-// block-sync responses; timer expiries; remote signatures. It steps the
-// Machine and carries out the actions in order:
-//
-//   - inputs are appended to the WAL (data/cs.wal) before they are stepped,
-//     and the WAL is fsynced before every precommit is signed, so a node
-//     killed at any moment restarts in the same height and round with the
-//     same lock;
-//   - the signer persists its last signed height/round/step (fsync) before
-//     a signature leaves it, so a restarted validator never signs twice;
-//   - a proposed block is executed on a copy-on-write fork of the ledger
-//     (staking.State.Fork) to check it; the decided fork is committed to
-//     the store in one synced batch and adopted in O(1);
-//   - after each change the engine publishes an immutable snapshot that the
-//     RPC backend reads without locks shared with consensus.
+// One goroutine, the loop, owns the consensus driver (package engine),
+// which owns the Machine, the committed state, the write-ahead log and the
+// calls to the signer. Everything else talks to the loop through a bounded
+// inbox: peers' proposals, votes, evidence, status and block-sync
+// responses; remote signatures. The loop also arms the driver's timeouts,
+// ticks its status and catch-up gossip, and passes on the mempool's
+// transactions-available signal. The driver keeps the ordering guarantees
+// (log before step, log synced before a precommit, signer state persisted
+// before a signature leaves, a decided block committed before the next
+// height) and publishes an immutable snapshot after each change, which the
+// RPC backend reads without locks shared with consensus.
 //
 // Transactions enter through the RPC or from peers into the Mempool, which
 // recovers each signature once; block execution reuses the recovered

@@ -6,6 +6,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/rpc"
 	"github.com/quorumchain/quorumchain/staking"
 )
@@ -20,7 +21,7 @@ type events struct {
 	lastFinal time.Time
 }
 
-var _ observer = (*events)(nil)
+var _ engine.Sink = (*events)(nil)
 
 func (ev *events) publish(topic rpc.Topic, e rpc.Event) {
 	if err := ev.hub.Publish(topic, e); err != nil {
@@ -28,11 +29,11 @@ func (ev *events) publish(topic rpc.Topic, e rpc.Event) {
 	}
 }
 
-func (ev *events) proposalSeen(p *chain.Proposal, b *chain.Block) {
+func (ev *events) ProposalSeen(p *chain.Proposal, b *chain.Block) {
 	ev.publish(rpc.TopicBlocks, rpc.BlockEvent{Height: p.Height, Round: p.Round, Hash: p.BlockHash, Proposer: p.Proposer, TxCount: len(b.Txs)})
 }
 
-func (ev *events) voteCounted(v *chain.Vote, stake uint64, tally consensus.VoteTally) {
+func (ev *events) VoteCounted(v *chain.Vote, stake uint64, tally consensus.VoteTally) {
 	ev.metrics.votes.WithLabelValues(v.Type.String()).Inc()
 	var voted uint64
 	for _, bs := range tally.Blocks {
@@ -51,7 +52,7 @@ func (ev *events) voteCounted(v *chain.Vote, stake uint64, tally consensus.VoteT
 
 // finalized publishes a final block. The store has committed it, so the
 // Backend already serves it (the Hub's replay contract).
-func (ev *events) finalized(b *chain.Block, c *chain.Certificate, signedStake, totalStake uint64, res *chain.ExecResult, rounds uint32, at time.Time) {
+func (ev *events) Finalized(b *chain.Block, c *chain.Certificate, signedStake, totalStake uint64, res *chain.ExecResult, rounds uint32, at time.Time) {
 	h := &b.Header
 	blockTime := time.UnixMilli(int64(h.Time))
 	ev.metrics.height.Set(float64(h.Height))
@@ -80,11 +81,11 @@ func (ev *events) finalized(b *chain.Block, c *chain.Certificate, signedStake, t
 	}
 }
 
-func (ev *events) validatorsChanged(height uint64, set *staking.ValidatorSet) {
+func (ev *events) ValidatorsChanged(height uint64, set *staking.ValidatorSet) {
 	ev.publish(rpc.TopicValidators, rpc.ValidatorsEvent{ValidatorsResult: validatorsResult(height, set)})
 }
 
-func (ev *events) stepped(rs consensus.RoundState) { ev.metrics.round.Set(float64(rs.Round)) }
+func (ev *events) Stepped(rs consensus.RoundState) { ev.metrics.round.Set(float64(rs.Round)) }
 
 func finalizedEvent(b *chain.Block, c *chain.Certificate, signedStake, totalStake uint64, at time.Time) rpc.FinalizedEvent {
 	h := &b.Header

@@ -22,11 +22,6 @@ var (
 	ErrPendingBalance = errors.New("balance does not cover this and the sender's pending transactions")
 )
 
-// AccountReader reads committed accounts.
-type AccountReader interface {
-	Account(chain.Address) staking.Account
-}
-
 // Mempool holds admitted transactions until they are final. It orders each
 // sender's transactions by nonce, bounds its size in total and per sender,
 // checks each transaction against the committed state plus the sender's
@@ -38,7 +33,7 @@ type Mempool struct {
 	maxPerSender int
 
 	mu      sync.Mutex
-	state   AccountReader
+	state   staking.AccountReader
 	byHash  map[chain.Hash]*poolTx
 	senders map[chain.Address]*senderTxs
 	order   []chain.Address // senders in order of arrival, for fair reaping
@@ -66,7 +61,7 @@ type senderTxs struct {
 }
 
 // NewMempool returns an empty mempool checking against state.
-func NewMempool(chainID string, cfg MempoolConfig, state AccountReader) *Mempool {
+func NewMempool(chainID string, cfg MempoolConfig, state staking.AccountReader) *Mempool {
 	return &Mempool{
 		chainID: chainID, size: cfg.Size, maxPerSender: cfg.MaxPerSender, state: state,
 		byHash: make(map[chain.Hash]*poolTx), senders: make(map[chain.Address]*senderTxs),
@@ -186,8 +181,8 @@ func (m *Mempool) Has(h chain.Hash) bool {
 	return ok
 }
 
-// setState switches admission checks to a newer committed state.
-func (m *Mempool) setState(state AccountReader) {
+// SetState switches admission checks to a newer committed state.
+func (m *Mempool) SetState(state staking.AccountReader) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.state = state
@@ -232,7 +227,7 @@ func (m *Mempool) Reap(max int) []*chain.Tx {
 // Update removes the transactions of a committed block and re-checks the
 // rest against the new committed state, evicting those that can no longer
 // apply, with the reason. state is the committed state after the block.
-func (m *Mempool) Update(included []chain.Hash, state AccountReader) (evicted int) {
+func (m *Mempool) Update(included []chain.Hash, state staking.AccountReader) (evicted int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.state = state

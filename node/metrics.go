@@ -74,7 +74,7 @@ func (n *Node) updateGauges(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			n.metrics.mempoolSize.Set(float64(n.engine.mempool.Size()))
+			n.metrics.mempoolSize.Set(float64(n.mempool.Size()))
 			n.metrics.peers.Set(float64(len(n.sw.Peers())))
 		}
 	}

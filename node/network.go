@@ -26,7 +26,7 @@ type network struct {
 	sigs    *sigCache // verified consensus signatures, shared with the Machine
 	sw      *p2p.Switch
 	txOut   chan *chain.Tx // locally submitted transactions waiting to be gossiped
-	engine  *engine
+	loop    *loop
 	mempool *Mempool
 	store   *store.Store
 	log     *slog.Logger
@@ -76,7 +76,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 }
 
 func (n *network) deliver(m inbound) {
-	if !n.engine.push(n.ctx, m) {
+	if !n.loop.push(n.ctx, m) {
 		n.metrics.inboxDropped.Inc()
 	}
 }

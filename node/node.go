@@ -12,7 +12,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/store"
-	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/genesis"
 	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/rpc"
@@ -31,7 +31,10 @@ type Node struct {
 	log     *slog.Logger
 	gen     *genesis.Doc
 	store   *store.Store
-	engine  *engine
+	loop    *loop
+	driver  *engine.Driver
+	mempool *Mempool
+	wal     *WAL
 	net     *network
 	sw      *p2p.Switch
 	rpc     *rpc.Server
@@ -94,8 +97,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	wal, err := OpenWAL(home.WALPath())
-	if err != nil {
+	if n.wal, err = OpenWAL(home.WALPath()); err != nil {
 		return nil, err
 	}
 	nodeKey, err := p2p.LoadOrCreateNodeKey(home.NodeKeyPath())
@@ -103,25 +105,24 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		return nil, err
 	}
 	mempool := NewMempool(gen.ChainID, cfg.Mempool, state.Fork())
+	n.mempool = mempool
 	n.hub = rpc.NewHub(rpc.Config{SubscriberBuffer: cfg.RPC.SubscriberBuffer})
 	ev := &events{hub: n.hub, metrics: n.metrics, log: logger}
 	sigs := newSigCache()
 	mcfg := cfg.MachineConfig(gen.ChainID, self)
 	mcfg.Recoverer = sigs
-	n.engine = &engine{
-		chainID: gen.ChainID, cfg: cfg.Consensus, log: logger, store: n.store, mempool: mempool,
-		signer: signer, remote: n.remote != nil, wal: wal, obs: ev, evpool: newEvidencePool(),
-		machine:  consensus.NewMachine(mcfg),
-		inbox:    make(chan inbound, inboxSize),
-		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
-		clock:    wallClock{}, timers: make(map[timerKey]timer),
-		state: state, genesisMs: uint64(gen.GenesisTime.UnixMilli()), sync: newSyncer(),
+	n.loop = newLoop(gen.ChainID, signer, mempool.TxsAvailable())
+	n.net = &network{chainID: gen.ChainID, sigs: sigs, loop: n.loop, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
+	deps := engine.Deps{Store: n.store, Mempool: mempool, Log: n.wal, Signer: signer, Gossip: n.net, Sink: ev,
+		Clock: n.loop.clock, Timers: n.loop, Logger: logger}
+	if n.remote != nil {
+		deps.Requester = n.loop
 	}
-	if err := n.engine.publishStored(); err != nil {
+	n.driver, err = engine.New(engine.Config{ChainID: gen.ChainID, Machine: mcfg, MaxBlockTxs: cfg.Consensus.MaxBlockTxs, GenesisTime: gen.GenesisTime}, deps, state)
+	if err != nil {
 		return nil, err
 	}
-	n.net = &network{chainID: gen.ChainID, sigs: sigs, engine: n.engine, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
-	n.engine.net = n.net
+	n.loop.driver = n.driver
 	n.sw, err = p2p.NewSwitch(p2p.Config{
 		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,
 		PersistentPeers: cfg.P2P.PersistentPeers, MaxMessageBytes: int64(cfg.P2P.MaxMessageBytes), SendQueue: cfg.P2P.SendQueue,
@@ -130,7 +131,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		return nil, err
 	}
 	n.net.sw = n.sw
-	be := &backend{chainID: gen.ChainID, genesisMs: n.engine.genesisMs, nodeID: p2p.NodeIDFromKey(nodeKey), engine: n.engine,
+	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
 		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
 	n.rpc = rpc.NewServer(rpc.Config{
 		MaxConnections: cfg.RPC.MaxConnections, MaxSubscriptionsPerConn: cfg.RPC.MaxSubscriptionsPerConn,
@@ -219,7 +220,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { return n.sw.Run(ctx) })
 	g.Go(func() error { return n.rpc.Serve(ctx, n.rpcLn) })
 	g.Go(func() error {
-		err := n.engine.run(ctx)
+		err := n.loop.run(ctx)
 		if err != nil {
 			n.log.Error("consensus stopped", "err", err)
 		}
@@ -238,8 +239,8 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) close() {
-	if n.engine != nil && n.engine.wal != nil {
-		if err := n.engine.wal.Close(); err != nil {
+	if n.wal != nil {
+		if err := n.wal.Close(); err != nil {
 			n.log.Error("close wal", "err", err)
 		}
 	}

@@ -24,8 +24,8 @@ func signedVote(t *testing.T, n int64, block chain.Hash) *chain.Vote {
 
 func TestNetworkVerifiesVotesOnceAndDropsBadPeers(t *testing.T) {
 	sigs := newSigCache()
-	e := &engine{inbox: make(chan inbound, 4)}
-	n := &network{ctx: context.Background(), chainID: testChainID, sigs: sigs, engine: e, metrics: newMetrics()}
+	e := &loop{inbox: make(chan inbound, 4)}
+	n := &network{ctx: context.Background(), chainID: testChainID, sigs: sigs, loop: e, metrics: newMetrics()}
 	peer := p2p.NodeID{1}
 
 	good := signedVote(t, 1, chain.Hash{7})

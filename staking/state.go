@@ -16,6 +16,12 @@ type Hash = common.Hash
 // Account is an account's spendable balance and next transaction nonce.
 type Account struct{ Balance, Nonce uint64 }
 
+// AccountReader reads accounts; *State is one. Readers that only admit
+// transactions (the mempool) take this instead of a whole State.
+type AccountReader interface {
+	Account(Address) Account
+}
+
 // KV is one ledger entry (see keys.go). In Changes a nil Value means the key
 // was deleted.
 type KV struct{ Key, Value []byte }

@@ -1,16 +1,15 @@
-package node
+package engine
 
 import (
 	"slices"
-	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
 	"github.com/quorumchain/quorumchain/p2p"
 )
 
-// Consensus catch-up (see package p2p, RoundStatus). Every
-// roundStatusInterval the engine tells each peer which round it is at and
+// Consensus catch-up (see package p2p, RoundStatus). On every RoundTick
+// (the node calls it every 500 ms) the driver tells each peer which round it is at and
 // which proposals and votes of its height it holds. A peer at the same
 // height answers with what the engine lacks, within a budget:
 //
@@ -23,7 +22,6 @@ import (
 //  3. the other votes it lacks, newest and oldest alternately, so that a
 //     stream of new rounds never starves an old round's votes.
 const (
-	roundStatusInterval  = 500 * time.Millisecond
 	catchupVoteBudget    = 128
 	catchupProposalLimit = 2
 )
@@ -216,7 +214,7 @@ func priorityRounds(rs consensus.RoundState, proposals []consensus.ProposalRecei
 }
 
 // sendRoundStatus tells every peer what the engine holds of its height.
-func (e *engine) sendRoundStatus() {
+func (e *Driver) RoundTick() {
 	rs := e.machine.RoundState()
 	if rs.Height != e.height {
 		return
@@ -225,7 +223,7 @@ func (e *engine) sendRoundStatus() {
 }
 
 // peerRoundStatus sends a peer at the engine's height what it lacks.
-func (e *engine) peerRoundStatus(peer p2p.NodeID, st *p2p.RoundStatus) {
+func (e *Driver) PeerRoundStatus(peer p2p.NodeID, st *p2p.RoundStatus) {
 	if st.Height != e.height {
 		return // another height: block sync serves a peer behind, and we are the one behind otherwise
 	}

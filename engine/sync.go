@@ -1,4 +1,4 @@
-package node
+package engine
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 )
 
 // Block sync. Every node announces its latest final height to its peers
-// (Status, every syncStatusInterval). A node that sees a peer ahead of it
+// (Status, on every StatusTick). A node that sees a peer ahead of it
 // requests the final blocks it lacks, with their certificates, up to
 // syncWindow heights ahead, and feeds them to its Machine in order as
 // CommitReceived: the Machine verifies each certificate against the
@@ -18,10 +18,9 @@ import (
 // is committed. A node one height behind waits syncGrace first, since
 // consensus itself usually delivers that height a moment later.
 const (
-	syncStatusInterval = 250 * time.Millisecond
-	syncWindow         = 128
-	syncRetry          = 2 * time.Second
-	syncGrace          = 500 * time.Millisecond
+	syncWindow = 128
+	syncRetry  = 2 * time.Second
+	syncGrace  = 500 * time.Millisecond
 )
 
 type syncer struct {
@@ -75,7 +74,7 @@ func (s *syncer) peerFor(h uint64) (p2p.NodeID, bool) {
 
 // syncTick feeds buffered blocks of the current height to the Machine and
 // requests missing ones.
-func (e *engine) syncTick() error {
+func (e *Driver) SyncTick() error {
 	s := e.sync
 	for {
 		in, ok := s.buffer[e.height]

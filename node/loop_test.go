@@ -61,37 +61,37 @@ func (c *fakeClock) live() int {
 // the heights before it, and a fired timeout reaches the engine once.
 func TestTimersReplacedAndStopped(t *testing.T) {
 	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
-	e := &engine{ctx: context.Background(), clock: clk, timers: make(map[timerKey]timer), timeouts: make(chan consensus.TimeoutFired, 8)}
+	l := &loop{ctx: context.Background(), clock: clk, timers: make(map[timerKey]timer), timeouts: make(chan consensus.TimeoutFired, 8)}
 	prop := consensus.ScheduleTimeout{Height: 5, Round: 0, Step: consensus.StepPropose, Duration: time.Second}
-	e.schedule(prop)
-	e.schedule(prop) // a WAL replay re-arms a running timer
-	e.schedule(consensus.ScheduleTimeout{Height: 5, Round: 0, Step: consensus.StepPrevote, Duration: 3 * time.Second})
-	e.schedule(consensus.ScheduleTimeout{Height: 6, Round: 0, Step: consensus.StepNewHeight, Duration: 3 * time.Second})
+	l.Schedule(prop)
+	l.Schedule(prop) // a WAL replay re-arms a running timer
+	l.Schedule(consensus.ScheduleTimeout{Height: 5, Round: 0, Step: consensus.StepPrevote, Duration: 3 * time.Second})
+	l.Schedule(consensus.ScheduleTimeout{Height: 6, Round: 0, Step: consensus.StepNewHeight, Duration: 3 * time.Second})
 	if n := clk.live(); n != 3 {
 		t.Fatalf("%d live timers, want 3 (the re-armed one replaced)", n)
 	}
 	clk.Advance(time.Second)
 	select {
-	case got := <-e.timeouts:
+	case got := <-l.timeouts:
 		if got != (consensus.TimeoutFired{Height: 5, Round: 0, Step: consensus.StepPropose}) {
 			t.Fatalf("fired %+v", got)
 		}
-		e.fired(got)
+		delete(l.timers, timerKey{got.Height, got.Round, got.Step})
 	default:
 		t.Fatal("the propose timeout did not fire")
 	}
-	if len(e.timeouts) != 0 {
-		t.Fatalf("%d more timeouts fired, want the propose timeout once", len(e.timeouts))
+	if len(l.timeouts) != 0 {
+		t.Fatalf("%d more timeouts fired, want the propose timeout once", len(l.timeouts))
 	}
-	e.stopTimers(6)
-	if n := clk.live(); n != 1 || len(e.timers) != 1 {
-		t.Fatalf("after height 6 started: %d live timers, %d tracked; want only height 6's", n, len(e.timers))
+	l.StopBelow(6)
+	if n := clk.live(); n != 1 || len(l.timers) != 1 {
+		t.Fatalf("after height 6 started: %d live timers, %d tracked; want only height 6's", n, len(l.timers))
 	}
 	clk.Advance(5 * time.Second)
-	if got := <-e.timeouts; got.Height != 6 {
+	if got := <-l.timeouts; got.Height != 6 {
 		t.Fatalf("fired %+v, want height 6's timer only", got)
 	}
-	if len(e.timeouts) != 0 {
+	if len(l.timeouts) != 0 {
 		t.Fatal("a stopped timer of height 5 fired")
 	}
 }

@@ -1,4 +1,4 @@
-package node
+package engine
 
 import (
 	"errors"
@@ -19,25 +19,25 @@ const maxClockDrift = 10 * time.Second
 // final block; with replay it first feeds the inputs logged in the WAL for
 // that height, so a restarted node resumes in the same round with the same
 // locks.
-func (e *engine) startHeight(replay bool) error {
+func (e *Driver) startHeight(replay bool) error {
 	h := e.store.Height() + 1
 	vals, err := e.store.ValidatorSet(h)
 	if err != nil {
-		return fmt.Errorf("%w: validator set of h=%d: %v", errHalt, h, err)
+		return fmt.Errorf("%w: validator set of h=%d: %v", ErrHalt, h, err)
 	}
 	lastTime := time.UnixMilli(int64(e.genesisMs))
 	e.lastHeader, e.lastCert = nil, nil
 	if h > 1 {
 		if e.lastHeader, err = e.store.Header(h - 1); err != nil {
-			return fmt.Errorf("%w: header h=%d: %v", errHalt, h-1, err)
+			return fmt.Errorf("%w: header h=%d: %v", ErrHalt, h-1, err)
 		}
 		if e.lastCert, err = e.store.Certificate(h - 1); err != nil {
-			return fmt.Errorf("%w: certificate h=%d: %v", errHalt, h-1, err)
+			return fmt.Errorf("%w: certificate h=%d: %v", ErrHalt, h-1, err)
 		}
 		lastTime = time.UnixMilli(int64(e.lastHeader.Time))
 	}
 	e.height, e.vals = h, vals
-	e.stopTimers(h)
+	e.timers.StopBelow(h)
 	e.checked = make(map[chain.Hash]*checkedBlock)
 	e.seenVotes = make(map[voteKey]struct{})
 	e.heightProposals, e.heightVotes = nil, nil
@@ -52,7 +52,7 @@ func (e *engine) startHeight(replay bool) error {
 	}
 	logged, err := e.wal.ReadAll(h)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errHalt, err)
+		return fmt.Errorf("%w: %v", ErrHalt, err)
 	}
 	if len(logged) > 0 {
 		e.log.Info("replaying consensus WAL", "height", h, "inputs", len(logged))
@@ -72,7 +72,7 @@ func (e *engine) startHeight(replay bool) error {
 // replayed rebuilds, for one logged input, what the engine keeps beside
 // the Machine: the proposals and votes it serves to peers (its own
 // included) and evidence. Nothing is relayed or published again.
-func (e *engine) replayed(in consensus.Input, acts []consensus.Action, outcome consensus.Outcome) {
+func (e *Driver) replayed(in consensus.Input, acts []consensus.Action, outcome consensus.Outcome) {
 	if outcome == consensus.Accepted {
 		switch in := in.(type) {
 		case consensus.VoteReceived:
@@ -96,41 +96,41 @@ func (e *engine) replayed(in consensus.Input, acts []consensus.Action, outcome c
 }
 
 // publishStored publishes the chain as the store holds it, before the
-// engine runs, so that the RPC serves from its first request.
-func (e *engine) publishStored() error {
+// driver starts, so that the RPC serves from its first request.
+func (e *Driver) publishStored() error {
 	h := e.store.Height()
 	vals, err := e.store.ValidatorSet(h + 1)
 	if err != nil {
 		return fmt.Errorf("validator set of h=%d: %w", h+1, err)
 	}
-	s := &snapshot{height: h, state: e.state.Fork(), validators: vals}
+	s := &Snapshot{Height: h, State: e.state.Fork(), Validators: vals}
 	if h > 0 {
-		if s.header, err = e.store.Header(h); err != nil {
+		if s.Header, err = e.store.Header(h); err != nil {
 			return fmt.Errorf("header h=%d: %w", h, err)
 		}
-		s.hash = s.header.Hash()
+		s.Hash = s.Header.Hash()
 	}
 	e.snap.Store(s)
 	return nil
 }
 
 // publishCommitted publishes the committed chain for RPC readers.
-func (e *engine) publishCommitted() {
-	s := &snapshot{height: e.height - 1, header: e.lastHeader, state: e.state.Fork(), validators: e.vals}
+func (e *Driver) publishCommitted() {
+	s := &Snapshot{Height: e.height - 1, Header: e.lastHeader, State: e.state.Fork(), Validators: e.vals}
 	if e.lastHeader != nil {
-		s.hash = e.lastHeader.Hash()
+		s.Hash = e.lastHeader.Hash()
 	}
 	if old := e.snap.Load(); old != nil {
-		s.round, s.syncing = old.round, old.syncing
+		s.Round, s.Syncing = old.Round, old.Syncing
 	}
 	e.snap.Store(s)
-	e.mempool.setState(s.state)
+	e.mempool.SetState(s.State)
 }
 
 // buildBlock makes the local proposer's block for height h: transactions
 // from the mempool and pending evidence, executed on a fork of the
 // committed state so that the header commits to the resulting state.
-func (e *engine) buildBlock(h uint64) (*chain.Block, error) {
+func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 	t0 := e.clock.Now()
 	defer func() { e.log.Debug("built block", "height", h, "took", e.clock.Now().Sub(t0)) }()
 	txs := e.mempool.Reap(e.cfg.MaxBlockTxs)
@@ -174,7 +174,7 @@ func (e *engine) buildBlock(h uint64) (*chain.Block, error) {
 
 // checkBlock validates a proposed or synced block of the current height and
 // executes it on a fork of the committed state. Results are cached by hash.
-func (e *engine) checkBlock(b *chain.Block) *checkedBlock {
+func (e *Driver) checkBlock(b *chain.Block) *checkedBlock {
 	hash := b.Hash()
 	if cb, ok := e.checked[hash]; ok {
 		return cb
@@ -200,7 +200,7 @@ func (e *engine) checkBlock(b *chain.Block) *checkedBlock {
 	return cb
 }
 
-func (e *engine) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
+func (e *Driver) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
 	hd := &b.Header
 	if err := b.ValidateBasic(e.chainID, txHashes); err != nil {
 		return err
@@ -241,7 +241,7 @@ func (e *engine) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
 }
 
 // evidenceSet returns the validator set of a past height.
-func (e *engine) evidenceSet(h uint64) (chain.StakeSet, error) {
+func (e *Driver) evidenceSet(h uint64) (chain.StakeSet, error) {
 	if h == e.height {
 		return e.vals, nil
 	}
@@ -250,22 +250,22 @@ func (e *engine) evidenceSet(h uint64) (chain.StakeSet, error) {
 
 // finalize commits a decided block durably, adopts its state, and starts
 // the next height.
-func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
+func (e *Driver) finalize(b *chain.Block, c *chain.Certificate) error {
 	cb := e.checkBlock(b)
 	if cb.err != nil {
-		return fmt.Errorf("%w: decided block h=%d fails execution here (state divergence): %v", errHalt, b.Header.Height, cb.err)
+		return fmt.Errorf("%w: decided block h=%d fails execution here (state divergence): %v", ErrHalt, b.Header.Height, cb.err)
 	}
 	finalizedAt := e.clock.Now()
 	fb := &store.FinalBlock{Block: b, Certificate: c, Receipts: cb.res.Receipts, StateChanges: cb.fork.Changes(),
 		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators, FinalizedAt: uint64(finalizedAt.UnixMilli())}
 	t0 := e.clock.Now()
 	if err := e.store.CommitBlock(fb); err != nil {
-		return fmt.Errorf("%w: commit block h=%d: %v", errHalt, b.Header.Height, err)
+		return fmt.Errorf("%w: commit block h=%d: %v", ErrHalt, b.Header.Height, err)
 	}
 	e.log.Debug("committed block", "height", b.Header.Height, "txs", len(b.Txs), "took", e.clock.Now().Sub(t0))
 	e.state.Commit(cb.fork)
 	if err := e.wal.Reset(b.Header.Height); err != nil {
-		return fmt.Errorf("%w: %v", errHalt, err)
+		return fmt.Errorf("%w: %v", ErrHalt, err)
 	}
 	e.evpool.committed(b.Evidence)
 	included := make([]chain.Hash, len(cb.res.Receipts))
@@ -280,16 +280,16 @@ func (e *engine) finalize(b *chain.Block, c *chain.Certificate) error {
 	if err := e.startHeight(false); err != nil {
 		return err
 	}
-	e.obs.finalized(b, c, signedStake(c, prevVals), prevVals.TotalStake(), cb.res, rounds, finalizedAt)
+	e.obs.Finalized(b, c, SignedStake(c, prevVals), prevVals.TotalStake(), cb.res, rounds, finalizedAt)
 	if e.vals.Hash() != prevVals.Hash() {
-		e.obs.validatorsChanged(e.height, e.vals)
+		e.obs.ValidatorsChanged(e.height, e.vals)
 	}
 	e.log.Debug("finalized", "height", b.Header.Height, "round", c.Round, "txs", len(b.Txs))
 	return nil
 }
 
-// signedStake is the stake of a certificate's signers in set.
-func signedStake(c *chain.Certificate, set *staking.ValidatorSet) uint64 {
+// SignedStake is the stake of a certificate's signers in set.
+func SignedStake(c *chain.Certificate, set *staking.ValidatorSet) uint64 {
 	var sum uint64
 	for i := range c.Precommits {
 		s, _ := set.StakeOf(c.Precommits[i].Validator)

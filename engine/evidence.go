@@ -1,4 +1,4 @@
-package node
+package engine
 
 import (
 	"bytes"
@@ -90,7 +90,7 @@ func sortedHashes(m map[chain.Hash]*chain.Evidence) []chain.Hash {
 
 // addEvidence verifies ev against the validator set of its height and, if
 // new, keeps it and gossips it.
-func (e *engine) addEvidence(ev *chain.Evidence, gossipIt bool) {
+func (e *Driver) addEvidence(ev *chain.Evidence, gossipIt bool) {
 	set, err := e.evidenceSet(ev.Height())
 	if err != nil {
 		return

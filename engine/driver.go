@@ -1,0 +1,499 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
+	"github.com/quorumchain/quorumchain/staking"
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+// Gossip is what the driver needs from the peer network. Every method
+// queues and returns; none blocks.
+type Gossip interface {
+	BroadcastProposal(p *chain.Proposal, b *chain.Block)
+	BroadcastVote(v *chain.Vote)
+	BroadcastEvidence(e *chain.Evidence)
+	BroadcastStatus(height uint64)
+	RequestBlock(peer p2p.NodeID, height uint64) bool
+	// SendRoundStatus tells every peer what the driver holds of its
+	// height; SendProposal and SendVotes answer one peer's RoundStatus
+	// with what it lacks (see catchup.go).
+	SendRoundStatus(st *p2p.RoundStatus)
+	SendProposal(peer p2p.NodeID, p *chain.Proposal, b *chain.Block)
+	SendVotes(peer p2p.NodeID, votes []*chain.Vote)
+	// SendConsensus sends one peer the proposals and votes of the current
+	// height, so that a peer that connects mid-height catches up.
+	SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalReceived, votes []*chain.Vote)
+}
+
+// Sink receives what the driver does, for events and metrics.
+type Sink interface {
+	ProposalSeen(p *chain.Proposal, b *chain.Block)
+	VoteCounted(v *chain.Vote, stake uint64, tally consensus.VoteTally)
+	Finalized(b *chain.Block, c *chain.Certificate, signedStake, totalStake uint64, res *chain.ExecResult, rounds uint32, finalizedAt time.Time)
+	ValidatorsChanged(height uint64, set *staking.ValidatorSet)
+	Stepped(rs consensus.RoundState)
+}
+
+// Store is the chain store as the driver uses it (chain/store.Store).
+type Store interface {
+	Height() uint64
+	Header(h uint64) (*chain.Header, error)
+	Certificate(h uint64) (*chain.Certificate, error)
+	ValidatorSet(h uint64) (*staking.ValidatorSet, error)
+	CommitBlock(fb *store.FinalBlock) error
+}
+
+// Mempool is the transaction pool as the driver uses it: it reaps
+// transactions for blocks, knows their recovered senders, and is re-checked
+// against each committed state.
+type Mempool interface {
+	chain.SenderCache
+	Reap(max int) []*chain.Tx
+	Size() int
+	// SetState gives the pool the committed state it admits against.
+	SetState(state staking.AccountReader)
+	// Update drops included transactions and re-checks the rest.
+	Update(included []chain.Hash, state staking.AccountReader) (evicted int)
+}
+
+// Log is the consensus write-ahead log.
+type Log interface {
+	// Append logs an input of height (the current one, or the next for a
+	// proposal or vote that arrived early).
+	Append(height uint64, in consensus.Input) error
+	// Sync makes everything appended durable.
+	Sync() error
+	// Reset drops the records of committed and lower heights.
+	Reset(committed uint64) error
+	// ReadAll returns the inputs logged for height, in order.
+	ReadAll(height uint64) ([]consensus.Input, error)
+}
+
+// Clock reads the time. The driver reads it for block times, sync
+// decisions and finality timestamps; it never waits on it.
+type Clock interface{ Now() time.Time }
+
+// Timers arms consensus timeouts for the caller, which feeds each one back
+// with Driver.Timeout when it fires.
+type Timers interface {
+	// Schedule arms a timeout, replacing one of the same height, round
+	// and step.
+	Schedule(a consensus.ScheduleTimeout)
+	// StopBelow stops every timeout of a height below height.
+	StopBelow(height uint64)
+}
+
+// SignRequester asks a signer that answers later (a remote signer waiting
+// on its operator). The caller feeds the answer back with Driver.Signed:
+// OwnVote, OwnProposal or SignRefused.
+type SignRequester interface {
+	RequestVote(v *chain.Vote)
+	RequestProposal(p *chain.Proposal, b *chain.Block)
+}
+
+// Deps are the driver's connections to the outside.
+type Deps struct {
+	Store   Store
+	Mempool Mempool
+	Log     Log
+	// Signer signs for the local validator, or is nil for a node that only
+	// follows. With Requester set, signatures are asked through it instead
+	// and Signer only names the validator.
+	Signer    validator.Signer
+	Requester SignRequester
+	Gossip    Gossip
+	Sink      Sink
+	Clock     Clock
+	Timers    Timers
+	Logger    *slog.Logger
+}
+
+// Config is the driver's configuration.
+type Config struct {
+	ChainID     string
+	Machine     consensus.Config
+	MaxBlockTxs int
+	// GenesisTime is the time of height 0, the lower bound of block 1's.
+	GenesisTime time.Time
+}
+
+// checkedBlock is a block of the current height executed on a fork of the
+// committed state.
+type checkedBlock struct {
+	fork *staking.State
+	res  *chain.ExecResult
+	err  error
+}
+
+// Snapshot is what RPC readers see of the driver; replaced whole after
+// every change, never mutated.
+type Snapshot struct {
+	Height     uint64 // latest final height
+	Hash       chain.Hash
+	Header     *chain.Header
+	State      *staking.State // committed state at Height; read-only
+	Validators *staking.ValidatorSet
+	Round      consensus.RoundState
+	Syncing    bool
+}
+
+// Driver owns the consensus Machine, the committed state, the log and the
+// calls to the signer. It is not safe for concurrent use: one goroutine
+// calls its methods; Snapshot may be read from any.
+type Driver struct {
+	chainID   string
+	cfg       Config
+	log       *slog.Logger
+	store     Store
+	mempool   Mempool
+	signer    validator.Signer
+	requester SignRequester
+	wal       Log
+	net       Gossip
+	obs       Sink
+	clock     Clock
+	timers    Timers
+	evpool    *evidencePool
+	machine   *consensus.Machine
+	snap      atomic.Pointer[Snapshot]
+
+	ctx        context.Context
+	state      *staking.State // committed, at height-1
+	height     uint64         // height being decided
+	vals       *staking.ValidatorSet
+	lastHeader *chain.Header // of height-1; nil at height 1
+	lastCert   *chain.Certificate
+	genesisMs  uint64
+	startedAt  time.Time // when this height started, for sync decisions
+	queue      []consensus.Input
+	checked    map[chain.Hash]*checkedBlock
+	seenVotes  map[voteKey]struct{}
+	// heightProposals and heightVotes are the accepted proposals and votes
+	// of the current height, own ones included, for peers that connect.
+	heightProposals []consensus.ProposalReceived
+	heightVotes     []*chain.Vote
+	have            catchupState // what heightProposals and heightVotes hold, for RoundStatus
+	sync            *syncer
+}
+
+// ErrHalt wraps failures that must stop the node: a store or log write
+// that did not reach disk, a signer that could not persist its state, or a
+// state divergence. After one, the driver must not be used again.
+var ErrHalt = errors.New("halting")
+
+// New returns a driver over the committed state (at the store's height)
+// and publishes the stored chain, so that readers see it before Start.
+func New(cfg Config, deps Deps, state *staking.State) (*Driver, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	mcfg := cfg.Machine
+	mcfg.ChainID = cfg.ChainID
+	if deps.Signer != nil {
+		mcfg.Self = deps.Signer.Address()
+	}
+	e := &Driver{
+		chainID: cfg.ChainID, cfg: cfg, log: deps.Logger, store: deps.Store, mempool: deps.Mempool,
+		signer: deps.Signer, requester: deps.Requester, wal: deps.Log, net: deps.Gossip, obs: deps.Sink,
+		clock: deps.Clock, timers: deps.Timers, evpool: newEvidencePool(), machine: consensus.NewMachine(mcfg),
+		state: state, genesisMs: uint64(cfg.GenesisTime.UnixMilli()), sync: newSyncer(),
+	}
+	if err := e.publishStored(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Snapshot returns the latest published view of the chain and round.
+func (e *Driver) Snapshot() *Snapshot { return e.snap.Load() }
+
+// Height returns the height being decided.
+func (e *Driver) Height() uint64 { return e.height }
+
+// Start begins the height after the stored chain, replaying the log of
+// that height if there is one. ctx bounds the signer's calls.
+func (e *Driver) Start(ctx context.Context) error {
+	e.ctx = ctx
+	return e.startHeight(true)
+}
+
+// Receive handles a proposal, vote or block-sync commit from a peer.
+func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
+	switch in := in.(type) {
+	case consensus.VoteReceived:
+		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
+			return nil
+		}
+		key := voteKey{in.Vote.SignHash(e.chainID), in.Vote.Signature}
+		if _, dup := e.seenVotes[key]; dup {
+			return nil
+		}
+		e.seenVotes[key] = struct{}{}
+	case consensus.CommitReceived:
+		e.sync.received(in.Block.Header.Height, in)
+		return e.SyncTick()
+	}
+	return e.step(in)
+}
+
+// Signed feeds back the answer of a SignRequester: OwnVote, OwnProposal or
+// SignRefused.
+func (e *Driver) Signed(in consensus.Input) error { return e.step(in) }
+
+// Timeout feeds a fired timeout.
+func (e *Driver) Timeout(t consensus.TimeoutFired) error { return e.step(t) }
+
+// TxsAvailable tells the driver that the mempool holds transactions.
+func (e *Driver) TxsAvailable() error { return e.step(consensus.TxsAvailable{}) }
+
+// PeerStatus records a peer's latest final height and requests blocks
+// from it when it is ahead.
+func (e *Driver) PeerStatus(peer p2p.NodeID, height uint64) error {
+	e.sync.peerHeight(peer, height)
+	return e.SyncTick()
+}
+
+// PeerConnected sends a newly connected peer what the driver holds of the
+// current height.
+func (e *Driver) PeerConnected(peer p2p.NodeID) {
+	e.net.SendConsensus(peer, e.heightProposals, e.heightVotes)
+}
+
+// PeerGone forgets a disconnected peer.
+func (e *Driver) PeerGone(peer p2p.NodeID) { e.sync.peerGone(peer) }
+
+// Evidence verifies and keeps evidence a peer sent, and gossips it if new.
+func (e *Driver) Evidence(ev *chain.Evidence) { e.addEvidence(ev, true) }
+
+// StatusTick announces the latest final height and advances block sync.
+// The caller calls it every few hundred milliseconds.
+func (e *Driver) StatusTick() error {
+	e.net.BroadcastStatus(e.height - 1)
+	return e.SyncTick()
+}
+
+// Stop stops the timers of every height.
+func (e *Driver) Stop() { e.timers.StopBelow(^uint64(0)) }
+
+// inputHeight is the height an input belongs to: a vote or proposal of the
+// next height, which the Machine buffers, is logged under that height so
+// that it survives the WAL reset when the current height commits.
+func inputHeight(in consensus.Input, current uint64) uint64 {
+	switch in := in.(type) {
+	case consensus.VoteReceived:
+		if in.Vote.Height > current {
+			return in.Vote.Height
+		}
+	case consensus.ProposalReceived:
+		if in.Proposal.Height > current {
+			return in.Proposal.Height
+		}
+	}
+	return current
+}
+
+// voteKey identifies a signed vote exactly: its sign-bytes and signature.
+type voteKey struct {
+	signHash chain.Hash
+	sig      chain.Signature
+}
+
+// step feeds in, and every input its actions produce, through the Machine.
+func (e *Driver) step(in consensus.Input) error {
+	e.queue = append(e.queue, in)
+	return e.drain()
+}
+
+// drain logs and steps the queued inputs, and those their actions queue, in
+// order, then publishes the round state.
+func (e *Driver) drain() error {
+	for len(e.queue) > 0 {
+		in := e.queue[0]
+		e.queue = e.queue[1:]
+		if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
+			return fmt.Errorf("%w: %v", ErrHalt, err)
+		}
+		actions, outcome := e.machine.StepOutcome(in)
+		for _, a := range actions {
+			if err := e.do(a); err != nil {
+				return err
+			}
+		}
+		e.afterInput(in, outcome)
+	}
+	e.publish()
+	return nil
+}
+
+func (e *Driver) do(a consensus.Action) error {
+	switch a := a.(type) {
+	case consensus.ScheduleTimeout:
+		e.timers.Schedule(a)
+	case consensus.BuildBlock:
+		blk, err := e.buildBlock(a.Height)
+		if err != nil {
+			return fmt.Errorf("%w: build block h=%d: %v", ErrHalt, a.Height, err)
+		}
+		e.queue = append(e.queue, consensus.BlockBuilt{Height: a.Height, Round: a.Round, Block: blk})
+	case consensus.CheckBlock:
+		t0 := e.clock.Now()
+		cb := e.checkBlock(a.Block)
+		e.log.Debug("checked block", "height", a.Height, "txs", len(a.Block.Txs), "took", e.clock.Now().Sub(t0))
+		r := consensus.BlockChecked{Height: a.Height, Hash: a.Block.Hash(), Valid: cb.err == nil}
+		if cb.err != nil {
+			r.Reason = cb.err.Error()
+			e.log.Info("proposed block is invalid", "height", a.Height, "round", a.Round, "err", cb.err)
+		}
+		e.queue = append(e.queue, r)
+	case consensus.SignVote:
+		return e.signVote(a.Vote)
+	case consensus.SignProposal:
+		return e.signProposal(a.Proposal, a.Block)
+	case consensus.BroadcastVote:
+		e.net.BroadcastVote(a.Vote)
+		e.keepVote(a.Vote)
+		e.voteEvent(a.Vote)
+	case consensus.BroadcastProposal:
+		e.net.BroadcastProposal(a.Proposal, a.Block)
+		e.keepProposal(a.Proposal, a.Block)
+		e.obs.ProposalSeen(a.Proposal, a.Block)
+	case consensus.Finalize:
+		return e.finalize(a.Block, a.Certificate)
+	case consensus.EvidenceFound:
+		e.log.Warn("double sign detected", "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
+		e.addEvidence(a.Evidence, true)
+	case consensus.RejectedInput:
+		if _, ok := a.Input.(consensus.CommitReceived); ok && errors.Is(a.Err, consensus.ErrInvalidBlock) {
+			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %v", ErrHalt, a.Err)
+		}
+		e.log.Debug("input rejected", "height", e.height, "err", a.Err)
+	}
+	return nil
+}
+
+// afterInput relays a proposal or vote the Machine accepted (stored,
+// counted or buffered), so that peers not directly connected to its author
+// get it, and publishes it; what the Machine ignored or rejected goes no
+// further.
+func (e *Driver) afterInput(in consensus.Input, outcome consensus.Outcome) {
+	if outcome != consensus.Accepted {
+		return
+	}
+	switch in := in.(type) {
+	case consensus.VoteReceived:
+		e.net.BroadcastVote(in.Vote)
+		e.keepVote(in.Vote)
+		e.voteEvent(in.Vote)
+	case consensus.ProposalReceived:
+		e.net.BroadcastProposal(in.Proposal, in.Block)
+		e.keepProposal(in.Proposal, in.Block)
+		e.obs.ProposalSeen(in.Proposal, in.Block)
+	}
+}
+
+// Bounds on what is kept of a height for peers that connect mid-height.
+const (
+	maxKeptProposals = 16
+	maxKeptVotes     = 4096
+)
+
+func (e *Driver) keepVote(v *chain.Vote) {
+	if v.Height != e.height || len(e.heightVotes) >= maxKeptVotes {
+		return
+	}
+	idx, ok := e.vals.Index(v.Validator)
+	if !ok {
+		return
+	}
+	e.heightVotes = append(e.heightVotes, v)
+	e.have.addVote(idx, v)
+}
+
+func (e *Driver) keepProposal(p *chain.Proposal, b *chain.Block) {
+	if p.Height == e.height && len(e.heightProposals) < maxKeptProposals {
+		e.heightProposals = append(e.heightProposals, consensus.ProposalReceived{Proposal: p, Block: b})
+		e.have.addProposal(p.Round)
+	}
+}
+
+func (e *Driver) voteEvent(v *chain.Vote) {
+	if v.Height != e.height {
+		return
+	}
+	stake, _ := e.vals.StakeOf(v.Validator)
+	rs := e.machine.RoundState()
+	if rs.Round != v.Round {
+		e.obs.VoteCounted(v, stake, consensus.VoteTally{TotalStake: e.vals.TotalStake()})
+		return
+	}
+	t := rs.Prevotes
+	if v.Type == chain.Precommit {
+		t = rs.Precommits
+	}
+	e.obs.VoteCounted(v, stake, t)
+}
+
+func (e *Driver) signVote(v *chain.Vote) error {
+	// The lock (lockedValue, lockedRound) changes only when the Machine
+	// precommits, so the inputs that led to a lock are durable once the WAL
+	// is synced before every precommit. Prevotes and proposals never depend
+	// on inputs whose loss could make a restarted node less locked than it
+	// was; the signer's own fsync'd record prevents double signs.
+	if v.Type == chain.Precommit {
+		if err := e.wal.Sync(); err != nil {
+			return fmt.Errorf("%w: %v", ErrHalt, err)
+		}
+	}
+	if e.requester != nil {
+		e.requester.RequestVote(v)
+		return nil
+	}
+	t0 := e.clock.Now()
+	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
+		return e.signFailed(err, v.Height, v.Round, consensus.VoteStep(v.Type))
+	}
+	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", e.clock.Now().Sub(t0))
+	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
+	return nil
+}
+
+func (e *Driver) signProposal(p *chain.Proposal, b *chain.Block) error {
+	if e.requester != nil {
+		e.requester.RequestProposal(p, b)
+		return nil
+	}
+	if err := e.signer.SignProposal(e.ctx, e.chainID, p); err != nil {
+		return e.signFailed(err, p.Height, p.Round, consensus.StepPropose)
+	}
+	e.queue = append(e.queue, consensus.OwnProposal{Proposal: p, Block: b})
+	return nil
+}
+
+func (e *Driver) signFailed(err error, h uint64, r uint32, s consensus.RoundStep) error {
+	if errors.Is(err, validator.ErrConflict) || errors.Is(err, validator.ErrRegression) {
+		e.log.Warn("signer refused", "height", h, "round", r, "step", s, "err", err)
+		e.queue = append(e.queue, consensus.SignRefused{Height: h, Round: r, Step: s, Reason: err.Error()})
+		return nil
+	}
+	// The signer could not persist its state: signing on would risk a double sign.
+	return fmt.Errorf("%w: signer: %v", ErrHalt, err)
+}
+
+func (e *Driver) publish() {
+	old := e.snap.Load()
+	s := *old
+	s.Round = e.machine.RoundState()
+	s.Syncing = e.sync.syncing(e.height)
+	e.snap.Store(&s)
+	e.obs.Stepped(s.Round)
+}
