@@ -1,11 +1,8 @@
 package validator
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -158,117 +155,4 @@ func (m *MemoryState) Save(l LastSigned) error {
 	defer m.mu.Unlock()
 	m.last = l
 	return nil
-}
-
-// FileState is a StateStore in a JSON file (data/signer_state.json).
-//
-// Save overwrites the file in place with a record padded to a fixed
-// stateFileSize bytes and fsyncs it: one fsync per signature, on the hot
-// path of every vote. The record fits in one disk sector, which disks
-// write atomically; a torn write would still be caught on the next start,
-// since Load refuses a file that does not parse (a validator that cannot
-// read its record must not sign). The file is created the first time with
-// WriteFileAtomic, and stays valid JSON (the padding is white space).
-type FileState struct{ Path string }
-
-// stateFileSize is the fixed size of a saved record.
-const stateFileSize = 512
-
-// Load implements StateStore. A missing file means nothing was signed yet.
-func (f FileState) Load() (LastSigned, error) {
-	b, err := os.ReadFile(f.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return LastSigned{}, nil
-	}
-	if err != nil {
-		return LastSigned{}, err
-	}
-	var l LastSigned
-	if err := json.Unmarshal(b, &l); err != nil {
-		return LastSigned{}, fmt.Errorf("%s: unreadable signer state (refusing to sign without it): %w", f.Path, err)
-	}
-	if l.Step > StepPrecommit {
-		return LastSigned{}, fmt.Errorf("%s: invalid step %d", f.Path, l.Step)
-	}
-	if l.Step != 0 {
-		raw, err := decodeHex(l.SigHex, chain.SignatureLength)
-		if err != nil {
-			return LastSigned{}, fmt.Errorf("%s: signature: %w", f.Path, err)
-		}
-		copy(l.Signature[:], raw)
-	}
-	return l, nil
-}
-
-// Save implements StateStore.
-func (f FileState) Save(l LastSigned) error {
-	l.SigHex = encodeHex(l.Signature[:])
-	b, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	if len(b) >= stateFileSize {
-		return fmt.Errorf("signer state record of %d bytes exceeds %d", len(b), stateFileSize)
-	}
-	rec := make([]byte, stateFileSize)
-	copy(rec, b)
-	for i := len(b); i < stateFileSize-1; i++ {
-		rec[i] = ' '
-	}
-	rec[stateFileSize-1] = '\n'
-	fh, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return WriteFileAtomic(f.Path, rec, 0o600)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := fh.WriteAt(rec, 0); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Truncate(stateFileSize); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
-}
-
-// WriteFileAtomic writes data to path durably: temp file, fsync, rename,
-// fsync of the directory.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
