@@ -253,7 +253,7 @@ func TestRejectsWrongChainAndTimeGoingBack(t *testing.T) {
 		want error
 	}{
 		{"another chain id", func(hd *chain.Header) { hd.ChainID = "other" }, light.ErrWrongChain},
-		{"time before the parent", func(hd *chain.Header) { hd.Time = c.Block(h-1).Header.Time }, light.ErrTimeNotAfter},
+		{"time before the parent", func(hd *chain.Header) { hd.Time = c.Block(h - 1).Header.Time }, light.ErrTimeNotAfter},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			src := edited(c, h, func(sh *light.SignedHeader) *light.SignedHeader {
