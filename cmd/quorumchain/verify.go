@@ -27,7 +27,8 @@ func verifyCommand() *cli.Command {
 			"validator set must be the one the previous verified header committed to (a change takes effect\n" +
 			"at H+2), and parent hashes must link. Like CometBFT's light client it skips heights when more\n" +
 			"than a third of the trusted stake signed the later certificate (within the unbonding period),\n" +
-			"and bisects otherwise (--sequential checks every height and every parent link instead). Each --witness node is asked for the same heights; a witness serving\n" +
+			"and bisects otherwise; --sequential checks every height and every parent link instead.\n" +
+			"Each --witness node is asked for the same heights; a witness serving\n" +
 			"another certified header is a fork: the evidence (both signed headers and the double-sign\n" +
 			"evidence of every validator that signed both) is printed and verify exits 1.\n\n" +
 			"Prints the verified header and certificate (--output json: {height, hash, header, certificate,\n" +

@@ -3,6 +3,8 @@ package lighttest
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -36,10 +38,13 @@ func NewNode(src *Source) *Node {
 func (n *Node) Serve(tb testing.TB, tls bool) (wsURL string, srv *httptest.Server) {
 	tb.Helper()
 	h := rpc.NewServer(rpc.Config{}, n, rpc.NewHub(rpc.Config{}), nil, nil).Handler()
+	srv = httptest.NewUnstartedServer(h)
+	// Handshakes that tests make fail on purpose are not worth a log line.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if tls {
-		srv = httptest.NewTLSServer(h)
+		srv.StartTLS()
 	} else {
-		srv = httptest.NewServer(h)
+		srv.Start()
 	}
 	tb.Cleanup(srv.Close)
 	u := strings.Replace(srv.URL, "http", "ws", 1) + "/ws"
