@@ -3,6 +3,7 @@ package light_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -334,5 +335,41 @@ func TestTrustHeader(t *testing.T) {
 	}
 	if _, err := light.TrustHeader(ctx, lighttest.ChainID, c.Source(), 8, c.Block(7).Hash()); !errors.Is(err, light.ErrInvalid) {
 		t.Fatalf("wrong trusted hash: %v", err)
+	}
+}
+
+func TestSkipsStayWithinTheTrustingWindow(t *testing.T) {
+	c := changingChain(t)
+	src := c.Source()
+	lc := genesisClient(t, c, src, light.Options{TrustingBlocks: 3})
+	tr, err := lc.VerifyLatest(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Hash != c.Block(c.Height()).Hash() {
+		t.Fatalf("verified %x, want %x", tr.Hash, c.Block(c.Height()).Hash())
+	}
+	// Every verified height was fetched: no gap between them (from the
+	// root at 0) exceeds the window.
+	asked := append([]uint64{0, c.Height()}, src.Asked...) // 0 in Asked is the latest
+	slices.Sort(asked)
+	for i := 1; i < len(asked); i++ {
+		if asked[i]-asked[i-1] > 3 {
+			t.Fatalf("heights fetched %v: a hop of more than 3", asked)
+		}
+	}
+}
+
+func TestUnreachableWitnessIsReported(t *testing.T) {
+	c := changingChain(t)
+	behind := &lighttest.Source{Blocks: c.Blocks[:4], Sets: c.Source().Sets}
+	lc := genesisClient(t, c, c.Source(), light.Options{Witnesses: []light.Source{behind}})
+	_, err := lc.VerifyLatest(context.Background())
+	var we *light.WitnessError
+	if !errors.As(err, &we) || we.Index != 0 || !errors.Is(err, light.ErrWitness) || errors.Is(err, light.ErrWitnessFaulty) {
+		t.Fatalf("got %v, want a WitnessError for witness 0 (not faulty)", err)
+	}
+	if lc.Latest().Height != 0 {
+		t.Fatalf("trusted h=%d although the witness could not confirm it", lc.Latest().Height)
 	}
 }

@@ -190,13 +190,13 @@ type Source struct {
 	Edit func(*light.SignedHeader) *light.SignedHeader
 	// EditSet, if set, may replace the set served at a height.
 	EditSet func(height uint64, set *staking.ValidatorSet) *staking.ValidatorSet
-	// Calls counts SignedHeader calls.
-	Calls int
+	// Asked lists the heights of SignedHeader calls, in order.
+	Asked []uint64
 }
 
 // SignedHeader implements light.Source.
 func (s *Source) SignedHeader(_ context.Context, h uint64) (*light.SignedHeader, error) {
-	s.Calls++
+	s.Asked = append(s.Asked, h)
 	if h == 0 {
 		h = uint64(len(s.Blocks))
 	}
