@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/genesis"
 	"github.com/quorumchain/quorumchain/light"
 	"github.com/quorumchain/quorumchain/light/lighttest"
 	"github.com/quorumchain/quorumchain/rpc"
@@ -196,4 +198,64 @@ func TestVoteOverTLS(t *testing.T) {
 		s := newRemoteSigner(t)
 		s.vote(t, url, "--genesis", gen).fails(t, "certificate")
 	})
+}
+
+// TestVoteFollowRefusesFarFutureDuty runs the --follow loop against the
+// fake node: duties arrive on the duties topic; the one at height 2^63 is
+// refused and the real one after it is signed.
+func TestVoteFollowRefusesFarFutureDuty(t *testing.T) {
+	c, gen := verifyChain(t)
+	doc, err := genesis.Load(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newRemoteSigner(t)
+	node := lighttest.NewNode(c.Source())
+	url, _ := node.Serve(t, false)
+	guard, err := validator.NewGuard(validator.FileState{Path: s.state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := newNodePins("", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	v := newVoter(s.key, guard, doc, pins, url, &stdout, &stderr, true)
+	ctx, cancel := context.WithTimeout(context.Background(), cliEventTimeout)
+	defer cancel()
+	n, err := dialURL(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- v.follow(ctx, n) }()
+	block := chain.Hash{0x42}
+	for _, d := range []rpc.DutyResult{s.prevote(1, 1<<63, block), s.prevote(2, c.Height()+1, block)} {
+		if err := node.AddDuty(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case id := <-node.Signed():
+		if id != 2 {
+			t.Fatalf("signed duty %d first, want 2", id)
+		}
+	case <-ctx.Done():
+		t.Fatalf("real duty not signed; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("follow: %v", err)
+	}
+	lines := dutyLines(t, stdout.String())
+	if l := lines[1]; l.Result != "refused" || !strings.Contains(l.Reason, "beyond the verified chain tip") {
+		t.Errorf("duty at 2^63: %+v", l)
+	}
+	if _, ok := node.Submitted(1); ok {
+		t.Error("the duty at 2^63 was signed")
+	}
+	if last := guard.Last(); last.Height != c.Height()+1 {
+		t.Errorf("guard at height %d, want %d", last.Height, c.Height()+1)
+	}
 }

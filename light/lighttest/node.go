@@ -22,6 +22,9 @@ import (
 type Node struct {
 	NodeID string
 
+	hub    *rpc.Hub
+	signed chan uint64
+
 	mu        sync.Mutex
 	src       *Source
 	duties    []rpc.DutyResult
@@ -30,14 +33,15 @@ type Node struct {
 
 // NewNode returns a node serving src.
 func NewNode(src *Source) *Node {
-	return &Node{NodeID: "0x00000000000000000000000000000000000000aa", src: src, submitted: map[uint64]chain.Signature{}}
+	return &Node{NodeID: "0x00000000000000000000000000000000000000aa", src: src, submitted: map[uint64]chain.Signature{},
+		hub: rpc.NewHub(rpc.Config{}), signed: make(chan uint64, 64)}
 }
 
 // Serve starts an HTTP server for n on 127.0.0.1 (TLS when tls is set)
 // and returns its websocket URL; the server stops at the end of the test.
 func (n *Node) Serve(tb testing.TB, tls bool) (wsURL string, srv *httptest.Server) {
 	tb.Helper()
-	h := rpc.NewServer(rpc.Config{}, n, rpc.NewHub(rpc.Config{}), nil, nil).Handler()
+	h := rpc.NewServer(rpc.Config{}, n, n.hub, nil, nil).Handler()
 	srv = httptest.NewUnstartedServer(h)
 	// Handshakes that tests make fail on purpose are not worth a log line.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -57,6 +61,18 @@ func (n *Node) SetDuties(ds ...rpc.DutyResult) {
 	defer n.mu.Unlock()
 	n.duties = append([]rpc.DutyResult(nil), ds...)
 }
+
+// AddDuty adds a pending duty and publishes it on the duties topic.
+func (n *Node) AddDuty(d rpc.DutyResult) error {
+	n.mu.Lock()
+	n.duties = append(n.duties, d)
+	n.mu.Unlock()
+	return n.hub.Publish(rpc.TopicDuties, rpc.DutyEvent{DutyResult: d})
+}
+
+// Signed yields the id of each duty answered with SubmitSigned (the
+// first 64 are buffered).
+func (n *Node) Signed() <-chan uint64 { return n.signed }
 
 // Submitted returns the signature submitted for duty id.
 func (n *Node) Submitted(id uint64) (chain.Signature, bool) {
@@ -172,6 +188,10 @@ func (n *Node) SubmitSigned(_ context.Context, id uint64, sig chain.Signature) e
 		if d.ID == id {
 			n.submitted[id] = sig
 			n.duties = append(n.duties[:i:i], n.duties[i+1:]...)
+			select {
+			case n.signed <- id:
+			default:
+			}
 			return nil
 		}
 	}
