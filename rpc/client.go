@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,6 +98,12 @@ type clientMessage struct {
 // (such as http://127.0.0.1:26657) makes an HTTP client that only calls
 // methods. A refused websocket (connection limit) fails with an *Error.
 func Dial(ctx context.Context, rawURL string) (*Client, error) {
+	return DialTLS(ctx, rawURL, nil)
+}
+
+// DialTLS is Dial with tlsConfig for wss:// and https:// URLs (nil: Go's
+// defaults), for a node whose certificate needs its own roots or a pin.
+func DialTLS(ctx context.Context, rawURL string, tlsConfig *tls.Config) (*Client, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial %q: %w", rawURL, err)
@@ -111,13 +118,16 @@ func Dial(ctx context.Context, rawURL string) (*Client, error) {
 	switch u.Scheme {
 	case "http", "https":
 		c.hc = &http.Client{}
+		if tlsConfig != nil {
+			c.hc.Transport = &http.Transport{TLSClientConfig: tlsConfig, Proxy: http.ProxyFromEnvironment}
+		}
 		close(c.done)
 		return c, nil
 	case "ws", "wss":
 	default:
 		return nil, fmt.Errorf("rpc: dial %q: want a ws://, wss://, http:// or https:// URL", rawURL)
 	}
-	d := websocket.Dialer{HandshakeTimeout: clientHandshakeTimeout, Proxy: http.ProxyFromEnvironment}
+	d := websocket.Dialer{HandshakeTimeout: clientHandshakeTimeout, Proxy: http.ProxyFromEnvironment, TLSClientConfig: tlsConfig}
 	ws, resp, err := d.DialContext(ctx, rawURL, nil)
 	if err != nil {
 		if resp != nil {

@@ -348,7 +348,7 @@ func TestRemoteSignerNeededForQuorum(t *testing.T) {
 		t.Log("signing with 'quorumchain vote --follow'")
 		vctx, cancel := context.WithCancel(ctx)
 		cmd := exec.CommandContext(vctx, binary, "vote", "--key", remote.SignerKey, "--password-file", tn.Manifest.PasswordFile,
-			"--rpc", remote.RPC, "--follow")
+			"--genesis", node.Home(remote.Home).GenesisPath(), "--rpc", remote.RPC, "--follow")
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/node"
 	"github.com/quorumchain/quorumchain/rpc"
 )
 
@@ -65,7 +66,8 @@ func (t *Testnet) printWaiting(local, total uint64) {
 	fmt.Fprintln(t.out, "the chain waits for its remote signers. Sign with:")
 	for _, n := range t.Manifest.Nodes {
 		if n.Signer == "remote" {
-			fmt.Fprintf(t.out, "  quorumchain vote --key %s --password-file %s --rpc %s --follow\n", n.SignerKey, t.Manifest.PasswordFile, n.RPC)
+			fmt.Fprintf(t.out, "  quorumchain vote --key %s --password-file %s --genesis %s --rpc %s --follow\n",
+				n.SignerKey, t.Manifest.PasswordFile, node.Home(n.Home).GenesisPath(), n.RPC)
 		}
 	}
 }

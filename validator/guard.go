@@ -1,14 +1,11 @@
 package validator
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/quorumchain/quorumchain/chain"
-	"github.com/quorumchain/quorumchain/internal/fsutil"
 )
 
 // SignStep orders the signed messages of one round.
@@ -33,12 +30,25 @@ func (s SignStep) String() string {
 	return fmt.Sprintf("SignStep(%d)", uint8(s))
 }
 
-// StepOfVote maps a vote type to its signing step.
+// StepOfVote maps a vote type to its signing step; SignStep.VoteType is
+// its inverse.
 func StepOfVote(t chain.VoteType) SignStep {
 	if t == chain.Precommit {
 		return StepPrecommit
 	}
 	return StepPrevote
+}
+
+// VoteType returns the type of the votes signed at step s, and false for
+// the proposal step.
+func (s SignStep) VoteType() (chain.VoteType, bool) {
+	switch s {
+	case StepPrevote:
+		return chain.Prevote, true
+	case StepPrecommit:
+		return chain.Precommit, true
+	}
+	return 0, false
 }
 
 // Errors of double-sign protection.
@@ -158,82 +168,4 @@ func (m *MemoryState) Save(l LastSigned) error {
 	defer m.mu.Unlock()
 	m.last = l
 	return nil
-}
-
-// FileState is a StateStore in a JSON file (data/signer_state.json).
-//
-// Save overwrites the file in place with a record padded to a fixed
-// stateFileSize bytes and fsyncs it: one fsync per signature, on the hot
-// path of every vote. The record fits in one disk sector, which disks
-// write atomically; a torn write would still be caught on the next start,
-// since Load refuses a file that does not parse (a validator that cannot
-// read its record must not sign). The file is created the first time with
-// fsutil.WriteFileAtomic, and stays valid JSON (the padding is white space).
-type FileState struct{ Path string }
-
-// stateFileSize is the fixed size of a saved record.
-const stateFileSize = 512
-
-// Load implements StateStore. A missing file means nothing was signed yet.
-func (f FileState) Load() (LastSigned, error) {
-	b, err := os.ReadFile(f.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return LastSigned{}, nil
-	}
-	if err != nil {
-		return LastSigned{}, err
-	}
-	var l LastSigned
-	if err := json.Unmarshal(b, &l); err != nil {
-		return LastSigned{}, fmt.Errorf("%s: unreadable signer state (refusing to sign without it): %w", f.Path, err)
-	}
-	if l.Step > StepPrecommit {
-		return LastSigned{}, fmt.Errorf("%s: invalid step %d", f.Path, l.Step)
-	}
-	if l.Step != 0 {
-		raw, err := decodeHex(l.SigHex, chain.SignatureLength)
-		if err != nil {
-			return LastSigned{}, fmt.Errorf("%s: signature: %w", f.Path, err)
-		}
-		copy(l.Signature[:], raw)
-	}
-	return l, nil
-}
-
-// Save implements StateStore.
-func (f FileState) Save(l LastSigned) error {
-	l.SigHex = encodeHex(l.Signature[:])
-	b, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	if len(b) >= stateFileSize {
-		return fmt.Errorf("signer state record of %d bytes exceeds %d", len(b), stateFileSize)
-	}
-	rec := make([]byte, stateFileSize)
-	copy(rec, b)
-	for i := len(b); i < stateFileSize-1; i++ {
-		rec[i] = ' '
-	}
-	rec[stateFileSize-1] = '\n'
-	fh, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return fsutil.WriteFileAtomic(f.Path, rec, 0o600)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := fh.WriteAt(rec, 0); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Truncate(stateFileSize); err != nil {
-		fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,10 +84,14 @@ func dialNode(ctx context.Context, c *cli.Context, needWS bool) (*nodeClient, er
 	return dialURL(ctx, u)
 }
 
-func dialURL(ctx context.Context, u string) (*nodeClient, error) {
+func dialURL(ctx context.Context, u string) (*nodeClient, error) { return dialTLS(ctx, u, nil) }
+
+// dialTLS is dialURL with a TLS configuration for wss:// and https://
+// (nil: Go's defaults).
+func dialTLS(ctx context.Context, u string, tlsConfig *tls.Config) (*nodeClient, error) {
 	dctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	cl, err := rpc.Dial(dctx, u)
+	cl, err := rpc.DialTLS(dctx, u, tlsConfig)
 	if err != nil {
 		return nil, (&nodeClient{url: u}).explain("", err)
 	}
@@ -256,10 +261,10 @@ const (
 	reconnectDelayMax = 5 * time.Second
 )
 
-// redial reports why a connection was lost and dials url again, waiting
-// between attempts with a backoff that doubles up to reconnectDelayMax.
-// It returns nil once ctx is done.
-func redial(ctx context.Context, url string, warn io.Writer, cause error) *nodeClient {
+// redial reports why a connection was lost and dials url again (with
+// tlsConfig, may be nil), waiting between attempts with a backoff that
+// doubles up to reconnectDelayMax. It returns nil once ctx is done.
+func redial(ctx context.Context, url string, tlsConfig *tls.Config, warn io.Writer, cause error) *nodeClient {
 	delay := reconnectDelayMin
 	fmt.Fprintf(warn, "quorumchain: warning: %s; reconnecting in %s\n", oneLine(cause.Error()), delay)
 	for {
@@ -270,7 +275,7 @@ func redial(ctx context.Context, url string, warn io.Writer, cause error) *nodeC
 			return nil
 		case <-t.C:
 		}
-		n, err := dialURL(ctx, url)
+		n, err := dialTLS(ctx, url, tlsConfig)
 		if err == nil {
 			return n
 		}

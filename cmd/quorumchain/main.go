@@ -71,6 +71,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand(),
 			blockCommand(),
 			validatorsCommand(),
+			verifyCommand(),
 			accountCommand(),
 			txQueryCommand(),
 			benchCommand(),

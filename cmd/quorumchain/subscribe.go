@@ -241,7 +241,7 @@ func (s *subscriber) run(ctx context.Context) error {
 		if !retryable(err) {
 			return n.explain("", err)
 		}
-		if n = redial(ctx, s.url, s.warn, n.explain("", err)); n == nil {
+		if n = redial(ctx, s.url, nil, s.warn, n.explain("", err)); n == nil {
 			return nil
 		}
 		fmt.Fprintf(s.warn, "quorumchain: warning: reconnected to %s, resuming %s\n", s.url, s.resumeNote())

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +16,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/genesis"
+	"github.com/quorumchain/quorumchain/light"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 	"github.com/quorumchain/quorumchain/validator"
 )
 
@@ -27,16 +31,26 @@ func voteCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "vote",
 		Usage:     "act as the remote signer of a validator whose node runs with signer.mode = \"remote\"",
-		UsageText: "quorumchain vote --key KEYFILE [--follow] [--state FILE]",
+		UsageText: "quorumchain vote --key KEYFILE [--follow] [--genesis FILE] [--state FILE] [--node-id ID] [--tls-fingerprint HEX] [--tls-ca FILE]",
 		Description: "Fetches what the validator of --key is asked to sign (consensus_getDuties: proposals, prevotes,\n" +
 			"precommits), checks each request, signs it and sends the signature (consensus_submitSigned).\n" +
 			"Prints one line per request: kind, height, round, block, the round's current tally, and\n" +
 			"\"signed\" or \"refused: reason\".\n\n" +
 			"A request is refused unless the digest recomputed from its kind, height, round, block and POL\n" +
-			"round (with the node's chain id) equals its signHash, so an opaque hash is never signed; and\n" +
-			"unless the signer's own double-sign protection (--state, kept with fsync) allows it: never two\n" +
-			"different signatures for one height/round/step, never a step before the last signed. One vote\n" +
-			"process at a time may use a state file (it is locked).\n\n" +
+			"round (with the chain id) equals its signHash, so an opaque hash is never signed; unless its\n" +
+			"height is at most one above the chain tip the signer has verified itself, as a light client\n" +
+			"(see 'quorumchain verify'), so a lying node cannot push the signer to a far-future height; and\n" +
+			"unless the signer's own double-sign protection (--state, kept with fsync, crash-safe) allows it:\n" +
+			"never two different signatures for one height/round/step, never a step before the last signed.\n" +
+			"A refused request never changes the signer's state. One vote process at a time may use a state\n" +
+			"file (it is locked).\n\n" +
+			"With --genesis the light client verifies from the chain's genesis; without it, it trusts the\n" +
+			"node's latest final header at the first connection (and says so). The node's identity is\n" +
+			"pinned: its node id (--node-id, else the one it reports at the first connection) and, over\n" +
+			"wss://, its certificate's public key (--tls-fingerprint, the SHA-256 of the certificate's\n" +
+			"SubjectPublicKeyInfo in hex, which also accepts a self-signed certificate; else the key seen at\n" +
+			"the first connection, whose certificate must verify against the system roots or --tls-ca).\n" +
+			"A reconnection to a node with another identity stops vote.\n\n" +
 			"Without --follow: sign what is pending now and exit (1 if anything was refused). With --follow:\n" +
 			"keep signing as requests arrive (duties topic), reconnecting if the node goes away, until Ctrl-C.\n" +
 			"--output json prints one JSON object per request instead of a line of text.",
@@ -44,6 +58,10 @@ func voteCommand() *cli.Command {
 			&cli.StringFlag{Name: "key", Usage: "keystore file of the validator key", TakesFile: true},
 			&cli.BoolFlag{Name: "follow", Usage: "keep signing new requests until Ctrl-C"},
 			&cli.StringFlag{Name: "state", Usage: "double-sign protection file of this signer", DefaultText: "KEYDIR/ADDRESS-signer_state.json", TakesFile: true},
+			&cli.StringFlag{Name: "genesis", Usage: "the chain's genesis.json: verify the chain from genesis", TakesFile: true},
+			&cli.StringFlag{Name: "node-id", Usage: "the node id the node must report (chain_status nodeId)", DefaultText: "the one seen at the first connection"},
+			&cli.StringFlag{Name: "tls-fingerprint", Usage: "hex SHA-256 of the node certificate's public key (wss://)", DefaultText: "the key seen at the first connection"},
+			&cli.StringFlag{Name: "tls-ca", Usage: "PEM file of the roots that sign the node's certificate (wss://)", TakesFile: true},
 			passwordFileFlag(),
 			rpcFlag(),
 			outputFlag(),
@@ -64,6 +82,16 @@ func voteCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			pins, err := newNodePins(c.String("node-id"), c.String("tls-fingerprint"), c.String("tls-ca"))
+			if err != nil {
+				return err
+			}
+			var doc *genesis.Doc
+			if path := c.String("genesis"); path != "" {
+				if doc, err = genesis.Load(path); err != nil {
+					return err
+				}
+			}
 			key, addr, err := loadKey(c, keyPath)
 			if err != nil {
 				return err
@@ -83,11 +111,11 @@ func voteCommand() *cli.Command {
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			n, err := dialURL(ctx, u)
+			v := newVoter(key, guard, doc, pins, u, c.App.Writer, c.App.ErrWriter, asJSON)
+			n, err := dialTLS(ctx, u, v.tlsConfig())
 			if err != nil {
 				return err
 			}
-			v := newVoter(&dutySigner{addr: addr, key: key, guard: guard}, u, c.App.Writer, c.App.ErrWriter, asJSON)
 			if c.Bool("follow") {
 				return v.follow(ctx, n)
 			}
@@ -116,77 +144,6 @@ func lockSignerState(statePath string) (unlock func(), err error) {
 	return func() { f.Close() }, nil // closing releases the lock
 }
 
-// errRefused is wrapped by the refusals of dutySigner.sign that are not
-// the Guard's (validator.ErrConflict, validator.ErrRegression).
-var errRefused = errors.New("refused")
-
-// isRefusal reports whether err is a request the signer will not sign, as
-// opposed to a failure (such as its state not reaching the disk) that must
-// stop it.
-func isRefusal(err error) bool {
-	return errors.Is(err, errRefused) || errors.Is(err, validator.ErrConflict) || errors.Is(err, validator.ErrRegression)
-}
-
-// dutySigner checks sign requests and signs them under double-sign
-// protection. It has no I/O but the Guard's state file.
-type dutySigner struct {
-	chainID string
-	addr    chain.Address
-	key     *ecdsa.PrivateKey
-	guard   *validator.Guard
-}
-
-// dutyDigest recomputes the digest a request asks for from its fields, and
-// returns its signing step.
-func dutyDigest(chainID string, d *rpc.DutyResult) (validator.SignStep, chain.Hash, error) {
-	var block chain.Hash
-	if d.Block != nil {
-		block = *d.Block
-	}
-	switch d.Kind {
-	case "proposal":
-		if d.Block == nil || block == (chain.Hash{}) {
-			return 0, chain.Hash{}, fmt.Errorf("%w: proposal without a block", errRefused)
-		}
-		if d.POLRound == nil {
-			return 0, chain.Hash{}, fmt.Errorf("%w: proposal without polRound", errRefused)
-		}
-		pol := *d.POLRound
-		if pol < chain.NoPOLRound || (pol >= 0 && uint32(pol) >= d.Round) {
-			return 0, chain.Hash{}, fmt.Errorf("%w: proposal polRound %d not below round %d", errRefused, pol, d.Round)
-		}
-		return validator.StepProposal, chain.ProposalSignHash(chainID, d.Height, d.Round, pol, block), nil
-	case "prevote", "precommit":
-		if d.POLRound != nil {
-			return 0, chain.Hash{}, fmt.Errorf("%w: %s with a polRound", errRefused, d.Kind)
-		}
-		t, step := chain.Prevote, validator.StepPrevote
-		if d.Kind == "precommit" {
-			t, step = chain.Precommit, validator.StepPrecommit
-		}
-		return step, chain.VoteSignHash(chainID, t, d.Height, d.Round, block), nil
-	}
-	return 0, chain.Hash{}, fmt.Errorf("%w: unknown kind %q", errRefused, d.Kind)
-}
-
-// sign checks d and signs it. A refusal wraps errRefused or is one of the
-// Guard's errors (see isRefusal); any other error means the signer must
-// stop.
-func (s *dutySigner) sign(d *rpc.DutyResult) (chain.Signature, error) {
-	if d.Validator != (chain.Address{}) && d.Validator != s.addr {
-		return chain.Signature{}, fmt.Errorf("%w: request for validator %s, this key is %s", errRefused, chain.FormatAddress(d.Validator), chain.FormatAddress(s.addr))
-	}
-	step, digest, err := dutyDigest(s.chainID, d)
-	if err != nil {
-		return chain.Signature{}, err
-	}
-	if digest != d.SignHash {
-		return chain.Signature{}, fmt.Errorf("%w: signHash %s does not match the request's fields (want %s): never signing an opaque hash",
-			errRefused, chain.FormatHash(d.SignHash), chain.FormatHash(digest))
-	}
-	return s.guard.Sign(d.Height, d.Round, step, digest, func(h chain.Hash) (chain.Signature, error) { return chain.Sign(s.key, h) })
-}
-
 // dutyKey identifies a handled request. The id alone is not enough: a
 // restarted node numbers its requests from 1 again.
 type dutyKey struct {
@@ -194,21 +151,43 @@ type dutyKey struct {
 	signHash chain.Hash
 }
 
-// voter is the I/O shell of vote: it fetches requests, has dutySigner
-// check and sign them, submits and prints.
+// voter is the I/O shell of vote: it fetches requests, keeps a light
+// client's view of the chain, has a validator.RequestSigner check and sign
+// them, submits and prints.
 type voter struct {
-	signer  *dutySigner
+	key     *ecdsa.PrivateKey
+	addr    chain.Address
+	guard   *validator.Guard
+	genesis *genesis.Doc // nil: trust the node's header at the first connection
+	pins    *nodePins
 	url     string
 	out     io.Writer
 	warn    io.Writer
 	asJSON  bool
+
+	signer  *validator.RequestSigner // from the first setup on (it needs the chain id)
+	light   *light.Client
 	handled map[dutyKey]uint64 // height of each handled request
 	refused int
+	// notices: print what was pinned and trusted (--follow only: without
+	// it stderr carries nothing but an error).
+	notices bool
 }
 
-func newVoter(s *dutySigner, url string, out, warn io.Writer, asJSON bool) *voter {
-	return &voter{signer: s, url: url, out: out, warn: warn, asJSON: asJSON, handled: make(map[dutyKey]uint64)}
+// notice prints an informational line to stderr with --follow.
+func (v *voter) notice(format string, args ...any) {
+	if v.notices {
+		fmt.Fprintf(v.warn, "quorumchain: "+format+"\n", args...)
+	}
 }
+
+func newVoter(key *ecdsa.PrivateKey, guard *validator.Guard, doc *genesis.Doc, pins *nodePins, url string, out, warn io.Writer, asJSON bool) *voter {
+	return &voter{key: key, addr: chain.PubkeyAddress(&key.PublicKey), guard: guard, genesis: doc, pins: pins, url: url,
+		out: out, warn: warn, asJSON: asJSON, handled: make(map[dutyKey]uint64)}
+}
+
+// tlsConfig is the TLS configuration of every connection (wss://).
+func (v *voter) tlsConfig() *tls.Config { return v.pins.tlsConfig() }
 
 // dutyLine is the JSON form of the line printed for a request.
 type dutyLine struct {
@@ -223,25 +202,102 @@ type dutyLine struct {
 	Reason   string           `json:"reason,omitempty"`
 }
 
-// setup reads the node's chain id; it must not change between
-// connections.
+// setup checks the node's chain id and identity against what vote
+// pinned (stopping on a mismatch), and points the light client at it,
+// creating it at the first connection.
 func (v *voter) setup(ctx context.Context, n *nodeClient) error {
 	var st rpc.StatusResult
 	if err := n.call(ctx, rpc.MethodStatus, nil, &st); err != nil {
 		return err
 	}
-	if v.signer.chainID != "" && v.signer.chainID != st.ChainID {
-		return &fatalError{fmt.Errorf("node at %s now serves chain %q, not %q: stopping", v.url, st.ChainID, v.signer.chainID)}
+	chainID := st.ChainID
+	switch {
+	case v.signer != nil:
+		chainID = v.signer.ChainID()
+	case v.genesis != nil:
+		chainID = v.genesis.ChainID
 	}
-	v.signer.chainID = st.ChainID
+	if st.ChainID != chainID {
+		return &fatalError{fmt.Errorf("node at %s serves chain %q, not %q: stopping", v.url, st.ChainID, chainID)}
+	}
+	learned, err := v.pins.checkNodeID(st.NodeID)
+	if err != nil {
+		return &fatalError{fmt.Errorf("node at %s: %w: stopping", v.url, err)}
+	}
+	if learned {
+		if fp := v.pins.tlsFingerprint(); fp != "" {
+			v.notice("pinned node id %s and TLS key %s", st.NodeID, fp)
+		} else {
+			v.notice("pinned node id %s", st.NodeID)
+		}
+	}
+	src := light.NewRPCSource(timedCaller{n})
+	if v.light != nil {
+		v.light.SetPrimary(src)
+		return nil
+	}
+	if v.genesis != nil {
+		v.light, err = light.FromGenesis(v.genesis, src, light.Options{})
+	} else {
+		var root *light.Trusted
+		if root, err = v.firstUse(ctx, chainID, src); err != nil {
+			return err
+		}
+		v.light, err = light.NewClient(chainID, root, src, light.Options{TrustingBlocks: staking.DefaultParams().UnbondingBlocks})
+	}
+	if err != nil {
+		return &fatalError{err}
+	}
+	v.signer = validator.NewRequestSigner(chainID, v.key, v.guard)
 	return nil
+}
+
+// firstUse is the light client's root without --genesis: the node's
+// latest final header as first seen, or before the first block the
+// validator set of height 1 it reports.
+func (v *voter) firstUse(ctx context.Context, chainID string, src *light.RPCSource) (*light.Trusted, error) {
+	root, err := light.TrustHeader(ctx, chainID, src, 0, chain.Hash{})
+	if rpcCode(err) == rpc.CodeNotFound {
+		set, verr := src.Validators(ctx, 1)
+		if verr != nil {
+			return nil, fmt.Errorf("light client: validators of height 1: %w", verr)
+		}
+		v.notice("warning: no --genesis: trusting the node's validator set of height 1 (%d members) as first seen", set.Len())
+		return &light.Trusted{NextValidators: set}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("light client: first header: %w", err)
+	}
+	v.notice("warning: no --genesis: trusting the node's header %d %s as first seen", root.Height, chain.FormatHash(root.Hash))
+	return root, nil
+}
+
+// verifiedTip is the highest height the light client has verified, after
+// trying to verify up to height-1 when height lies beyond it plus one. An
+// error is returned only when the node could not be reached; a chain that
+// does not verify leaves the tip where it was (the request is then
+// refused).
+func (v *voter) verifiedTip(ctx context.Context, height uint64) (uint64, string, error) {
+	tip := v.light.Latest().Height
+	if height <= tip || height-tip <= 1 {
+		return tip, "", nil
+	}
+	_, err := v.light.VerifyHeight(ctx, height-1)
+	switch {
+	case err == nil:
+	case rpcCode(err) != 0, errors.Is(err, light.ErrInvalid), errors.Is(err, light.ErrMalformed), errors.Is(err, light.ErrBelowTrusted):
+		return v.light.Latest().Height, oneLine(err.Error()), nil
+	default:
+		return 0, "", err
+	}
+	return v.light.Latest().Height, "", nil
 }
 
 // pending fetches and handles the pending requests; it returns how many
 // there were.
 func (v *voter) pending(ctx context.Context, n *nodeClient) (int, error) {
 	var duties []rpc.DutyResult
-	addr := v.signer.addr
+	addr := v.addr
 	if err := n.call(ctx, rpc.MethodGetDuties, rpc.DutiesParams{Validator: &addr}, &duties); err != nil {
 		var hint string
 		if rpcCode(err) == rpc.CodeUnavailable {
@@ -279,6 +335,7 @@ func (v *voter) once(ctx context.Context, n *nodeClient) error {
 // follow signs requests as they arrive until ctx is done, reconnecting
 // when the node goes away.
 func (v *voter) follow(ctx context.Context, n *nodeClient) error {
+	v.notices = true
 	first := true
 	for {
 		err := v.session(ctx, n, first)
@@ -290,7 +347,7 @@ func (v *voter) follow(ctx context.Context, n *nodeClient) error {
 			return n.explain("", err)
 		}
 		first = false
-		if n = redial(ctx, v.url, v.warn, n.explain("", err)); n == nil {
+		if n = redial(ctx, v.url, v.tlsConfig(), v.warn, n.explain("", err)); n == nil {
 			return nil
 		}
 		fmt.Fprintf(v.warn, "quorumchain: warning: reconnected to %s\n", v.url)
@@ -306,7 +363,7 @@ func (v *voter) session(ctx context.Context, n *nodeClient, first bool) error {
 		}
 		return err
 	}
-	addr := v.signer.addr
+	addr := v.addr
 	subscribe := func() (*rpc.Subscription, error) {
 		sctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
@@ -323,7 +380,7 @@ func (v *voter) session(ctx context.Context, n *nodeClient, first bool) error {
 		return err
 	}
 	if first && !v.asJSON {
-		fmt.Fprintf(v.warn, "quorumchain: signing for %s on chain %s; waiting for requests (Ctrl-C stops)\n", chain.FormatAddress(addr), v.signer.chainID)
+		fmt.Fprintf(v.warn, "quorumchain: signing for %s on chain %s; waiting for requests (Ctrl-C stops)\n", chain.FormatAddress(addr), v.signer.ChainID())
 	}
 	for {
 		select {
@@ -368,7 +425,12 @@ func (v *voter) handle(ctx context.Context, n *nodeClient, d *rpc.DutyResult) er
 		return nil
 	}
 	line := dutyLine{ID: d.ID, Kind: d.Kind, Height: d.Height, Round: d.Round, Block: d.Block, POLRound: d.POLRound, Result: "signed"}
-	sig, err := v.signer.sign(d)
+	tip, unverified, err := v.verifiedTip(ctx, d.Height)
+	if err != nil {
+		return err // the connection: retried from the pending requests
+	}
+	req := validator.Request{Validator: d.Validator, Kind: d.Kind, Height: d.Height, Round: d.Round, Block: d.Block, POLRound: d.POLRound, SignHash: d.SignHash}
+	sig, err := v.signer.Sign(&req, tip)
 	switch {
 	case err == nil:
 		serr := n.call(ctx, rpc.MethodSubmitSigned, rpc.SubmitSignedParams{Request: &d.ID, Signature: sig[:]}, nil)
@@ -382,8 +444,11 @@ func (v *voter) handle(ctx context.Context, n *nodeClient, d *rpc.DutyResult) er
 		default:
 			return serr // the connection: retried from the pending requests
 		}
-	case isRefusal(err):
+	case validator.IsRefusal(err):
 		line.Result, line.Reason = "refused", oneLine(err.Error())
+		if unverified != "" {
+			line.Reason += " (" + unverified + ")"
+		}
 		v.refused++
 	default:
 		return &fatalError{fmt.Errorf("stopping: %s %d/%d: %w", d.Kind, d.Height, d.Round, err)}
