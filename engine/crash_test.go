@@ -1,0 +1,198 @@
+package engine_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/chaintest"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
+)
+
+// heightRun is what one run of height 1 produced.
+type heightRun struct {
+	final      chain.Hash
+	points     []string // fault points reached, across incarnations
+	restarts   int
+	rejected   int                     // logged inputs rejected on replay
+	ownVotes   map[voteSlot]chain.Hash // what the validator signed, across incarnations
+	ownBlocks  map[uint32]chain.Hash   // its proposals by round
+	doubleSign []string
+}
+
+type voteSlot struct {
+	round uint32
+	typ   chain.VoteType
+}
+
+// runHeight drives validator self, the proposer of round 0, through height
+// 1 while two other validators prevote and precommit its proposal, and
+// crashes it once at fault point crashAt (0: never). After a crash the
+// validator restarts from what its disk kept, and the others send again
+// what they had sent, the proposal they got from it included (as
+// catch-up gossip does).
+func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) heightRun {
+	t.Helper()
+	d := nw.newDisk(t)
+	f := &faults{crashAt: crashAt}
+	res := heightRun{ownVotes: map[voteSlot]chain.Hash{}, ownBlocks: map[uint32]chain.Hash{}}
+	selfAddr := chaintest.Addr(nw.keys[self])
+	var (
+		prop      *chain.Proposal
+		block     *chain.Block
+		delivered []consensus.Input
+		peer      = p2p.NodeID{9}
+	)
+	note := func(p *validatorProc) {
+		for _, v := range p.net.votes {
+			if v.Validator != selfAddr {
+				continue
+			}
+			k := voteSlot{v.Round, v.Type}
+			if old, ok := res.ownVotes[k]; ok && old != v.BlockHash {
+				res.doubleSign = append(res.doubleSign, v.Type.String())
+			}
+			res.ownVotes[k] = v.BlockHash
+		}
+		blocks := p.net.blocks
+		for _, p := range p.net.proposals {
+			if old, ok := res.ownBlocks[p.Round]; ok && old != p.BlockHash {
+				res.doubleSign = append(res.doubleSign, "proposal")
+			}
+			res.ownBlocks[p.Round] = p.BlockHash
+			if prop == nil {
+				prop, block = p, blocks[p.BlockHash]
+			}
+		}
+		res.rejected += p.warn.count("WAL replay")
+	}
+	deliver := func(p *validatorProc, ins []consensus.Input) error {
+		return run(func() error {
+			for _, in := range ins {
+				if err := p.d.Receive(peer, in); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	p, err := nw.start(t, self, d, f)
+	for iter := 0; d.store.Height() < 1 || errors.Is(err, errCrashed); iter++ {
+		if iter == 100 {
+			t.Fatalf("crash at point %d: height 1 not final after 100 steps", crashAt)
+		}
+		note(p)
+		p.net.votes, p.net.proposals = nil, nil
+		switch {
+		case errors.Is(err, errCrashed):
+			res.restarts++
+			f.crashAt = 0
+			p, err = nw.start(t, self, d, f)
+			if err == nil {
+				err = deliver(p, delivered)
+			}
+		case err != nil:
+			t.Fatalf("crash at point %d: %v", crashAt, err)
+		case prop != nil && delivered == nil:
+			// The others got the proposal; they relay it with their votes.
+			delivered = append(delivered, consensus.ProposalReceived{Proposal: prop, Block: block})
+			for _, typ := range []chain.VoteType{chain.Prevote, chain.Precommit} {
+				for _, o := range others {
+					v := &chain.Vote{Type: typ, Height: 1, Round: prop.Round, BlockHash: prop.BlockHash, Validator: chaintest.Addr(nw.keys[o])}
+					sig, serr := chain.Sign(nw.keys[o], v.SignHash(testChainID))
+					if serr != nil {
+						t.Fatal(serr)
+					}
+					v.Signature = sig
+					delivered = append(delivered, consensus.VoteReceived{Vote: v})
+				}
+			}
+			err = deliver(p, delivered)
+		default:
+			to, ok := p.timers.next()
+			if !ok {
+				t.Fatalf("crash at point %d: nothing to do and height 1 not final; round state %+v; points %v", crashAt, p.d.Snapshot().Round, f.points)
+			}
+			delete(p.timers.armed, to)
+			err = run(func() error { return p.d.Timeout(to) })
+		}
+	}
+	if err != nil {
+		t.Fatalf("crash at point %d: %v", crashAt, err)
+	}
+	if got := p.d.Height(); got != 2 {
+		t.Fatalf("crash at point %d: at height %d after height 1 is final", crashAt, got)
+	}
+	note(p)
+	res.points = f.points
+	h, err := d.store.BlockHash(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.final = h
+	return res
+}
+
+// TestCrashAtEveryPoint: the proposer of a height is killed at each point
+// where it touches its disk or the network in turn (before each log
+// append and sync, each save of the signer's record, the commit, each
+// broadcast), restarted from what its disk kept (unsynced log records are
+// lost), and must: never sign two different things for one slot, reject
+// none of its logged inputs on replay, and finalize the same block as a
+// run without a crash.
+func TestCrashAtEveryPoint(t *testing.T) {
+	nw := newNetwork(t)
+	self := nw.keyOf(nw.set.Proposer(0))
+	var others []int
+	for i := range nw.keys {
+		if i != self && len(others) < 2 {
+			others = append(others, i)
+		}
+	}
+	ref := runHeight(t, nw, self, others, 0)
+	if ref.restarts != 0 || len(ref.doubleSign) != 0 || ref.rejected != 0 {
+		t.Fatalf("reference run: %d restarts, double signs %v, %d rejected", ref.restarts, ref.doubleSign, ref.rejected)
+	}
+	if len(ref.points) < 10 {
+		t.Fatalf("only %d fault points in a height: the harness is not reaching the driver's I/O", len(ref.points))
+	}
+	for k := 1; k <= len(ref.points); k++ {
+		r := runHeight(t, nw, self, others, k)
+		switch {
+		case r.restarts != 1:
+			t.Errorf("crash before %s (point %d): %d restarts, want 1", ref.points[k-1], k, r.restarts)
+		case len(r.doubleSign) != 0:
+			t.Errorf("crash before %s (point %d): signed conflicting %v", ref.points[k-1], k, r.doubleSign)
+		case r.rejected != 0:
+			t.Errorf("crash before %s (point %d): %d logged inputs rejected on replay", ref.points[k-1], k, r.rejected)
+		case r.final != ref.final:
+			t.Errorf("crash before %s (point %d): final block %s, without a crash %s", ref.points[k-1], k, chain.FormatHash(r.final), chain.FormatHash(ref.final))
+		}
+	}
+	t.Logf("%d crash points in one height: %v", len(ref.points), ref.points)
+}
+
+// TestLogSyncedBeforePrecommit: the log is synced right before the signer
+// saves (and so releases) a precommit, so every input that led to a lock
+// is on disk before the lock can matter to anyone.
+func TestLogSyncedBeforePrecommit(t *testing.T) {
+	nw := newNetwork(t)
+	self := nw.keyOf(nw.set.Proposer(0))
+	others := []int{(self + 1) % 4, (self + 2) % 4}
+	ref := runHeight(t, nw, self, others, 0)
+	saves := 0
+	for i, p := range ref.points {
+		if p != "signer.save" {
+			continue
+		}
+		saves++
+		if saves == 3 { // proposal, prevote, precommit
+			if i == 0 || ref.points[i-1] != "log.sync" {
+				t.Fatalf("precommit saved after %v, want right after a log sync", ref.points[:i])
+			}
+			return
+		}
+	}
+	t.Fatalf("only %d signatures in a height: %v", saves, ref.points)
+}

@@ -1,0 +1,337 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/chaintest"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine"
+	"github.com/quorumchain/quorumchain/genesis"
+	"github.com/quorumchain/quorumchain/p2p"
+	"github.com/quorumchain/quorumchain/staking"
+	"github.com/quorumchain/quorumchain/validator"
+)
+
+const testChainID = "quorum-engine"
+
+var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// crash is what a fault point panics with: the process died there.
+type crash struct{ point string }
+
+// faults counts the calls a driver makes into what survives a crash (the
+// log, the store, the signer's state) and into the network, and crashes
+// the driver at call crashAt (0: never).
+type faults struct {
+	calls   int
+	crashAt int
+	points  []string // every point reached, in order
+}
+
+func (f *faults) point(name string) {
+	f.calls++
+	f.points = append(f.points, name)
+	if f.calls == f.crashAt {
+		panic(crash{name})
+	}
+}
+
+// disk is what a validator keeps across crashes: the store, the log's
+// synced records and the signer's last-signed record. Appended log
+// records that were not synced are lost in a crash.
+type disk struct {
+	store  *store.Store
+	state  *validator.MemoryState
+	synced []logRecord
+}
+
+type logRecord struct {
+	height uint64
+	in     consensus.Input
+}
+
+// memLog is the driver's Log over a disk; pending records die with the
+// process.
+type memLog struct {
+	f       *faults
+	d       *disk
+	pending []logRecord
+}
+
+func (l *memLog) Append(h uint64, in consensus.Input) error {
+	l.f.point("log.append")
+	l.pending = append(l.pending, logRecord{h, in})
+	return nil
+}
+
+func (l *memLog) Sync() error {
+	l.f.point("log.sync")
+	l.d.synced = append(l.d.synced, l.pending...)
+	l.pending = nil
+	return nil
+}
+
+func (l *memLog) Reset(committed uint64) error {
+	l.f.point("log.reset")
+	all := append(l.d.synced, l.pending...)
+	l.d.synced = slices.DeleteFunc(slices.Clone(all), func(r logRecord) bool { return r.height <= committed })
+	l.pending = nil
+	return nil
+}
+
+func (l *memLog) ReadAll(h uint64) ([]consensus.Input, error) {
+	var out []consensus.Input
+	for _, r := range l.d.synced {
+		if r.height == h {
+			out = append(out, r.in)
+		}
+	}
+	return out, nil
+}
+
+// faultyStore crashes before a commit.
+type faultyStore struct {
+	*store.Store
+	f *faults
+}
+
+func (s faultyStore) CommitBlock(fb *store.FinalBlock) error {
+	s.f.point("store.commit")
+	return s.Store.CommitBlock(fb)
+}
+
+// faultyState crashes before the signer's record is saved.
+type faultyState struct {
+	*validator.MemoryState
+	f *faults
+}
+
+func (s faultyState) Save(l validator.LastSigned) error {
+	s.f.point("signer.save")
+	return s.MemoryState.Save(l)
+}
+
+// net records what the driver sends.
+type net struct {
+	f         *faults
+	votes     []*chain.Vote
+	proposals []*chain.Proposal
+	blocks    map[chain.Hash]*chain.Block
+}
+
+func (n *net) BroadcastProposal(p *chain.Proposal, b *chain.Block) {
+	n.f.point("gossip.proposal")
+	n.proposals = append(n.proposals, p)
+	n.blocks[b.Hash()] = b
+}
+
+func (n *net) BroadcastVote(v *chain.Vote) {
+	n.f.point("gossip.vote")
+	n.votes = append(n.votes, v)
+}
+func (n *net) BroadcastEvidence(*chain.Evidence)                      {}
+func (n *net) BroadcastStatus(uint64)                                 {}
+func (n *net) RequestBlock(p2p.NodeID, uint64) bool                   { return false }
+func (n *net) SendRoundStatus(*p2p.RoundStatus)                       {}
+func (n *net) SendProposal(p2p.NodeID, *chain.Proposal, *chain.Block) {}
+func (n *net) SendVotes(p2p.NodeID, []*chain.Vote)                    {}
+func (n *net) SendConsensus(p2p.NodeID, []consensus.ProposalReceived, []*chain.Vote) {
+}
+
+// timers holds the armed timeouts; the test fires them.
+type timers struct {
+	armed map[consensus.TimeoutFired]time.Duration
+}
+
+func (t *timers) Schedule(a consensus.ScheduleTimeout) {
+	t.armed[consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}] = a.Duration
+}
+
+func (t *timers) StopBelow(h uint64) {
+	for k := range t.armed {
+		if k.Height < h {
+			delete(t.armed, k)
+		}
+	}
+}
+
+// next returns the armed timeout due first (ties broken by round and step).
+func (t *timers) next() (consensus.TimeoutFired, bool) {
+	var best consensus.TimeoutFired
+	found := false
+	for k, d := range t.armed {
+		if !found || d < t.armed[best] || d == t.armed[best] && (k.Round < best.Round || k.Round == best.Round && k.Step < best.Step) {
+			best, found = k, true
+		}
+	}
+	return best, found
+}
+
+type fixedClock struct{ now time.Time }
+
+func (c fixedClock) Now() time.Time { return c.now }
+
+// emptyPool is a mempool with nothing to propose.
+type emptyPool struct{}
+
+func (emptyPool) Sender(chain.Hash) (chain.Address, bool)                  { return chain.Address{}, false }
+func (emptyPool) Reap(int) []*chain.Tx                                     { return nil }
+func (emptyPool) Size() int                                                { return 0 }
+func (emptyPool) SetState(staking.AccountReader)                           {}
+func (emptyPool) Update([]chain.Hash, staking.AccountReader) (evicted int) { return 0 }
+
+// sink records finalized blocks.
+type sink struct{ finals []chain.Hash }
+
+func (s *sink) ProposalSeen(*chain.Proposal, *chain.Block)           {}
+func (s *sink) VoteCounted(*chain.Vote, uint64, consensus.VoteTally) {}
+func (s *sink) ValidatorsChanged(uint64, *staking.ValidatorSet)      {}
+func (s *sink) Stepped(consensus.RoundState)                         {}
+func (s *sink) Finalized(b *chain.Block, _ *chain.Certificate, _, _ uint64, _ *chain.ExecResult, _ uint32, _ time.Time) {
+	s.finals = append(s.finals, b.Hash())
+}
+
+// warnings counts the warnings a driver logs, by message.
+type warnings struct {
+	mu  sync.Mutex
+	msg []string
+}
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msg = append(w.msg, r.Message)
+	return nil
+}
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnings) WithGroup(string) slog.Handler      { return w }
+
+func (w *warnings) count(substr string) int {
+	n := 0
+	for _, m := range w.msg {
+		if strings.Contains(m, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// network is a genesis of four validators of equal stake, and the keys.
+type network struct {
+	doc  *genesis.Doc
+	keys []*ecdsa.PrivateKey
+	set  *staking.ValidatorSet
+}
+
+func newNetwork(t *testing.T) *network {
+	t.Helper()
+	doc := genesis.New(testChainID, genesisTime)
+	nw := &network{doc: doc}
+	for i := range 4 {
+		k := chaintest.ValidatorKey(i)
+		nw.keys = append(nw.keys, k)
+		if err := doc.AddValidator(chaintest.Addr(k), 10, fmt.Sprintf("node%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, set, err := doc.InitialState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw.set = set
+	return nw
+}
+
+// keyOf returns the index of the key of address a.
+func (nw *network) keyOf(a chain.Address) int {
+	for i, k := range nw.keys {
+		if chaintest.Addr(k) == a {
+			return i
+		}
+	}
+	panic("no key")
+}
+
+// newDisk initialises a store with the genesis.
+func (nw *network) newDisk(t *testing.T) *disk {
+	t.Helper()
+	st, err := store.Open("", store.BackendMemDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	state, set, err := nw.doc.InitialState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InitGenesis(testChainID, nw.doc.Hash(), state.Entries(), set); err != nil {
+		t.Fatal(err)
+	}
+	return &disk{store: st, state: &validator.MemoryState{}}
+}
+
+// validatorProc is one incarnation of validator self's process over d.
+type validatorProc struct {
+	d      *engine.Driver
+	net    *net
+	timers *timers
+	sink   *sink
+	warn   *warnings
+}
+
+func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validatorProc, error) {
+	t.Helper()
+	signer, err := validator.NewLocalSigner(nw.keys[self], faultyState{d.state, f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := d.store.LoadState(nw.doc.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &validatorProc{net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}, warn: &warnings{}}
+	cfg := engine.Config{
+		ChainID: testChainID, GenesisTime: genesisTime, MaxBlockTxs: 100,
+		Machine: consensus.Config{
+			TimeoutPropose: time.Second, TimeoutProposeDelta: 500 * time.Millisecond,
+			TimeoutPrevote: time.Second, TimeoutPrevoteDelta: 500 * time.Millisecond,
+			TimeoutPrecommit: time.Second, TimeoutPrecommitDelta: 500 * time.Millisecond,
+		},
+	}
+	deps := engine.Deps{
+		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: &memLog{f: f, d: d}, Signer: signer,
+		Gossip: p.net, Sink: p.sink, Clock: fixedClock{genesisTime.Add(time.Minute)}, Timers: p.timers,
+		Logger: slog.New(p.warn),
+	}
+	if p.d, err = engine.New(cfg, deps, state); err != nil {
+		t.Fatal(err)
+	}
+	return p, run(func() error { return p.d.Start(context.Background()) })
+}
+
+// run calls f, turning an injected crash into errCrashed.
+func run(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(crash)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w at %s", errCrashed, c.point)
+		}
+	}()
+	return f()
+}
+
+var errCrashed = fmt.Errorf("crashed")
