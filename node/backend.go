@@ -25,7 +25,7 @@ type backend struct {
 	nodeID    p2p.NodeID
 	driver    *engine.Driver
 	store     *store.Store
-	mempool   *Mempool
+	mempool   *txPool
 	sw        *p2p.Switch
 	net       *network
 	remote    *validator.RemoteSigner // nil unless signer.mode = remote
@@ -183,17 +183,17 @@ func (b *backend) SubmitTx(_ context.Context, raw []byte) (chain.Hash, error) {
 	case err == nil:
 		b.net.gossipTx(tx)
 		return hash, nil
-	case errors.Is(err, ErrAlreadyKnown):
+	case errors.Is(err, errAlreadyKnown):
 		return hash, nil
 	case errors.Is(err, chain.ErrWrongChain):
 		return hash, fmt.Errorf("%w: %v", rpc.ErrWrongChain, err)
 	case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongSigner):
 		return hash, fmt.Errorf("%w: %v", rpc.ErrInvalidSignature, err)
-	case errors.Is(err, staking.ErrBadNonce), errors.Is(err, ErrNonceTaken):
+	case errors.Is(err, staking.ErrBadNonce), errors.Is(err, errNonceTaken):
 		return hash, fmt.Errorf("%w: %v", rpc.ErrBadNonce, err)
 	case errors.Is(err, staking.ErrInsufficientBalance):
 		return hash, fmt.Errorf("%w: %v", rpc.ErrInsufficientBalance, err)
-	case errors.Is(err, ErrMempoolFull), errors.Is(err, ErrSenderFull):
+	case errors.Is(err, errPoolFull), errors.Is(err, errSenderFull):
 		return hash, fmt.Errorf("%w: %v", rpc.ErrMempoolFull, err)
 	}
 	return hash, fmt.Errorf("%w: %v", rpc.ErrInvalidTx, err)

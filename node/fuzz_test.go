@@ -118,7 +118,7 @@ func FuzzWALFile(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0xc0})
 	// A log of three records, written once by the WAL itself.
 	path := filepath.Join(f.TempDir(), "cs.wal")
-	w, err := OpenWAL(path)
+	w, err := openWALFile(path)
 	if err != nil {
 		f.Fatal(err)
 	}

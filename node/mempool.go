@@ -13,21 +13,21 @@ import (
 
 // Mempool admission errors. Each wraps into the RPC error the client sees.
 var (
-	ErrMempoolFull    = errors.New("mempool is full")
-	ErrSenderFull     = errors.New("too many pending transactions from this sender")
-	ErrAlreadyKnown   = errors.New("transaction already in the mempool")
-	ErrNonceTaken     = errors.New("another pending transaction from this sender has this nonce")
-	ErrNonceTooLow    = errors.New("nonce already used (replayed transaction)")
-	ErrNonceGap       = errors.New("nonce too far ahead of the account nonce")
-	ErrPendingBalance = errors.New("balance does not cover this and the sender's pending transactions")
+	errPoolFull       = errors.New("mempool is full")
+	errSenderFull     = errors.New("too many pending transactions from this sender")
+	errAlreadyKnown   = errors.New("transaction already in the mempool")
+	errNonceTaken     = errors.New("another pending transaction from this sender has this nonce")
+	errNonceTooLow    = errors.New("nonce already used (replayed transaction)")
+	errNonceGap       = errors.New("nonce too far ahead of the account nonce")
+	errPendingBalance = errors.New("balance does not cover this and the sender's pending transactions")
 )
 
-// Mempool holds admitted transactions until they are final. It orders each
+// txPool holds admitted transactions until they are final. It orders each
 // sender's transactions by nonce, bounds its size in total and per sender,
 // checks each transaction against the committed state plus the sender's
 // pending spends, re-checks after every block, and remembers why it
 // evicted a transaction. It is safe for concurrent use.
-type Mempool struct {
+type txPool struct {
 	chainID      string
 	size         int
 	maxPerSender int
@@ -60,9 +60,9 @@ type senderTxs struct {
 	spend   uint64 // sum of pending transfer and stake amounts
 }
 
-// NewMempool returns an empty mempool checking against state.
-func NewMempool(chainID string, cfg MempoolConfig, state staking.AccountReader) *Mempool {
-	return &Mempool{
+// newTxPool returns an empty mempool checking against state.
+func newTxPool(chainID string, cfg MempoolConfig, state staking.AccountReader) *txPool {
+	return &txPool{
 		chainID: chainID, size: cfg.Size, maxPerSender: cfg.MaxPerSender, state: state,
 		byHash: make(map[chain.Hash]*poolTx), senders: make(map[chain.Address]*senderTxs),
 		evicted: newReasonRing(16384), included: newReasonRing(recentIncluded), notifyCh: make(chan struct{}, 1),
@@ -70,10 +70,10 @@ func NewMempool(chainID string, cfg MempoolConfig, state staking.AccountReader) 
 }
 
 // TxsAvailable is signalled (without blocking) whenever transactions are added.
-func (m *Mempool) TxsAvailable() <-chan struct{} { return m.notifyCh }
+func (m *txPool) TxsAvailable() <-chan struct{} { return m.notifyCh }
 
 // Size returns the number of pending transactions.
-func (m *Mempool) Size() int {
+func (m *txPool) Size() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.count
@@ -88,7 +88,7 @@ func spendOf(tx *chain.Tx) uint64 {
 
 // Add admits tx. The signature is checked here, once: the recovered sender
 // is cached and block execution reuses it.
-func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
+func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if err := tx.ValidateBasic(m.chainID); err != nil {
 		return chain.Hash{}, err
 	}
@@ -98,10 +98,10 @@ func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
 	_, final := m.included.get(hash)
 	m.mu.Unlock()
 	if known {
-		return hash, ErrAlreadyKnown
+		return hash, errAlreadyKnown
 	}
 	if final {
-		return hash, fmt.Errorf("%w: %w: transaction is already final", staking.ErrBadNonce, ErrNonceTooLow)
+		return hash, fmt.Errorf("%w: %w: transaction is already final", staking.ErrBadNonce, errNonceTooLow)
 	}
 	from, err := tx.Sender() // ~50µs: outside the lock
 	if err != nil {
@@ -110,31 +110,31 @@ func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, known := m.byHash[hash]; known {
-		return hash, ErrAlreadyKnown
+		return hash, errAlreadyKnown
 	}
 	if m.count >= m.size {
-		return hash, fmt.Errorf("%w: %d transactions", ErrMempoolFull, m.count)
+		return hash, fmt.Errorf("%w: %d transactions", errPoolFull, m.count)
 	}
 	acct := m.state.Account(from)
 	if tx.Nonce < acct.Nonce {
-		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d", staking.ErrBadNonce, ErrNonceTooLow, tx.Nonce, acct.Nonce)
+		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d", staking.ErrBadNonce, errNonceTooLow, tx.Nonce, acct.Nonce)
 	}
 	if tx.Nonce-acct.Nonce >= uint64(m.maxPerSender) {
-		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d", staking.ErrBadNonce, ErrNonceGap, tx.Nonce, acct.Nonce)
+		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d", staking.ErrBadNonce, errNonceGap, tx.Nonce, acct.Nonce)
 	}
 	st := m.senders[from]
 	if st == nil {
 		st = &senderTxs{byNonce: make(map[uint64]*poolTx)}
 	}
 	if len(st.byNonce) >= m.maxPerSender {
-		return hash, fmt.Errorf("%w: %d pending", ErrSenderFull, len(st.byNonce))
+		return hash, fmt.Errorf("%w: %d pending", errSenderFull, len(st.byNonce))
 	}
 	if _, taken := st.byNonce[tx.Nonce]; taken {
-		return hash, fmt.Errorf("%w: %d", ErrNonceTaken, tx.Nonce)
+		return hash, fmt.Errorf("%w: %d", errNonceTaken, tx.Nonce)
 	}
 	spend := st.spend + spendOf(tx)
 	if spend < st.spend || spend > acct.Balance {
-		return hash, fmt.Errorf("%w: %w: balance %d, pending spend with this %d", staking.ErrInsufficientBalance, ErrPendingBalance, acct.Balance, spend)
+		return hash, fmt.Errorf("%w: %w: balance %d, pending spend with this %d", staking.ErrInsufficientBalance, errPendingBalance, acct.Balance, spend)
 	}
 	if m.senders[from] == nil {
 		m.senders[from] = st
@@ -153,7 +153,7 @@ func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
 }
 
 // Sender implements chain.SenderCache with the senders recovered at admission.
-func (m *Mempool) Sender(h chain.Hash) (chain.Address, bool) {
+func (m *txPool) Sender(h chain.Hash) (chain.Address, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if p, ok := m.byHash[h]; ok {
@@ -163,7 +163,7 @@ func (m *Mempool) Sender(h chain.Hash) (chain.Address, bool) {
 }
 
 // Senders implements chain.BatchSenderCache under one lock.
-func (m *Mempool) Senders(hashes []chain.Hash, from []chain.Address, ok []bool) {
+func (m *txPool) Senders(hashes []chain.Hash, from []chain.Address, ok []bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, h := range hashes {
@@ -174,7 +174,7 @@ func (m *Mempool) Senders(hashes []chain.Hash, from []chain.Address, ok []bool) 
 }
 
 // Has reports whether a transaction is pending.
-func (m *Mempool) Has(h chain.Hash) bool {
+func (m *txPool) Has(h chain.Hash) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	_, ok := m.byHash[h]
@@ -182,14 +182,14 @@ func (m *Mempool) Has(h chain.Hash) bool {
 }
 
 // SetState switches admission checks to a newer committed state.
-func (m *Mempool) SetState(state staking.AccountReader) {
+func (m *txPool) SetState(state staking.AccountReader) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.state = state
 }
 
 // Evicted returns why a transaction was evicted, if it was recently.
-func (m *Mempool) Evicted(h chain.Hash) (string, bool) {
+func (m *txPool) Evicted(h chain.Hash) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.evicted.get(h)
@@ -198,7 +198,7 @@ func (m *Mempool) Evicted(h chain.Hash) (string, bool) {
 // Reap returns up to max transactions for a block: for each sender, its
 // transactions with consecutive nonces from the account nonce, senders
 // taken round-robin in order of arrival.
-func (m *Mempool) Reap(max int) []*chain.Tx {
+func (m *txPool) Reap(max int) []*chain.Tx {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]*chain.Tx, 0, min(max, m.count))
@@ -227,7 +227,7 @@ func (m *Mempool) Reap(max int) []*chain.Tx {
 // Update removes the transactions of a committed block and re-checks the
 // rest against the new committed state, evicting those that can no longer
 // apply, with the reason. state is the committed state after the block.
-func (m *Mempool) Update(included []chain.Hash, state staking.AccountReader) (evicted int) {
+func (m *txPool) Update(included []chain.Hash, state staking.AccountReader) (evicted int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.state = state
@@ -271,7 +271,7 @@ func (m *Mempool) Update(included []chain.Hash, state staking.AccountReader) (ev
 	return evicted
 }
 
-func (m *Mempool) removeLocked(p *poolTx) {
+func (m *txPool) removeLocked(p *poolTx) {
 	delete(m.byHash, p.hash)
 	st := m.senders[p.from]
 	delete(st.byNonce, p.tx.Nonce)
@@ -279,7 +279,7 @@ func (m *Mempool) removeLocked(p *poolTx) {
 	m.count--
 }
 
-func (m *Mempool) evictLocked(p *poolTx, reason string) {
+func (m *txPool) evictLocked(p *poolTx, reason string) {
 	delete(m.byHash, p.hash)
 	delete(m.senders[p.from].byNonce, p.tx.Nonce)
 	m.count--

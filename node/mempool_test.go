@@ -45,7 +45,7 @@ func transfer(t testing.TB, k *ecdsa.PrivateKey, nonce, amount uint64) *chain.Tx
 func TestMempoolAdmission(t *testing.T) {
 	a, b := key(t, 1), key(t, 2)
 	st := accounts{addr(a): {Balance: 100, Nonce: 5}, addr(b): {Balance: 10}}
-	m := NewMempool(testChainID, MempoolConfig{Size: 6, MaxPerSender: 4}, st)
+	m := newTxPool(testChainID, MempoolConfig{Size: 6, MaxPerSender: 4}, st)
 
 	if _, err := m.Add(transfer(t, a, 5, 10)); err != nil {
 		t.Fatalf("valid tx: %v", err)
@@ -55,11 +55,11 @@ func TestMempoolAdmission(t *testing.T) {
 		tx   *chain.Tx
 		want error
 	}{
-		{"duplicate", transfer(t, a, 5, 10), ErrAlreadyKnown},
-		{"replayed nonce", transfer(t, a, 4, 1), ErrNonceTooLow},
-		{"nonce taken", transfer(t, a, 5, 11), ErrNonceTaken},
-		{"nonce too far ahead", transfer(t, a, 9, 1), ErrNonceGap},
-		{"pending balance", transfer(t, a, 6, 91), ErrPendingBalance},
+		{"duplicate", transfer(t, a, 5, 10), errAlreadyKnown},
+		{"replayed nonce", transfer(t, a, 4, 1), errNonceTooLow},
+		{"nonce taken", transfer(t, a, 5, 11), errNonceTaken},
+		{"nonce too far ahead", transfer(t, a, 9, 1), errNonceGap},
+		{"pending balance", transfer(t, a, 6, 91), errPendingBalance},
 		{"insufficient balance", transfer(t, b, 0, 11), staking.ErrInsufficientBalance},
 	}
 	for _, c := range cases {
@@ -82,7 +82,7 @@ func TestMempoolAdmission(t *testing.T) {
 			t.Fatalf("nonce %d: %v", n, err)
 		}
 	}
-	if _, err := m.Add(transfer(t, a, 9, 1)); !errors.Is(err, ErrNonceGap) && !errors.Is(err, ErrSenderFull) {
+	if _, err := m.Add(transfer(t, a, 9, 1)); !errors.Is(err, errNonceGap) && !errors.Is(err, errSenderFull) {
 		t.Errorf("per-sender limit: got %v", err)
 	}
 	if _, err := m.Add(transfer(t, b, 0, 1)); err != nil {
@@ -91,7 +91,7 @@ func TestMempoolAdmission(t *testing.T) {
 	if _, err := m.Add(transfer(t, b, 1, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Add(transfer(t, b, 2, 1)); !errors.Is(err, ErrMempoolFull) {
+	if _, err := m.Add(transfer(t, b, 2, 1)); !errors.Is(err, errPoolFull) {
 		t.Errorf("size limit: got %v", err)
 	}
 	if m.Size() != 6 {
@@ -106,7 +106,7 @@ func TestMempoolAdmission(t *testing.T) {
 func TestMempoolReapAndUpdate(t *testing.T) {
 	a, b := key(t, 1), key(t, 2)
 	st := accounts{addr(a): {Balance: 100}, addr(b): {Balance: 100}}
-	m := NewMempool(testChainID, MempoolConfig{Size: 100, MaxPerSender: 10}, st)
+	m := newTxPool(testChainID, MempoolConfig{Size: 100, MaxPerSender: 10}, st)
 	var aTxs []*chain.Tx
 	for _, n := range []uint64{0, 1, 3} { // nonce 2 missing: 3 cannot be reaped
 		tx := transfer(t, a, n, 10)

@@ -27,7 +27,7 @@ type network struct {
 	sw      *p2p.Switch
 	txOut   chan *chain.Tx // locally submitted transactions waiting to be gossiped
 	loop    *loop
-	mempool *Mempool
+	mempool *txPool
 	store   *store.Store
 	log     *slog.Logger
 	metrics *metrics

@@ -33,8 +33,8 @@ type Node struct {
 	store   *store.Store
 	loop    *loop
 	driver  *engine.Driver
-	mempool *Mempool
-	wal     *WAL
+	mempool *txPool
+	wal     *walFile
 	net     *network
 	sw      *p2p.Switch
 	rpc     *rpc.Server
@@ -97,14 +97,14 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.wal, err = OpenWAL(home.WALPath()); err != nil {
+	if n.wal, err = openWALFile(home.WALPath()); err != nil {
 		return nil, err
 	}
 	nodeKey, err := p2p.LoadOrCreateNodeKey(home.NodeKeyPath())
 	if err != nil {
 		return nil, err
 	}
-	mempool := NewMempool(gen.ChainID, cfg.Mempool, state.Fork())
+	mempool := newTxPool(gen.ChainID, cfg.Mempool, state.Fork())
 	n.mempool = mempool
 	n.hub = rpc.NewHub(rpc.Config{SubscriberBuffer: cfg.RPC.SubscriberBuffer})
 	ev := &events{hub: n.hub, metrics: n.metrics, log: logger}

@@ -88,7 +88,7 @@ func TestSigCacheBounded(t *testing.T) {
 
 func TestAdmitClassifiesPeerFaults(t *testing.T) {
 	a := key(t, 1)
-	m := NewMempool(testChainID, MempoolConfig{Size: 10, MaxPerSender: 10}, accounts{addr(a): {Balance: 100}})
+	m := newTxPool(testChainID, MempoolConfig{Size: 10, MaxPerSender: 10}, accounts{addr(a): {Balance: 100}})
 	n := &network{mempool: m}
 	good := transfer(t, a, 0, 1)
 	if fresh, err := n.admit(good); !fresh || err != nil {

@@ -91,21 +91,21 @@ type walCommitBody struct {
 	Certificate *chain.Certificate
 }
 
-// WAL is the consensus write-ahead log. It is used by the consensus
+// walFile is the consensus write-ahead log. It is used by the consensus
 // goroutine only.
-type WAL struct {
+type walFile struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
 }
 
-// OpenWAL opens (creating) the log at path.
-func OpenWAL(path string) (*WAL, error) {
+// openWALFile opens (creating) the log at path.
+func openWALFile(path string) (*walFile, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("wal: %w", err)
 	}
-	return &WAL{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &walFile{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
 // encodeInput turns a consensus input into a record body; ok is false for
@@ -193,7 +193,7 @@ func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
 }
 
 // Append logs an input of height. It is buffered until Sync.
-func (w *WAL) Append(height uint64, in consensus.Input) error {
+func (w *walFile) Append(height uint64, in consensus.Input) error {
 	kind, body, ok := encodeInput(in)
 	if !ok {
 		return nil
@@ -219,7 +219,7 @@ func (w *WAL) Append(height uint64, in consensus.Input) error {
 }
 
 // Sync flushes buffered records and fsyncs the file.
-func (w *WAL) Sync() error {
+func (w *walFile) Sync() error {
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("wal: flush: %w", err)
 	}
@@ -234,7 +234,7 @@ func (w *WAL) Sync() error {
 // heights (inputs the Machine buffered for the next height). The kept
 // records are rewritten; like every other record they reach the disk with
 // the next Sync.
-func (w *WAL) Reset(committed uint64) error {
+func (w *walFile) Reset(committed uint64) error {
 	kept, err := w.readRecords(func(h uint64) bool { return h > committed })
 	if err != nil {
 		return err
@@ -262,7 +262,7 @@ type heightInput struct {
 // ReadAll returns the logged inputs of height, in order. Records of other
 // heights are skipped. A torn or corrupt tail is cut off so that appends
 // continue from the last good record.
-func (w *WAL) ReadAll(height uint64) ([]consensus.Input, error) {
+func (w *walFile) ReadAll(height uint64) ([]consensus.Input, error) {
 	recs, err := w.readRecords(func(h uint64) bool { return h == height })
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (w *WAL) ReadAll(height uint64) ([]consensus.Input, error) {
 // readRecords reads the whole log, returns the records whose height keep
 // accepts, and leaves the file positioned after the last good record (a
 // torn tail is truncated).
-func (w *WAL) readRecords(keep func(uint64) bool) ([]heightInput, error) {
+func (w *walFile) readRecords(keep func(uint64) bool) ([]heightInput, error) {
 	if err := w.w.Flush(); err != nil {
 		return nil, fmt.Errorf("wal: flush: %w", err)
 	}
@@ -362,7 +362,7 @@ func readPayload(r io.Reader, n int) ([]byte, error) {
 }
 
 // Close flushes and closes the file.
-func (w *WAL) Close() error {
+func (w *walFile) Close() error {
 	if err := w.w.Flush(); err != nil {
 		w.f.Close()
 		return err

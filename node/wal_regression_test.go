@@ -39,7 +39,7 @@ func TestWALTornHeaderDoesNotAllocateClaimedLength(t *testing.T) {
 // tail after them.
 func TestWALReplaysLargeRecordsBeforeATornTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := OpenWAL(path)
+	w, err := openWALFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestWALReplaysLargeRecordsBeforeATornTail(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	w, err = OpenWAL(path)
+	w, err = openWALFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

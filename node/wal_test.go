@@ -32,7 +32,7 @@ func walInputs() []consensus.Input {
 
 func TestWALRoundTripAndHeights(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := OpenWAL(path)
+	w, err := openWALFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestWALRoundTripAndHeights(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	w, err = OpenWAL(path)
+	w, err = openWALFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func encodeForCompare(t *testing.T, in consensus.Input) []byte {
 
 func TestWALTornTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := OpenWAL(path)
+	w, err := openWALFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestWALTornTail(t *testing.T) {
 		if err := os.WriteFile(path, full[:cut], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		w, err := OpenWAL(path)
+		w, err := openWALFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestWALTornTail(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err = OpenWAL(path)
+	w, err = openWALFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
