@@ -14,6 +14,7 @@ import (
 type heightRun struct {
 	final      chain.Hash
 	points     []string // fault points reached, across incarnations
+	trace      []string // the transcript
 	restarts   int
 	rejected   int                     // logged inputs rejected on replay
 	ownVotes   map[voteSlot]chain.Hash // what the validator signed, across incarnations
@@ -70,6 +71,7 @@ func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) h
 	deliver := func(p *validatorProc, ins []consensus.Input) error {
 		return run(func() error {
 			for _, in := range ins {
+				f.note("recv " + describe(in))
 				if err := p.d.Receive(peer, in); err != nil {
 					return err
 				}
@@ -88,6 +90,7 @@ func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) h
 		case errors.Is(err, errCrashed):
 			res.restarts++
 			f.crashAt = 0
+			f.note("restart")
 			p, err = nw.start(t, self, d, f)
 			if err == nil {
 				err = deliver(p, delivered)
@@ -115,6 +118,7 @@ func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) h
 				t.Fatalf("crash at point %d: nothing to do and height 1 not final; round state %+v; points %v", crashAt, p.d.Snapshot().Round, f.points)
 			}
 			delete(p.timers.armed, to)
+			f.note("fire " + describe(to))
 			err = run(func() error { return p.d.Timeout(to) })
 		}
 	}
@@ -125,7 +129,7 @@ func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) h
 		t.Fatalf("crash at point %d: at height %d after height 1 is final", crashAt, got)
 	}
 	note(p)
-	res.points = f.points
+	res.points, res.trace = f.points, f.trace
 	h, err := d.store.BlockHash(1)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/quorumchain/quorumchain/chain/chaintest"
 	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/consensus"
+	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
 	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/genesis"
 	"github.com/quorumchain/quorumchain/p2p"
@@ -36,15 +37,23 @@ type faults struct {
 	calls   int
 	crashAt int
 	points  []string // every point reached, in order
+	trace   []string // the points with what they carried, and what else happened: a transcript
 }
 
-func (f *faults) point(name string) {
+func (f *faults) point(name, detail string) {
 	f.calls++
 	f.points = append(f.points, name)
+	f.note(name + " " + detail)
 	if f.calls == f.crashAt {
+		f.note("CRASH")
 		panic(crash{name})
 	}
 }
+
+func (f *faults) note(line string) { f.trace = append(f.trace, strings.TrimSpace(line)) }
+
+// describe is the transcript form of an input, an action or a signed record.
+func describe(x any) string { return ct.String(x) }
 
 // disk is what a validator keeps across crashes: the store, the log's
 // synced records and the signer's last-signed record. Appended log
@@ -69,20 +78,23 @@ type memLog struct {
 }
 
 func (l *memLog) Append(h uint64, in consensus.Input) error {
-	l.f.point("log.append")
+	l.f.point("log.append", fmt.Sprintf("h=%d %s", h, describe(in)))
+	if _, ok := in.(consensus.NewHeight); ok {
+		return nil // re-derived from the store at restart, as the node's WAL does
+	}
 	l.pending = append(l.pending, logRecord{h, in})
 	return nil
 }
 
 func (l *memLog) Sync() error {
-	l.f.point("log.sync")
+	l.f.point("log.sync", "")
 	l.d.synced = append(l.d.synced, l.pending...)
 	l.pending = nil
 	return nil
 }
 
 func (l *memLog) Reset(committed uint64) error {
-	l.f.point("log.reset")
+	l.f.point("log.reset", fmt.Sprintf("committed=%d", committed))
 	all := append(l.d.synced, l.pending...)
 	l.d.synced = slices.DeleteFunc(slices.Clone(all), func(r logRecord) bool { return r.height <= committed })
 	l.pending = nil
@@ -106,7 +118,7 @@ type faultyStore struct {
 }
 
 func (s faultyStore) CommitBlock(fb *store.FinalBlock) error {
-	s.f.point("store.commit")
+	s.f.point("store.commit", fmt.Sprintf("h=%d %s", fb.Block.Header.Height, ct.ShortHash(fb.Block.Hash())))
 	return s.Store.CommitBlock(fb)
 }
 
@@ -117,7 +129,7 @@ type faultyState struct {
 }
 
 func (s faultyState) Save(l validator.LastSigned) error {
-	s.f.point("signer.save")
+	s.f.point("signer.save", fmt.Sprintf("h=%d r=%d %s", l.Height, l.Round, l.Step))
 	return s.MemoryState.Save(l)
 }
 
@@ -130,13 +142,13 @@ type net struct {
 }
 
 func (n *net) BroadcastProposal(p *chain.Proposal, b *chain.Block) {
-	n.f.point("gossip.proposal")
+	n.f.point("gossip.proposal", describe(p))
 	n.proposals = append(n.proposals, p)
 	n.blocks[b.Hash()] = b
 }
 
 func (n *net) BroadcastVote(v *chain.Vote) {
-	n.f.point("gossip.vote")
+	n.f.point("gossip.vote", describe(v))
 	n.votes = append(n.votes, v)
 }
 func (n *net) BroadcastEvidence(*chain.Evidence)                      {}
@@ -150,10 +162,12 @@ func (n *net) SendConsensus(p2p.NodeID, []consensus.ProposalReceived, []*chain.V
 
 // timers holds the armed timeouts; the test fires them.
 type timers struct {
+	f     *faults
 	armed map[consensus.TimeoutFired]time.Duration
 }
 
 func (t *timers) Schedule(a consensus.ScheduleTimeout) {
+	t.f.note("timer " + describe(a))
 	t.armed[consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}] = a.Duration
 }
 
@@ -300,7 +314,7 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &validatorProc{net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}, warn: &warnings{}}
+	p := &validatorProc{net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{f: f, armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}, warn: &warnings{}}
 	cfg := engine.Config{
 		ChainID: testChainID, GenesisTime: genesisTime, MaxBlockTxs: 100,
 		Machine: consensus.Config{

@@ -120,3 +120,6 @@ func ShortHash(h chain.Hash) string {
 
 // ShortAddr abbreviates an address.
 func ShortAddr(a chain.Address) string { return chain.FormatAddress(a)[:8] }
+
+// String describes one input, action or value the way Describe does.
+func String(x any) string { return describe(x) }
