@@ -6,7 +6,7 @@ PKGS     := ./...
 FUZZTIME ?= 20s
 export CGO_ENABLED := 1
 
-.PHONY: all build test lint vet fmt-check bench bench-e2e fuzz sim-long testnet clean
+.PHONY: all build test race lint vet fmt-check bench bench-e2e fuzz sim-long testnet clean
 
 all: build
 
@@ -23,9 +23,16 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-## test: lint, then every test (including 5,000 seeded consensus simulations)
+## test: lint, then every test (including 5,000 seeded consensus simulations),
+## then the concurrent packages again under the race detector
+RACE_PKGS := ./engine/... ./node/... ./rpc/... ./p2p/...
 test: lint build
 	$(GO) test -count=1 -timeout 12m $(PKGS)
+	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
+
+## race: the concurrent packages under the race detector
+race:
+	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 
 ## bench: Go micro-benchmarks (see BENCHMARKS.md for the figures and method)
 bench:
