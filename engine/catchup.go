@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -26,10 +27,16 @@ const (
 	catchupProposalLimit = 2
 )
 
-// roundHas is what the engine holds of one round of its height.
+// roundHas is what the driver holds of one round of its height: the
+// proposal, and who voted for each block hash (zero: nil).
 type roundHas struct {
-	proposal             bool
+	proposal bool
+	blocks   map[chain.Hash]*blockHas
+}
+
+type blockHas struct {
 	prevotes, precommits []byte
+	count                int
 }
 
 // catchupState tracks, for the current height, what the engine holds.
@@ -45,7 +52,7 @@ func (c *catchupState) round(r uint32) *roundHas {
 	}
 	rh := c.rounds[r]
 	if rh == nil {
-		rh = &roundHas{}
+		rh = &roundHas{blocks: make(map[chain.Hash]*blockHas, 2)}
 		c.rounds[r] = rh
 	}
 	return rh
@@ -53,11 +60,17 @@ func (c *catchupState) round(r uint32) *roundHas {
 
 func (c *catchupState) addVote(idx int, v *chain.Vote) {
 	rh := c.round(v.Round)
-	if v.Type == chain.Precommit {
-		rh.precommits = p2p.SetVote(rh.precommits, idx)
-	} else {
-		rh.prevotes = p2p.SetVote(rh.prevotes, idx)
+	bh := rh.blocks[v.BlockHash]
+	if bh == nil {
+		bh = &blockHas{}
+		rh.blocks[v.BlockHash] = bh
 	}
+	if v.Type == chain.Precommit {
+		bh.precommits = p2p.SetVote(bh.precommits, idx)
+	} else {
+		bh.prevotes = p2p.SetVote(bh.prevotes, idx)
+	}
+	bh.count++
 }
 
 func (c *catchupState) addProposal(round uint32) { c.round(round).proposal = true }
@@ -88,9 +101,35 @@ func (c *catchupState) status(height uint64, round uint32, prio []uint32) *p2p.R
 	st := &p2p.RoundStatus{Height: height, Round: round, Rounds: make([]p2p.RoundHas, 0, len(keys))}
 	for _, r := range keys {
 		rh := c.rounds[r]
-		st.Rounds = append(st.Rounds, p2p.RoundHas{Round: r, Proposal: rh.proposal, Prevotes: rh.prevotes, Precommits: rh.precommits})
+		st.Rounds = append(st.Rounds, p2p.RoundHas{Round: r, Proposal: rh.proposal, Blocks: rh.statusBlocks()})
 	}
 	return st
+}
+
+// statusBlocks lists the round's votes by block: the hashes with the most
+// votes, at most p2p.MaxStatusBlocks, in increasing hash order.
+func (rh *roundHas) statusBlocks() []p2p.BlockVotes {
+	hashes := make([]chain.Hash, 0, len(rh.blocks))
+	for h := range rh.blocks {
+		hashes = append(hashes, h)
+	}
+	byHash := func(a, b chain.Hash) int { return bytes.Compare(a[:], b[:]) }
+	if len(hashes) > p2p.MaxStatusBlocks {
+		slices.SortFunc(hashes, func(a, b chain.Hash) int {
+			if d := rh.blocks[b].count - rh.blocks[a].count; d != 0 {
+				return d
+			}
+			return byHash(a, b)
+		})
+		hashes = hashes[:p2p.MaxStatusBlocks]
+	}
+	slices.SortFunc(hashes, byHash)
+	out := make([]p2p.BlockVotes, len(hashes))
+	for i, h := range hashes {
+		bh := rh.blocks[h]
+		out[i] = p2p.BlockVotes{Hash: h, Prevotes: bh.prevotes, Precommits: bh.precommits}
+	}
+	return out
 }
 
 // peerView answers what a peer's RoundStatus says it holds.
@@ -115,17 +154,22 @@ func newPeerView(st *p2p.RoundStatus) *peerView {
 // lacksVote reports whether the peer lacks validator idx's vote v. A full
 // status lists the peer's priority rounds and its newest; a round below
 // its highest that it left out counts as held, unless it is one of our
-// priority rounds.
+// priority rounds. Likewise a block hash a full round left out.
 func (pv *peerView) lacksVote(idx int, v *chain.Vote, prio bool) bool {
 	rh := pv.byRnd[v.Round]
 	if rh == nil {
 		return prio || !pv.full || v.Round > pv.highest
 	}
-	bm := rh.Prevotes
-	if v.Type == chain.Precommit {
-		bm = rh.Precommits
+	for i := range rh.Blocks {
+		if b := &rh.Blocks[i]; b.Hash == v.BlockHash {
+			bm := b.Prevotes
+			if v.Type == chain.Precommit {
+				bm = b.Precommits
+			}
+			return !p2p.HasVote(bm, idx)
+		}
 	}
-	return !p2p.HasVote(bm, idx)
+	return prio || len(rh.Blocks) < p2p.MaxStatusBlocks
 }
 
 func (pv *peerView) lacksProposal(r uint32) bool {

@@ -172,3 +172,23 @@ func TestRoundStatusBounded(t *testing.T) {
 		t.Fatalf("sent %d votes (first r=%d) to a peer whose full status left old rounds out", len(got), got[0].Round)
 	}
 }
+
+// TestCatchupSendsConflictingVotes: a peer that holds an equivocator's
+// prevote for one block still gets its prevote for another, which may be
+// the vote that completes that block's polka.
+func TestCatchupSendsConflictingVotes(t *testing.T) {
+	f := &catchupFixture{vals: ct.Equal(4, 10)}
+	a, b := chain.Hash{0xa}, chain.Hash{0xb}
+	forA := f.vals.Votes(chain.Prevote, 1, 0, a, 0, 1, 3)
+	forB := f.vals.Votes(chain.Prevote, 1, 0, b, 2, 3) // validator 3 equivocates
+	for _, v := range append(append([]*chain.Vote{}, forA...), forB...) {
+		idx, _ := f.vals.IndexOf(v.Validator)
+		f.votes = append(f.votes, v)
+		f.have.addVote(idx, v)
+	}
+	peer := f.peerHolding(0, append(append([]*chain.Vote{}, forA...), forB[0]))
+	_, got := catchupFor(newPeerView(peer), noLock(), nil, f.votes, f.index, catchupVoteBudget)
+	if len(got) != 1 || got[0] != forB[1] {
+		t.Fatalf("sent %d votes, want only the equivocator's prevote for the second block", len(got))
+	}
+}

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -26,26 +27,40 @@ const (
 	MaxStatusRounds = 64
 	// MaxStatusBitmapBytes bounds one vote bitmap: 1,024 validators.
 	MaxStatusBitmapBytes = 128
+	// MaxStatusBlocks bounds the block hashes (nil included) one round of
+	// a RoundStatus lists votes for.
+	MaxStatusBlocks = 8
 	// MaxVotesPerMessage bounds the votes of one VotesMessage.
 	MaxVotesPerMessage = 256
 )
 
 // RoundStatus tells a peer where the sender's consensus is (Height, Round)
 // and what it holds of that height: per round, whether it has the round's
-// proposal and a bitmap of the validators (by index in the height's
-// validator set) whose prevote and precommit it has. Rounds are strictly
-// increasing; a round not listed is one the sender holds nothing of, or one
-// it left out to stay within MaxStatusRounds (then the oldest go first).
+// proposal and, per block hash voted for, bitmaps of the validators (by
+// index in the height's validator set) whose prevote and precommit for
+// that block it has. Votes are told apart by block so that an
+// equivocator's second vote, which may be what completes a polka, still
+// reaches a peer that holds its first. Rounds are strictly increasing; a
+// round not listed is one the sender holds nothing of, or one it left out
+// to stay within MaxStatusRounds (then the oldest go first).
 type RoundStatus struct {
 	Height uint64
 	Round  uint32
 	Rounds []RoundHas
 }
 
-// RoundHas is what a RoundStatus sender holds of one round.
+// RoundHas is what a RoundStatus sender holds of one round. Blocks are
+// strictly increasing by hash, at most MaxStatusBlocks; when a sender holds
+// votes for more blocks it lists those with the most votes.
 type RoundHas struct {
-	Round      uint32
-	Proposal   bool
+	Round    uint32
+	Proposal bool
+	Blocks   []BlockVotes
+}
+
+// BlockVotes is who voted for one block hash (zero: nil) in a round.
+type BlockVotes struct {
+	Hash       chain.Hash
 	Prevotes   []byte // bit i (byte i/8, bit i%8): validator i's prevote
 	Precommits []byte
 }
@@ -102,8 +117,16 @@ func decodeRoundStatus(p []byte) (Message, error) {
 		if i > 0 && r.Round <= m.Rounds[i-1].Round {
 			return nil, fmt.Errorf("round %d after round %d: rounds must increase", r.Round, m.Rounds[i-1].Round)
 		}
-		if len(r.Prevotes) > MaxStatusBitmapBytes || len(r.Precommits) > MaxStatusBitmapBytes {
-			return nil, fmt.Errorf("round %d: bitmap over %d bytes", r.Round, MaxStatusBitmapBytes)
+		if len(r.Blocks) > MaxStatusBlocks {
+			return nil, fmt.Errorf("round %d: %d blocks, limit %d", r.Round, len(r.Blocks), MaxStatusBlocks)
+		}
+		for j, b := range r.Blocks {
+			if j > 0 && bytes.Compare(b.Hash[:], r.Blocks[j-1].Hash[:]) <= 0 {
+				return nil, fmt.Errorf("round %d: block hashes must increase", r.Round)
+			}
+			if len(b.Prevotes) > MaxStatusBitmapBytes || len(b.Precommits) > MaxStatusBitmapBytes {
+				return nil, fmt.Errorf("round %d: bitmap over %d bytes", r.Round, MaxStatusBitmapBytes)
+			}
 		}
 	}
 	return m, nil

@@ -46,7 +46,9 @@ func TestCatchupDecodeRejects(t *testing.T) {
 		{"height 0", &RoundStatus{Height: 0}, "height 0"},
 		{"too many rounds", tooMany, "limit"},
 		{"rounds out of order", &RoundStatus{Height: 2, Rounds: []RoundHas{{Round: 3}, {Round: 3}}}, "must increase"},
-		{"bitmap too long", &RoundStatus{Height: 2, Rounds: []RoundHas{{Round: 0, Prevotes: make([]byte, MaxStatusBitmapBytes+1)}}}, "bitmap"},
+		{"bitmap too long", &RoundStatus{Height: 2, Rounds: []RoundHas{{Round: 0, Blocks: []BlockVotes{{Prevotes: make([]byte, MaxStatusBitmapBytes+1)}}}}}, "bitmap"},
+		{"too many blocks", &RoundStatus{Height: 2, Rounds: []RoundHas{{Round: 0, Blocks: manyBlocks(MaxStatusBlocks + 1)}}}, "blocks, limit"},
+		{"blocks out of order", &RoundStatus{Height: 2, Rounds: []RoundHas{{Round: 0, Blocks: []BlockVotes{{Hash: chain.Hash{2}}, {Hash: chain.Hash{1}}}}}}, "must increase"},
 		{"empty votes", &VotesMessage{}, "empty vote batch"},
 		{"too many votes", &VotesMessage{Votes: votes}, "more than"},
 	}
@@ -61,4 +63,12 @@ func TestCatchupDecodeRejects(t *testing.T) {
 	if _, err := Decode(Encode(&VotesMessage{Votes: votes[:MaxVotesPerMessage]})); err != nil {
 		t.Fatalf("a batch of exactly %d votes: %v", MaxVotesPerMessage, err)
 	}
+}
+
+func manyBlocks(n int) []BlockVotes {
+	out := make([]BlockVotes, n)
+	for i := range out {
+		out[i].Hash = chain.Hash{byte(i + 1)}
+	}
+	return out
 }

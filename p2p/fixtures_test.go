@@ -98,8 +98,11 @@ func sampleMessagesAt(t testing.TB, h uint64) []Message {
 		&BlockResponse{Block: blk, Certificate: certFor(t, h, 0, blk.Hash(), k1, k2)},
 		&TxsMessage{Txs: []*chain.Tx{signedTx(t, k1, h+2), signedTx(t, k2, h+3)}},
 		&RoundStatus{Height: h, Round: 3, Rounds: []RoundHas{
-			{Round: 1, Proposal: true, Prevotes: []byte{0x0b}, Precommits: []byte{0x01}},
-			{Round: 3, Prevotes: []byte{0x00, 0x02}, Precommits: []byte{}},
+			{Round: 1, Proposal: true, Blocks: []BlockVotes{
+				{Hash: chain.Hash{}, Prevotes: []byte{0x08}, Precommits: []byte{}},
+				{Hash: chain.Hash{9}, Prevotes: []byte{0x0b}, Precommits: []byte{0x01}},
+			}},
+			{Round: 3, Blocks: []BlockVotes{{Hash: chain.Hash{}, Prevotes: []byte{0x00, 0x02}, Precommits: []byte{}}}},
 		}},
 		&VotesMessage{Votes: []*chain.Vote{v, signedVote(t, k2, chain.Precommit, h, 1, chain.Hash{})}},
 	}
