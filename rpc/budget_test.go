@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,18 +57,23 @@ func TestHTTPConcurrencyCap(t *testing.T) {
 	}
 }
 
-// endless is an HTTP body that never ends (bounded by n for safety).
-type endless struct{ n int }
+// endless is an HTTP body that goes on and on (up to limit bytes); sent
+// counts what the client read of it.
+type endless struct {
+	limit int64
+	sent  atomic.Int64
+}
 
 func (r *endless) Read(p []byte) (int, error) {
-	if r.n <= 0 {
+	left := r.limit - r.sent.Load()
+	if left <= 0 {
 		return 0, io.EOF
 	}
-	n := min(len(p), r.n)
+	n := int(min(int64(len(p)), left))
 	for i := range n {
 		p[i] = ' '
 	}
-	r.n -= n
+	r.sent.Add(int64(n))
 	return n, nil
 }
 
@@ -75,7 +81,7 @@ func (r *endless) Read(p []byte) (int, error) {
 // is refused with 413 and -32007 before it is read whole.
 func TestHTTPBodyBudget(t *testing.T) {
 	e := start(t, rpc.Config{MaxMessageBytes: 4096})
-	body := &endless{n: 64 << 20}
+	body := &endless{limit: 64 << 20}
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.httpURL+"/",
 		io.MultiReader(strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"chain_status","params":{"pad":"`), body))
 	if err != nil {
@@ -96,7 +102,7 @@ func TestHTTPBodyBudget(t *testing.T) {
 	if got := e.refusals(t, "message_size"); got != 1 {
 		t.Fatalf("message_size refusals: got %v, want 1", got)
 	}
-	t.Logf("the client sent %d of %d bytes before the refusal", 64<<20-body.n, 64<<20)
+	t.Logf("the client sent %d of %d bytes before the refusal", body.sent.Load(), body.limit)
 }
 
 // TestResponseBudget: a result larger than MaxResponseBytes is replaced by

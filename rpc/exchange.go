@@ -31,6 +31,7 @@ type exchange struct {
 	batch   bool
 	msgErr  *Error       // the message as a whole is refused
 	deliver func(answer) // called once, by run or by the budget timer
+	gone    func() error // non-nil once the connection (or HTTP request) ended
 
 	// Owned by the goroutine in run.
 	left       int  // bytes of the answer budget not used yet
@@ -65,6 +66,7 @@ func (s *Server) newExchange(c *wsConn, lim *rate.Limiter, data []byte, deliver 
 // run serves the requests and delivers the answer. ctx is the
 // connection's (or the HTTP request's); its end cancels the calls.
 func (ex *exchange) run(ctx context.Context) {
+	ex.gone = ctx.Err
 	budget := ex.s.cfg.RequestTimeout
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
@@ -123,6 +125,9 @@ func (ex *exchange) finish() {
 			if ex.subs[i] != nil {
 				subs = append(subs, ex.subs[i])
 			}
+		case req.id != nil && ex.gone() != nil:
+			// The client went away: nobody reads this answer, and it is
+			// no timeout.
 		case req.id != nil:
 			e := &Error{Code: CodeTimeout, Message: fmt.Sprintf("request timed out: not answered within the %v budget of its message", ex.s.cfg.RequestTimeout)}
 			a.parts = append(a.parts, ex.refuse(req, e))
@@ -155,7 +160,7 @@ func (ex *exchange) serve(ctx context.Context, i int) ([]byte, *subscription) {
 	result, sub, err := ex.s.call(ctx, ex.c, req)
 	if err != nil {
 		rerr := toError(err)
-		if rerr.Code == CodeInternal {
+		if rerr.Code == CodeInternal && ex.gone() == nil {
 			ex.s.logger.Warn("rpc: request failed", "method", req.method, "err", err)
 		} else {
 			ex.s.logger.Debug("rpc: request refused", "method", req.method, "code", rerr.Code, "err", err)
