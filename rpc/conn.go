@@ -127,6 +127,7 @@ func (c *wsConn) readLoop(readWindow time.Duration) error {
 			return err
 		}
 		if int64(len(data)) > limit {
+			c.srv.metrics.refuse(refusedMessageSize)
 			resp := encodeResponse(nil, nil, &Error{Code: CodeMessageTooLarge,
 				Message: fmt.Sprintf("message too large: limit %d bytes", limit)})
 			if err := c.writeJSON(resp); err != nil {
