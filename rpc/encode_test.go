@@ -123,3 +123,19 @@ func FuzzOriginCheck(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkBlockResponse: the response to chain_getBlock of a block of
+// 10,000 transactions, encoded into the default budget.
+func BenchmarkBlockResponse(b *testing.B) {
+	block := testBlock(10_000)
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		buf := budgetBuffer{limit: DefaultMaxResponseBytes}
+		if err := appendResultResponse(&buf, json.RawMessage("1"), block); err != nil {
+			b.Fatal(err)
+		}
+		size = len(buf.buf)
+	}
+	b.SetBytes(int64(size))
+}

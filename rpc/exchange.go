@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -67,15 +66,16 @@ func (s *Server) newExchange(c *wsConn, lim *rate.Limiter, data []byte, deliver 
 // connection's (or the HTTP request's); its end cancels the calls.
 func (ex *exchange) run(ctx context.Context) {
 	ex.gone = ctx.Err
-	budget := ex.s.cfg.RequestTimeout
-	ctx, cancel := context.WithTimeout(ctx, budget)
+	ctx, cancel := context.WithTimeout(ctx, ex.s.cfg.RequestTimeout)
 	defer cancel()
-	timer := time.AfterFunc(budget, func() {
+	// When the budget runs out (or the client goes), answer at once,
+	// whether or not the running call returns.
+	stop := context.AfterFunc(ctx, func() {
 		defer close(ex.expired)
 		ex.finish()
 	})
 	defer func() {
-		if !timer.Stop() {
+		if !stop() {
 			<-ex.expired // its activations are done before run returns
 		}
 	}()
