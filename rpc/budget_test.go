@@ -265,3 +265,22 @@ func TestTimeBudget(t *testing.T) {
 		t.Fatalf("timeout refusals: got %v, want 4", got)
 	}
 }
+
+// TestSubscriptionOverBudgetDiscarded: a chain_subscribe whose response
+// does not fit the response budget opens no subscription: its id was
+// never sent, so nobody could use or end it.
+func TestSubscriptionOverBudgetDiscarded(t *testing.T) {
+	e := start(t, rpc.Config{MaxResponseBytes: 48}) // an id alone is 34 bytes of JSON
+	r := e.raw(t)
+	m := r.call(`{"jsonrpc":"2.0","id":1,"method":"chain_subscribe","params":{"topic":"finalized"}}`)
+	if m.Error == nil || m.Error.Code != rpc.CodeResponseTooLarge {
+		t.Fatalf("got %+v, want error %d", m, rpc.CodeResponseTooLarge)
+	}
+	if n := e.hub.Stats().Subscriptions; n != 0 {
+		t.Fatalf("got %d subscriptions, want 0", n)
+	}
+	e.finalize(t, 1)
+	if m := r.call(`{"jsonrpc":"2.0","id":2,"method":"chain_unsubscribe","params":{"id":"0x00"}}`); m.Error == nil || m.Error.Code != rpc.CodeNotFound {
+		t.Fatalf("after the refused subscription: got %+v, want not found (and no notification first)", m)
+	}
+}
