@@ -88,7 +88,7 @@ func (rd *reader) awaitPings(t *testing.T, n int) {
 // client's subscriptions get their events; the batch is answered whole
 // when the calls end.
 func TestSlowBatchKeepsConnectionAlive(t *testing.T) {
-	const ping, pong = 30 * time.Millisecond, 50 * time.Millisecond
+	const ping, pong = 40 * time.Millisecond, 200 * time.Millisecond
 	e := start(t, rpc.Config{PingInterval: ping, PongTimeout: pong})
 	release := e.gate(t, false)
 
@@ -105,8 +105,8 @@ func TestSlowBatchKeepsConnectionAlive(t *testing.T) {
 	e.arrive(t, 1) // the batch is running, stuck in its first call
 
 	t0 := time.Now()
-	rd.awaitPings(t, 6) // six ping intervals: over twice ping+pong
-	t.Logf("6 pings in %v while the batch waits (a dead connection is closed after %v)", time.Since(t0), ping+pong)
+	rd.awaitPings(t, 12) // twelve ping intervals: about twice ping+pong
+	t.Logf("12 pings in %v while the batch waits (a dead connection is closed after %v)", time.Since(t0), ping+pong)
 
 	r.send(`{"jsonrpc":"2.0","id":"acct","method":"chain_getAccount","params":{"address":"` + rpctest.Address(3).Hex() + `"}}`)
 	if m := rd.next(t, "account during the batch"); string(m.ID) != `"acct"` || m.Error != nil {
