@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/consensus"
 	"github.com/quorumchain/quorumchain/internal/fsutil"
+	"github.com/quorumchain/quorumchain/rpc"
 )
 
 // Duration is a time.Duration written in TOML as a Go duration string ("250ms").
@@ -69,6 +71,27 @@ type RPCConfig struct {
 	MaxMessageBytes         int64    `toml:"max_message_bytes"`
 	SubscriberBuffer        int      `toml:"subscriber_buffer"`
 	PingInterval            Duration `toml:"ping_interval"`
+	// AllowedOrigins lists the browser origins ("https://app.example")
+	// that may use the RPC besides the node's own; "*" allows any. Clients
+	// that send no Origin (the CLI, scripts) are always served.
+	AllowedOrigins []string `toml:"allowed_origins"`
+	// RequestTimeout is the time budget of one message (a request or a
+	// batch).
+	RequestTimeout Duration `toml:"request_timeout"`
+	// MaxResponseBytes bounds the answer to one message (a batch: all its
+	// responses together).
+	MaxResponseBytes int64 `toml:"max_response_bytes"`
+	// MaxHTTPRequests bounds the HTTP POSTs served at once.
+	MaxHTTPRequests int `toml:"max_http_requests"`
+	// MaxInflightPerConn bounds the messages of one websocket served at once.
+	MaxInflightPerConn int `toml:"max_inflight_per_conn"`
+	// RequestsPerSecond and RequestBurst are each connection's token bucket.
+	RequestsPerSecond float64 `toml:"requests_per_second"`
+	RequestBurst      int     `toml:"request_burst"`
+	// MaxReplayHeights and MaxReplayTxEvents bound what one chain_subscribe
+	// with fromHeight reads before it goes live.
+	MaxReplayHeights  int64 `toml:"max_replay_heights"`
+	MaxReplayTxEvents int   `toml:"max_replay_tx_events"`
 	// PprofListenAddr, when set, serves net/http/pprof there (profiling).
 	PprofListenAddr string `toml:"pprof_listen_addr"`
 }
@@ -125,7 +148,12 @@ func DefaultConfig() Config {
 		Moniker: "node",
 		P2P:     P2PConfig{ListenAddr: "127.0.0.1:26656", MaxMessageBytes: 10 << 20, SendQueue: 4096},
 		RPC: RPCConfig{ListenAddr: "127.0.0.1:26657", MaxConnections: 2000, MaxSubscriptionsPerConn: 16,
-			MaxMessageBytes: 1 << 20, SubscriberBuffer: 1024, PingInterval: Duration(20 * time.Second)},
+			MaxMessageBytes: 1 << 20, SubscriberBuffer: 1024, PingInterval: Duration(20 * time.Second),
+			AllowedOrigins: []string{}, RequestTimeout: Duration(rpc.DefaultRequestTimeout),
+			MaxResponseBytes: rpc.DefaultMaxResponseBytes, MaxHTTPRequests: rpc.DefaultMaxHTTPRequests,
+			MaxInflightPerConn: rpc.DefaultMaxInflightPerConn, RequestsPerSecond: rpc.DefaultRequestsPerSecond,
+			RequestBurst: rpc.DefaultRequestBurst, MaxReplayHeights: rpc.DefaultMaxReplayHeights,
+			MaxReplayTxEvents: rpc.DefaultMaxReplayTxEvents},
 		Consensus: ConsensusConfig{
 			TimeoutPropose: Duration(1 * time.Second), TimeoutProposeDelta: Duration(500 * time.Millisecond),
 			TimeoutPrevote: Duration(500 * time.Millisecond), TimeoutPrevoteDelta: Duration(250 * time.Millisecond),
@@ -158,7 +186,11 @@ func (c *Config) Validate() error {
 		"p2p.max_message_bytes": int64(c.P2P.MaxMessageBytes), "p2p.send_queue": int64(c.P2P.SendQueue),
 		"rpc.max_connections": int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
 		"rpc.max_message_bytes": c.RPC.MaxMessageBytes, "rpc.subscriber_buffer": int64(c.RPC.SubscriberBuffer),
-		"rpc.ping_interval": int64(c.RPC.PingInterval), "consensus.timeout_propose": int64(c.Consensus.TimeoutPropose),
+		"rpc.ping_interval": int64(c.RPC.PingInterval), "rpc.request_timeout": int64(c.RPC.RequestTimeout),
+		"rpc.max_response_bytes": c.RPC.MaxResponseBytes, "rpc.max_http_requests": int64(c.RPC.MaxHTTPRequests),
+		"rpc.max_inflight_per_conn": int64(c.RPC.MaxInflightPerConn), "rpc.request_burst": int64(c.RPC.RequestBurst),
+		"rpc.max_replay_heights": c.RPC.MaxReplayHeights, "rpc.max_replay_tx_events": int64(c.RPC.MaxReplayTxEvents),
+		"consensus.timeout_propose": int64(c.Consensus.TimeoutPropose),
 		"consensus.timeout_prevote": int64(c.Consensus.TimeoutPrevote), "consensus.timeout_precommit": int64(c.Consensus.TimeoutPrecommit),
 		"consensus.max_block_txs": int64(c.Consensus.MaxBlockTxs), "mempool.size": int64(c.Mempool.Size),
 		"mempool.max_per_sender": int64(c.Mempool.MaxPerSender),
@@ -167,6 +199,12 @@ func (c *Config) Validate() error {
 		if positive[k] <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", k))
 		}
+	}
+	if !(c.RPC.RequestsPerSecond > 0) || math.IsInf(c.RPC.RequestsPerSecond, 0) {
+		errs = append(errs, fmt.Errorf("rpc.requests_per_second %v must be positive and finite", c.RPC.RequestsPerSecond))
+	}
+	if err := rpc.CheckOrigins(c.RPC.AllowedOrigins); err != nil {
+		errs = append(errs, fmt.Errorf("rpc.allowed_origins: %w", err))
 	}
 	switch c.DB.Backend {
 	case "goleveldb", "pebbledb":
@@ -189,6 +227,19 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("signer.mode %q: want local or remote", c.Signer.Mode))
 	}
 	return errors.Join(errs...)
+}
+
+// RPCServerConfig returns the rpc.Config of the [rpc] section.
+func (c *Config) RPCServerConfig() rpc.Config {
+	r := c.RPC
+	return rpc.Config{
+		MaxConnections: r.MaxConnections, MaxSubscriptionsPerConn: r.MaxSubscriptionsPerConn,
+		MaxMessageBytes: r.MaxMessageBytes, SubscriberBuffer: r.SubscriberBuffer, PingInterval: r.PingInterval.Std(),
+		RequestTimeout: r.RequestTimeout.Std(), AllowedOrigins: r.AllowedOrigins, MaxResponseBytes: r.MaxResponseBytes,
+		MaxHTTPRequests: r.MaxHTTPRequests, MaxInflightPerConn: r.MaxInflightPerConn,
+		RequestsPerSecond: r.RequestsPerSecond, RequestBurst: r.RequestBurst,
+		MaxReplayHeights: uint64(max(r.MaxReplayHeights, 0)), MaxReplayTxEvents: r.MaxReplayTxEvents,
+	}
 }
 
 // MachineConfig returns the consensus.Config for this node.

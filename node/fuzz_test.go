@@ -42,6 +42,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("[p2p]\nunknown_key = 1\n"))
 	f.Add([]byte("[db]\nbackend = 'rocksdb'\n"))
 	f.Add([]byte("[rpc]\nping_interval = '-1s'\n"))
+	f.Add([]byte("[rpc]\nallowed_origins = ['https://a.example', '*']\nrequests_per_second = 1.5\nmax_replay_heights = 9\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseConfig(b)
 		if err != nil {

@@ -133,10 +133,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	n.net.sw = n.sw
 	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
 		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
-	n.rpc = rpc.NewServer(rpc.Config{
-		MaxConnections: cfg.RPC.MaxConnections, MaxSubscriptionsPerConn: cfg.RPC.MaxSubscriptionsPerConn,
-		MaxMessageBytes: cfg.RPC.MaxMessageBytes, SubscriberBuffer: cfg.RPC.SubscriberBuffer, PingInterval: cfg.RPC.PingInterval.Std(),
-	}, be, n.hub, n.metrics.registry, logger)
+	n.rpc = rpc.NewServer(cfg.RPCServerConfig(), be, n.hub, n.metrics.registry, logger)
 	if n.rpcLn, err = net.Listen("tcp", cfg.RPC.ListenAddr); err != nil {
 		return nil, fmt.Errorf("rpc: listen: %w", err)
 	}

@@ -41,11 +41,19 @@ var (
 	ErrNeedWebsocket = errors.New("rpc: subscriptions need a websocket (ws:// or wss://) URL")
 )
 
-// LaggedError ends a subscription that read too slowly: subscribe again
-// with fromHeight ResumeFromHeight.
-type LaggedError struct{ ResumeFromHeight uint64 }
+// LaggedError ends a subscription the node cut off: subscribe again with
+// fromHeight ResumeFromHeight. Reason is LaggedResult's: LaggedSlow when it
+// read too slowly, LaggedReplayBudget when its replay reached the node's
+// scan budget.
+type LaggedError struct {
+	ResumeFromHeight uint64
+	Reason           string
+}
 
 func (e *LaggedError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("rpc: subscription lagged (%s): resume from height %d", e.Reason, e.ResumeFromHeight)
+	}
 	return fmt.Sprintf("rpc: subscription lagged: resume from height %d", e.ResumeFromHeight)
 }
 
@@ -329,7 +337,7 @@ func (c *Client) dispatch(m clientMessage) {
 			c.mu.Lock()
 			delete(c.subs, p.Subscription)
 			c.mu.Unlock()
-			sub.end(&LaggedError{ResumeFromHeight: lag.ResumeFromHeight})
+			sub.end(&LaggedError{ResumeFromHeight: lag.ResumeFromHeight, Reason: lag.Reason})
 			return
 		}
 		sub.deliver(p.Result, c.closing)

@@ -13,6 +13,19 @@ const (
 	DefaultPongTimeout             = 20 * time.Second
 	DefaultWriteTimeout            = 10 * time.Second
 	DefaultRequestTimeout          = 30 * time.Second
+	// DefaultMaxResponseBytes fits chain_getBlock of a block of 10,000
+	// transactions (about 3 MB) with room to spare.
+	DefaultMaxResponseBytes   = 8 << 20
+	DefaultMaxHTTPRequests    = 64
+	DefaultMaxInflightPerConn = 16
+	// DefaultRequestsPerSecond and DefaultRequestBurst: a token bucket per
+	// connection, well above what one client of the CLI or of `quorumchain
+	// bench` (16 connections) sends, far below what one connection could
+	// otherwise take of two cores.
+	DefaultRequestsPerSecond = 2000
+	DefaultRequestBurst      = 2000
+	DefaultMaxReplayHeights  = 10_000
+	DefaultMaxReplayTxEvents = 200_000
 )
 
 // Fixed limits of the HTTP server and of replay.
@@ -25,6 +38,8 @@ const (
 	// shutdownCloseTimeout bounds the close frame sent to each websocket
 	// when the server stops.
 	shutdownCloseTimeout = time.Second
+	// corsMaxAge is how long a browser may cache a preflight answer.
+	corsMaxAge = "600"
 )
 
 // Config holds the server's limits. A zero field takes its Default value.
@@ -54,39 +69,69 @@ type Config struct {
 	// WriteTimeout bounds each websocket write; a client that does not
 	// read for that long is disconnected.
 	WriteTimeout time.Duration
-	// RequestTimeout bounds each Backend call of a request.
+	// RequestTimeout is the time budget of one message (a request or a
+	// whole batch): its calls share it, and when it runs out the calls not
+	// answered yet get -32016 and the answer is sent.
 	RequestTimeout time.Duration
+
+	// AllowedOrigins lists the browser origins ("https://app.example",
+	// "http://localhost:3000") that may open a websocket or POST a request
+	// besides the node's own (an Origin whose host is the request's Host).
+	// "*" allows every origin. Requests without an Origin header (the CLI,
+	// scripts, other non-browser clients) are always served. Any other
+	// origin is refused with HTTP 403 and a -32012 error. See CheckOrigins.
+	AllowedOrigins []string
+	// MaxHTTPRequests bounds the HTTP POSTs served at once; more are
+	// refused with HTTP 503 and a -32013 error.
+	MaxHTTPRequests int
+	// MaxResponseBytes bounds the answer to one message: one response, or
+	// the responses of a batch together. A result that would not fit is
+	// replaced by a -32015 error (it is never encoded past the budget),
+	// and the later calls of its batch are not run and get -32015 too.
+	MaxResponseBytes int64
+	// MaxInflightPerConn bounds the messages of one websocket served at
+	// once; the read loop waits for one of them to finish before reading
+	// more (backpressure, no error).
+	MaxInflightPerConn int
+	// RequestsPerSecond and RequestBurst are a token bucket per connection
+	// (websocket, or the TCP connection of HTTP requests): each request of
+	// a message takes a token, and one that finds none gets -32014.
+	RequestsPerSecond float64
+	RequestBurst      int
+	// MaxReplayHeights and MaxReplayTxEvents bound the stored heights, and
+	// the transaction events, one chain_subscribe with fromHeight scans.
+	// A replay that reaches either before the latest height ends the
+	// subscription with {"lagged": true, "resumeFromHeight": H, "reason":
+	// "replay_budget"}: subscribe again from H to go on.
+	MaxReplayHeights  uint64
+	MaxReplayTxEvents int
 }
 
 // withDefaults returns c with every zero or negative field set to its
 // default.
 func (c Config) withDefaults() Config {
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if c.MaxConnections <= 0 {
-		c.MaxConnections = DefaultMaxConnections
-	}
-	if c.MaxSubscriptionsPerConn <= 0 {
-		c.MaxSubscriptionsPerConn = DefaultMaxSubscriptionsPerConn
-	}
-	if c.SubscriberBuffer <= 0 {
-		c.SubscriberBuffer = DefaultSubscriberBuffer
-	}
-	if c.MaxBatchItems <= 0 {
-		c.MaxBatchItems = DefaultMaxBatchItems
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = DefaultPingInterval
-	}
-	if c.PongTimeout <= 0 {
-		c.PongTimeout = DefaultPongTimeout
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
-	}
+	setDefault(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	setDefault(&c.MaxConnections, DefaultMaxConnections)
+	setDefault(&c.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
+	setDefault(&c.SubscriberBuffer, DefaultSubscriberBuffer)
+	setDefault(&c.MaxBatchItems, DefaultMaxBatchItems)
+	setDefault(&c.PingInterval, DefaultPingInterval)
+	setDefault(&c.PongTimeout, DefaultPongTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
+	setDefault(&c.MaxHTTPRequests, DefaultMaxHTTPRequests)
+	setDefault(&c.MaxResponseBytes, DefaultMaxResponseBytes)
+	setDefault(&c.MaxInflightPerConn, DefaultMaxInflightPerConn)
+	setDefault(&c.RequestsPerSecond, DefaultRequestsPerSecond)
+	setDefault(&c.RequestBurst, DefaultRequestBurst)
+	setDefault(&c.MaxReplayHeights, DefaultMaxReplayHeights)
+	setDefault(&c.MaxReplayTxEvents, DefaultMaxReplayTxEvents)
 	return c
+}
+
+// setDefault sets *v to def when it is zero or negative.
+func setDefault[T int | int64 | uint64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

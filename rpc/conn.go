@@ -13,20 +13,28 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 )
 
 var errConnClosed = errors.New("connection closed")
 
-// wsConn is one websocket client. Its read loop (serve) handles requests in
-// order; responses and notifications share one write lock; a ping timer
-// keeps the read deadline honest. Each subscription runs one goroutine
-// that exits when the subscription or the connection ends.
+// wsConn is one websocket client. Its read loop (serve) only reads: each
+// message is served by an exchange on a goroutine of its own, at most
+// MaxInflightPerConn at once, so that pongs are read and other messages
+// answered while slow calls run. Responses and notifications share one
+// write lock; a ping timer keeps the read deadline honest. Each
+// subscription runs one goroutine that exits when the subscription or the
+// connection ends.
 type wsConn struct {
-	srv    *Server
-	ws     *websocket.Conn
-	logger *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
+	srv     *Server
+	ws      *websocket.Conn
+	logger  *slog.Logger
+	ctx     context.Context
+	cancel  context.CancelFunc
+	limiter *rate.Limiter
+
+	slots   chan struct{} // one token per message being served
+	callsWG sync.WaitGroup
 
 	writeMu sync.Mutex
 
@@ -41,12 +49,14 @@ type wsConn struct {
 func newWSConn(s *Server, ws *websocket.Conn, remote string) *wsConn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &wsConn{
-		srv:    s,
-		ws:     ws,
-		logger: s.logger.With("peer", remote),
-		ctx:    ctx,
-		cancel: cancel,
-		subs:   make(map[string]*subscription),
+		srv:     s,
+		ws:      ws,
+		logger:  s.logger.With("peer", remote),
+		ctx:     ctx,
+		cancel:  cancel,
+		limiter: s.newLimiter(),
+		slots:   make(chan struct{}, s.cfg.MaxInflightPerConn),
+		subs:    make(map[string]*subscription),
 	}
 }
 
@@ -69,6 +79,9 @@ func (c *wsConn) serve(release func()) {
 	release()
 	c.abort()
 	c.pingTimer.Stop()
+	// The exchanges end soon: their calls are cancelled. Wait for them
+	// before ending the subscriptions, which they may have opened.
+	c.callsWG.Wait()
 	c.subsMu.Lock()
 	subs := make([]*subscription, 0, len(c.subs))
 	for id, sub := range c.subs {
@@ -114,6 +127,7 @@ func (c *wsConn) readLoop(readWindow time.Duration) error {
 			return err
 		}
 		if int64(len(data)) > limit {
+			c.srv.metrics.refuse(refusedMessageSize)
 			resp := encodeResponse(nil, nil, &Error{Code: CodeMessageTooLarge,
 				Message: fmt.Sprintf("message too large: limit %d bytes", limit)})
 			if err := c.writeJSON(resp); err != nil {
@@ -122,47 +136,69 @@ func (c *wsConn) readLoop(readWindow time.Duration) error {
 			c.closeWith(websocket.CloseMessageTooBig, fmt.Sprintf("message exceeds %d bytes", limit))
 			return fmt.Errorf("message over %d bytes", limit)
 		}
+		if err := c.acquire(); err != nil {
+			return err
+		}
+		// The client was alive when it sent this; waiting for a slot
+		// must not count against it.
 		if err := c.extendRead(readWindow); err != nil {
+			<-c.slots
 			return err
 		}
-		if err := c.handleMessage(data); err != nil {
-			return err
-		}
+		c.callsWG.Add(1)
+		go func() {
+			defer c.callsWG.Done()
+			defer func() { <-c.slots }()
+			c.srv.newExchange(c, c.limiter, data, c.writeAnswer).run(c.ctx)
+		}()
 	}
 }
 
-// handleMessage answers one message (a request or a batch), then runs the
-// activations of its subscriptions.
-func (c *wsConn) handleMessage(data []byte) error {
-	reqs, batch, derr := decodeMessage(data, c.srv.cfg.MaxBatchItems)
-	if derr != nil {
-		return c.writeJSON(encodeResponse(nil, nil, derr))
-	}
-	var resps []*response
-	var activations []func()
-	for _, req := range reqs {
-		resp, activate := c.srv.serveRequest(c.ctx, c, req)
-		if resp != nil {
-			resps = append(resps, resp)
-		}
-		if activate != nil {
-			activations = append(activations, activate)
-		}
-	}
-	var err error
-	switch {
-	case len(resps) == 0:
-	case batch:
-		err = c.writeJSON(resps)
+// acquire takes a slot for one more message in flight, waiting for one of
+// the others to finish when all MaxInflightPerConn are taken. Meanwhile
+// the connection is not read: the client's writes back up (TCP flow
+// control) rather than its messages piling up here.
+func (c *wsConn) acquire() error {
+	select {
+	case c.slots <- struct{}{}:
+		return nil
 	default:
-		err = c.writeJSON(resps[0])
 	}
-	// Activate even if the write failed: a subscription's goroutine is
-	// what ends it, and it exits at once on a closed connection.
-	for _, activate := range activations {
-		activate()
+	c.srv.metrics.callWaits.Inc()
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	case <-c.ctx.Done():
+		return errConnClosed
 	}
-	return err
+}
+
+// writeAnswer sends an exchange's answer as one message (nothing when it
+// is empty), written piece by piece.
+func (c *wsConn) writeAnswer(a answer) {
+	if a.empty() {
+		return
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.ctx.Err() != nil {
+		return
+	}
+	err := c.ws.SetWriteDeadline(deadline(c.srv.cfg.WriteTimeout))
+	var w io.WriteCloser
+	if err == nil {
+		w, err = c.ws.NextWriter(websocket.TextMessage)
+	}
+	if err == nil {
+		err = a.writeTo(w)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		c.logger.Debug("rpc: write failed", "err", err)
+		c.abort()
+	}
 }
 
 func (c *wsConn) writeJSON(v any) error {
@@ -240,6 +276,8 @@ func (c *wsConn) subscribe(p SubscribeParams) (*subscription, error) {
 	if p.FromHeight != nil {
 		sub.replay = true
 		sub.next = max(*p.FromHeight, 1)
+		sub.heightsLeft = c.srv.cfg.MaxReplayHeights
+		sub.txEventsLeft = c.srv.cfg.MaxReplayTxEvents
 	} else {
 		// Live from now: events queue up until the id has been sent.
 		c.srv.hub.add(sub.hs)

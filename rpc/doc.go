@@ -34,6 +34,15 @@
 //	-32009 duty not found       consensus_submitSigned                      ErrDutyNotFound
 //	-32010 insufficient funds                                               ErrInsufficientBalance
 //	-32011 unavailable          e.g. no remote signer for that validator    ErrUnavailable
+//	-32012 forbidden origin     a browser Origin not allowed (HTTP 403)
+//	-32013 busy                 MaxHTTPRequests POSTs in progress (HTTP 503)
+//	-32014 rate limited         the connection's token bucket is empty
+//	-32015 response too large   over MaxResponseBytes (a batch: in total)
+//	-32016 timeout              not answered within RequestTimeout
+//
+// Each refusal of a defence (-32005, -32007, -32008, -32012 to -32016, a
+// batch over MaxBatchItems, a lagged or budget-ended subscription) is
+// counted in quorumchain_rpc_refusals_total{reason}.
 //
 // # Subscriptions and delivery
 //
@@ -59,10 +68,46 @@
 // txs, replay sends the final and rejected transactions of every block
 // from fromHeight on that match the filter; pending ones are live only.
 //
+// # Browser origins
+//
+// A browser sends Origin with every websocket handshake and cross-site
+// POST. The server serves requests without Origin (programs), the node's
+// own origin (Origin host equal to Host) and Config.AllowedOrigins, and
+// refuses any other with HTTP 403 and -32012, before the upgrade or the
+// call. Allowed cross-site POSTs get CORS headers; OPTIONS / answers
+// their preflight.
+//
 // # Limits
 //
 // Config holds the enforced limits with named defaults: message size,
 // connections, subscriptions per connection, subscriber queue, batch size,
-// ping interval and pong timeout (dead connections are closed), write and
-// request timeouts.
+// ping interval and pong timeout (dead connections are closed), write
+// timeout, and:
+//
+//   - Time: a message (a request or a batch) has RequestTimeout. Its calls
+//     run in order and share it; when it runs out the answer is sent at
+//     once, with -32016 for every call not answered, and the running call
+//     is cancelled (go-ethereum's handler answers timed-out batches so).
+//   - Bytes: a message's answer has MaxResponseBytes. Results are encoded
+//     into that budget, long lists element by element, so an oversized
+//     result is never built whole; it becomes -32015, and so do the later
+//     calls of its batch, which are not run.
+//   - Concurrency: HTTP POSTs are served MaxHTTPRequests at once (more get
+//     HTTP 503 and -32013). Each websocket message is served on its own
+//     goroutine, at most MaxInflightPerConn per connection; the read loop
+//     waits for a slot before it reads on, so pongs are read and other
+//     requests answered while slow calls run, and a client that floods
+//     one connection is slowed by TCP rather than queued in memory.
+//   - Rate: every connection (a websocket, or the TCP connection of HTTP
+//     requests) has a token bucket of RequestBurst tokens refilled at
+//     RequestsPerSecond; each request of a message takes one, and one that
+//     finds none gets -32014.
+//   - Replay: a chain_subscribe with fromHeight reads at most
+//     MaxReplayHeights stored heights and MaxReplayTxEvents transaction
+//     events (checked between blocks) before it is live. A replay that
+//     reaches either first ends with {"lagged": true, "resumeFromHeight":
+//     H, "reason": "replay_budget"}; subscribing again from H goes on. A
+//     filter that matches nothing therefore costs at most that much per
+//     request, and each replayed event is written before the next is read,
+//     at the pace the client reads.
 package rpc

@@ -38,6 +38,14 @@ const (
 	CodeDutyNotFound         = -32009 // consensus_submitSigned: no pending sign request with that id
 	CodeInsufficientFunds    = -32010 // balance too low for the transaction's amount
 	CodeUnavailable          = -32011 // this node cannot serve it (syncing, no remote signer for that validator)
+
+	// Refusals of the server's defences. Each is also counted in
+	// quorumchain_rpc_refusals_total with the reason in brackets.
+	CodeForbiddenOrigin  = -32012 // [origin] a browser Origin not in Config.AllowedOrigins (HTTP 403)
+	CodeBusy             = -32013 // [http_busy] Config.MaxHTTPRequests are being served: retry later (HTTP 503)
+	CodeRateLimited      = -32014 // [rate] the connection exceeded Config.RequestsPerSecond: slow down
+	CodeResponseTooLarge = -32015 // [response_size] the answer would exceed Config.MaxResponseBytes
+	CodeTimeout          = -32016 // [timeout] not answered within Config.RequestTimeout
 )
 
 // Sentinel errors for Backend implementations: wrap them (fmt.Errorf("...:
@@ -92,7 +100,7 @@ func toError(err error) *Error {
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Code: CodeInternal, Message: "request timed out: " + err.Error()}
+		return &Error{Code: CodeTimeout, Message: "request timed out: " + err.Error()}
 	}
 	return &Error{Code: CodeInternal, Message: "internal error: " + err.Error()}
 }

@@ -9,9 +9,9 @@ import (
 )
 
 // handler serves one method. c is the websocket connection, nil over HTTP.
-// activate, if not nil, runs after the response has been written (a
-// subscription starts sending only then).
-type handler func(ctx context.Context, s *Server, c *wsConn, params json.RawMessage) (result any, activate func(), err error)
+// A subscription it opens (sub) is activated once its response has been
+// written: it starts sending only then.
+type handler func(ctx context.Context, s *Server, c *wsConn, params json.RawMessage) (result any, sub *subscription, err error)
 
 // methods is the method table; wsOnly methods need a websocket.
 var methods = map[string]struct {
@@ -31,48 +31,7 @@ var methods = map[string]struct {
 	MethodUnsubscribe:   {serve: handleUnsubscribe, wsOnly: true},
 }
 
-// serveRequest runs one decoded request and returns its response (nil for a
-// notification) and the activation to run once the response is written.
-func (s *Server) serveRequest(ctx context.Context, c *wsConn, req request) (*response, func()) {
-	if req.err != nil {
-		s.metrics.request("invalid", req.err.Code)
-		return encodeResponse(req.id, nil, req.err), nil
-	}
-	m, ok := methods[req.method]
-	if !ok || (m.wsOnly && c == nil) {
-		e := &Error{Code: CodeMethodNotFound, Message: fmt.Sprintf("method %q not found", req.method)}
-		if ok {
-			e.Message = fmt.Sprintf("method %q needs a websocket connection (/ws)", req.method)
-		}
-		s.metrics.request("unknown", e.Code)
-		return s.respond(req, nil, e), nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	defer cancel()
-	result, activate, err := m.serve(ctx, s, c, req.params)
-	var rerr *Error
-	if err != nil {
-		rerr = toError(err)
-		if rerr.Code == CodeInternal {
-			s.logger.Warn("rpc: request failed", "method", req.method, "err", err)
-		} else {
-			s.logger.Debug("rpc: request refused", "method", req.method, "code", rerr.Code, "err", err)
-		}
-		s.metrics.request(req.method, rerr.Code)
-		return s.respond(req, nil, rerr), nil
-	}
-	s.metrics.request(req.method, 0)
-	return s.respond(req, result, nil), activate
-}
-
-func (s *Server) respond(req request, result any, err *Error) *response {
-	if req.id == nil {
-		return nil // notification
-	}
-	return encodeResponse(req.id, result, err)
-}
-
-func handleStatus(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleStatus(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	if err := noParams(params); err != nil {
 		return nil, nil, err
 	}
@@ -80,7 +39,7 @@ func handleStatus(ctx context.Context, s *Server, _ *wsConn, params json.RawMess
 	return st, nil, err
 }
 
-func handleGetBlock(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleGetBlock(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p BlockParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -108,7 +67,7 @@ func handleGetBlock(ctx context.Context, s *Server, _ *wsConn, params json.RawMe
 	return b, nil, nil
 }
 
-func handleGetValidators(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleGetValidators(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p ValidatorsParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -123,7 +82,7 @@ func handleGetValidators(ctx context.Context, s *Server, _ *wsConn, params json.
 	return v, nil, nil
 }
 
-func handleGetAccount(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleGetAccount(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p AccountParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -144,7 +103,7 @@ func handleGetAccount(ctx context.Context, s *Server, _ *wsConn, params json.Raw
 	return a, nil, nil
 }
 
-func handleGetTx(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleGetTx(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p TxParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -156,7 +115,7 @@ func handleGetTx(ctx context.Context, s *Server, _ *wsConn, params json.RawMessa
 	return t, nil, err
 }
 
-func handleSubmitTx(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleSubmitTx(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p SubmitTxParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -174,7 +133,7 @@ func handleSubmitTx(ctx context.Context, s *Server, _ *wsConn, params json.RawMe
 	return SubmitTxResult{Hash: h}, nil, nil
 }
 
-func handleRoundState(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleRoundState(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	if err := noParams(params); err != nil {
 		return nil, nil, err
 	}
@@ -190,7 +149,7 @@ func handleRoundState(ctx context.Context, s *Server, _ *wsConn, params json.Raw
 	return rs, nil, nil
 }
 
-func handleGetDuties(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleGetDuties(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p DutiesParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -205,10 +164,10 @@ func handleGetDuties(ctx context.Context, s *Server, _ *wsConn, params json.RawM
 	if d == nil {
 		d = []DutyResult{}
 	}
-	return d, nil, nil
+	return dutyList(d), nil, nil
 }
 
-func handleSubmitSigned(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, func(), error) {
+func handleSubmitSigned(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p SubmitSignedParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -227,7 +186,7 @@ func handleSubmitSigned(ctx context.Context, s *Server, _ *wsConn, params json.R
 	return SubmitSignedResult{Accepted: true}, nil, nil
 }
 
-func handleSubscribe(_ context.Context, s *Server, c *wsConn, params json.RawMessage) (any, func(), error) {
+func handleSubscribe(_ context.Context, s *Server, c *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p SubscribeParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err
@@ -248,10 +207,10 @@ func handleSubscribe(_ context.Context, s *Server, c *wsConn, params json.RawMes
 	if err != nil {
 		return nil, nil, err
 	}
-	return sub.id, sub.activate, nil
+	return sub.id, sub, nil
 }
 
-func handleUnsubscribe(_ context.Context, _ *Server, c *wsConn, params json.RawMessage) (any, func(), error) {
+func handleUnsubscribe(_ context.Context, _ *Server, c *wsConn, params json.RawMessage) (any, *subscription, error) {
 	var p UnsubscribeParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, nil, err

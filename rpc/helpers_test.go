@@ -267,3 +267,96 @@ func httpPost(t testing.TB, url, body string) (int, []byte) {
 	}
 	return resp.StatusCode, out
 }
+
+// eventually waits, within waitLimit, until cond holds; what names the
+// condition in the failure.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	end := time.Now().Add(waitLimit)
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(end) {
+			t.Fatalf("not within %v: %s", waitLimit, what)
+		}
+		<-tick.C
+	}
+}
+
+// metric returns the value of the sample named series (name with labels,
+// as /metrics writes it), 0 if there is none.
+func (e *env) metric(t testing.TB, series string) float64 {
+	t.Helper()
+	status, body := httpGet(t, e.httpURL+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("metrics: got HTTP %d", status)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// refusals returns quorumchain_rpc_refusals_total for reason.
+func (e *env) refusals(t testing.TB, reason string) float64 {
+	t.Helper()
+	return e.metric(t, `quorumchain_rpc_refusals_total{reason="`+reason+`"}`)
+}
+
+// arrive waits for n calls to reach the backend's gate.
+func (e *env) arrive(t testing.TB, n int) {
+	t.Helper()
+	for i := range n {
+		select {
+		case <-e.backend.Arrivals():
+		case <-time.After(waitLimit):
+			t.Fatalf("%d of %d gated calls reached the backend within %v", i, n, waitLimit)
+		}
+	}
+}
+
+// gate makes chain_status block until the returned release is called (at
+// the latest when the test ends, before the server stops).
+func (e *env) gate(t testing.TB, stuck bool) (release func()) {
+	t.Helper()
+	ch := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	e.backend.SetGate(ch, stuck)
+	t.Cleanup(release)
+	return release
+}
+
+// batchOf returns a batch of n calls of method with ids 1..n.
+func batchOf(n int, method, params string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"method":%q`, i+1, method)
+		if params != "" {
+			b.WriteString(`,"params":` + params)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// decodeBatch decodes a batch answer.
+func decodeBatch(t testing.TB, data []byte) []reply {
+	t.Helper()
+	var out []reply
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("batch answer %.200s: %v", data, err)
+	}
+	return out
+}

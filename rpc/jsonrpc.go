@@ -26,6 +26,10 @@ type response struct {
 
 var nullID = json.RawMessage("null")
 
+// batchTooLargePrefix starts the message of the error of a batch over the
+// limit (counted as a batch_size refusal).
+const batchTooLargePrefix = "invalid request: batch of "
+
 // decodeMessage splits one message (a websocket message or an HTTP body)
 // into requests. A message that is not JSON is a parse error (-32700); one
 // that is neither an object nor a non-empty array, or a batch over
@@ -48,7 +52,7 @@ func decodeMessage(data []byte, maxBatch int) (reqs []request, batch bool, err *
 			return nil, false, &Error{Code: CodeInvalidRequest, Message: "invalid request: empty batch"}
 		}
 		if len(elems) > maxBatch {
-			return nil, false, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf("invalid request: batch of %d requests exceeds %d", len(elems), maxBatch)}
+			return nil, false, &Error{Code: CodeInvalidRequest, Message: fmt.Sprintf(batchTooLargePrefix+"%d requests exceeds %d", len(elems), maxBatch)}
 		}
 		reqs = make([]request, len(elems))
 		for i, e := range elems {

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 )
 
 // Server serves JSON-RPC 2.0 over websocket (/ws, with subscriptions) and
@@ -28,8 +29,11 @@ type Server struct {
 	metrics  *metrics
 	handler  http.Handler
 	upgrader websocket.Upgrader
+	origins  originPolicy
 
-	connCount atomic.Int64 // websockets holding a slot of MaxConnections
+	connCount atomic.Int64  // websockets holding a slot of MaxConnections
+	httpSlots chan struct{} // one token per HTTP POST being served (MaxHTTPRequests)
+	httpWG    sync.WaitGroup
 
 	mu     sync.Mutex
 	conns  map[*wsConn]struct{}
@@ -51,14 +55,16 @@ func NewServer(cfg Config, backend Backend, hub *Hub, gatherer prometheus.Gather
 		logger:  logger,
 		conns:   make(map[*wsConn]struct{}),
 	}
+	s.origins = newOriginPolicy(s.cfg.AllowedOrigins)
+	s.httpSlots = make(chan struct{}, s.cfg.MaxHTTPRequests)
 	s.metrics = newMetrics(s)
 	s.upgrader = websocket.Upgrader{
 		// Reuse the HTTP server's read buffer; idle connections hold no
 		// write buffer.
 		WriteBufferPool: &sync.Pool{},
-		// Chain data is public and every state change is a signed
-		// transaction, so any origin may connect.
-		CheckOrigin: func(*http.Request) bool { return true },
+		// serveWebsocket refuses other origins before the upgrade, with
+		// a metric and a JSON-RPC error; this is the same check again.
+		CheckOrigin: func(r *http.Request) bool { return s.origins.check(r) == nil },
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			writeHTTPError(w, status, &Error{Code: CodeInvalidRequest, Message: "websocket upgrade: " + reason.Error()})
 		},
@@ -68,7 +74,8 @@ func NewServer(cfg Config, backend Backend, hub *Hub, gatherer prometheus.Gather
 		gatherers = append(prometheus.Gatherers{gatherer}, gatherers...)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /{$}", s.serveHTTP)
+	mux.HandleFunc("POST /{$}", s.withOrigin(s.serveHTTP))
+	mux.HandleFunc("OPTIONS /{$}", s.withOrigin(s.servePreflight))
 	mux.HandleFunc("GET /ws", s.serveWebsocket)
 	mux.HandleFunc("GET /health", s.serveHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
@@ -102,7 +109,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      s.cfg.RequestTimeout + s.cfg.WriteTimeout, // websockets clear it
 		IdleTimeout:       httpIdleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
+		// Each TCP connection gets its own rate limiter, shared by the
+		// HTTP requests it carries.
+		ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+			return context.WithValue(ctx, connLimiterKey{}, s.newLimiter())
+		},
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 	}
 	s.logger.Info("rpc: serving", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
@@ -120,6 +132,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.closeAll()
 	s.connWG.Wait()
+	s.httpWG.Wait()
 	if err == nil {
 		err = <-errc
 	}
@@ -147,18 +160,24 @@ func (s *Server) closeAll() {
 type Stats struct {
 	Connections   int // open websockets
 	Subscriptions int // subscriptions of all websockets
+	HTTPRequests  int // HTTP POSTs being served
 }
 
 // Stats returns the current load.
 func (s *Server) Stats() Stats {
-	return Stats{Connections: int(s.connCount.Load()), Subscriptions: s.hub.Stats().Subscriptions}
+	return Stats{Connections: int(s.connCount.Load()), Subscriptions: s.hub.Stats().Subscriptions,
+		HTTPRequests: len(s.httpSlots)}
 }
 
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
+	if e := s.origins.check(r); e != nil {
+		s.refuseHTTP(w, http.StatusForbidden, refusedOrigin, e)
+		return
+	}
 	if n := s.connCount.Add(1); n > int64(s.cfg.MaxConnections) {
 		s.connCount.Add(-1)
 		s.metrics.refused.Inc()
-		writeHTTPError(w, http.StatusServiceUnavailable, &Error{Code: CodeTooManyConnections,
+		s.refuseHTTP(w, http.StatusServiceUnavailable, refusedConnections, &Error{Code: CodeTooManyConnections,
 			Message: fmt.Sprintf("too many connections: limit %d", s.cfg.MaxConnections)})
 		return
 	}
@@ -190,12 +209,26 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 }
 
+// serveHTTP serves a POST: at most MaxHTTPRequests at once, a body of at
+// most MaxMessageBytes, and an answer within the exchange's budgets. The
+// exchange runs on a goroutine of its own that holds the slot until its
+// calls return, so a call that outlives the time budget still counts.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.httpSlots <- struct{}{}:
+	default:
+		w.Header().Set("Retry-After", "1")
+		s.refuseHTTP(w, http.StatusServiceUnavailable, refusedHTTPBusy, &Error{Code: CodeBusy,
+			Message: fmt.Sprintf("server busy: %d HTTP requests in progress, the limit; retry later", s.cfg.MaxHTTPRequests)})
+		return
+	}
+	release := func() { <-s.httpSlots }
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxMessageBytes))
 	if err != nil {
+		release()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeHTTPError(w, http.StatusRequestEntityTooLarge, &Error{Code: CodeMessageTooLarge,
+			s.refuseHTTP(w, http.StatusRequestEntityTooLarge, refusedMessageSize, &Error{Code: CodeMessageTooLarge,
 				Message: fmt.Sprintf("message too large: limit %d bytes", s.cfg.MaxMessageBytes)})
 			return
 		}
@@ -203,26 +236,44 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusBadRequest, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()})
 		return
 	}
-	reqs, batch, derr := decodeMessage(body, s.cfg.MaxBatchItems)
-	if derr != nil {
-		writeHTTPError(w, http.StatusOK, derr)
+	lim, _ := r.Context().Value(connLimiterKey{}).(*rate.Limiter)
+	if lim == nil {
+		lim = s.newLimiter() // served through Handler: no connection to share one
+	}
+	out := make(chan answer, 1)
+	ex := s.newExchange(nil, lim, body, func(a answer) { out <- a })
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		release()
+		writeHTTPError(w, http.StatusServiceUnavailable, &Error{Code: CodeUnavailable, Message: "server shutting down"})
 		return
 	}
-	resps := make([]*response, 0, len(reqs))
-	for _, req := range reqs {
-		if resp, _ := s.serveRequest(r.Context(), nil, req); resp != nil {
-			resps = append(resps, resp)
-		}
+	s.httpWG.Add(1) // before closeAll, so Serve's Wait sees it
+	s.mu.Unlock()
+	go func() {
+		defer s.httpWG.Done()
+		defer release()
+		ex.run(r.Context())
+	}()
+	var a answer
+	select {
+	case a = <-out:
+	case <-r.Context().Done():
+		return // the client went away
 	}
-	if len(resps) == 0 {
+	if a.empty() {
 		w.WriteHeader(http.StatusNoContent) // only notifications
 		return
 	}
-	var out any = resps[0]
-	if batch {
-		out = resps
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if err := a.writeTo(w); err != nil {
+		return // the client went away; nothing to tell it
 	}
-	writeJSON(w, http.StatusOK, out)
+	if _, err := w.Write([]byte{'\n'}); err != nil {
+		return
+	}
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -234,6 +285,22 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		h.Status, h.Error, status = "unhealthy", err.Error(), http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, h)
+}
+
+// refuseHTTP counts a refusal and answers with status and e.
+func (s *Server) refuseHTTP(w http.ResponseWriter, status int, reason string, e *Error) {
+	s.metrics.refuse(reason)
+	s.logger.Debug("rpc: refused", "reason", reason, "status", status)
+	writeHTTPError(w, status, e)
+}
+
+// connLimiterKey keys the rate limiter of an HTTP request's TCP
+// connection in its context.
+type connLimiterKey struct{}
+
+// newLimiter returns the token bucket of one connection.
+func (s *Server) newLimiter() *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(s.cfg.RequestsPerSecond), s.cfg.RequestBurst)
 }
 
 // writeHTTPError answers with a JSON-RPC error response (id null).

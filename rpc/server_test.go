@@ -375,6 +375,9 @@ func TestOversizedMessage(t *testing.T) {
 	if _, err := other.Status(context.Background()); err != nil {
 		t.Fatalf("other client: %v", err)
 	}
+	if got := e.refusals(t, "message_size"); got != 1 {
+		t.Fatalf("message_size refusals: got %v, want 1", got)
+	}
 }
 
 // TestMaxConnections: the connection over the limit gets HTTP 503 with a
@@ -390,6 +393,9 @@ func TestMaxConnections(t *testing.T) {
 		t.Fatalf("third websocket: got %v, %v; want HTTP 503", resp, err)
 	}
 	resp.Body.Close()
+	if got := e.refusals(t, "connections"); got != 2 {
+		t.Fatalf("connections refusals: got %v, want 2", got)
+	}
 
 	// Leave cleanly and wait for the server to drop the TCP connection: it
 	// frees the slot before that.

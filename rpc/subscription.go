@@ -23,11 +23,38 @@ type subscription struct {
 	// of the blocks below next was sent (events at next may follow).
 	replay bool
 	next   uint64
+	// The replay's scan budget left (Config.MaxReplayHeights and
+	// MaxReplayTxEvents): stored heights, and transaction events of them,
+	// it may still read before it reaches the live stream.
+	heightsLeft  uint64
+	txEventsLeft int
 }
 
-// errReplay means the backend could not serve a replay; the subscription
-// ends with a lagged result so that the client retries from there.
-var errReplay = errors.New("replay failed")
+// Reasons of a lagged result (LaggedResult.Reason).
+const (
+	LaggedSlow         = "slow"          // the subscriber read too slowly; its queue overflowed
+	LaggedReplayBudget = "replay_budget" // the replay reached its scan budget
+	LaggedReplayFailed = "replay_failed" // the node could not read its stored events
+)
+
+var (
+	// errReplay means the backend could not serve a replay; the
+	// subscription ends with a lagged result so that the client retries
+	// from there.
+	errReplay = errors.New("replay failed")
+	// errReplayBudget means the replay scanned all it may for one
+	// request; the subscription ends with a lagged result from where it
+	// stopped.
+	errReplayBudget = errors.New("replay budget spent")
+)
+
+// discard drops a subscription whose id was never sent (its request ran
+// out of time or of response budget): it never starts.
+func (sub *subscription) discard() {
+	sub.conn.srv.hub.remove(sub.hs)
+	sub.conn.forget(sub)
+	sub.cancel()
+}
 
 // activate starts the subscription; the server calls it once the
 // subscription id has been written.
@@ -58,7 +85,7 @@ func (sub *subscription) run() error {
 		// long replay does not fill the live queue ...
 		half := uint64(sub.hs.limit / 2)
 		for latest := backend.LatestHeight(); latest >= sub.next && latest-sub.next >= half; latest = backend.LatestHeight() {
-			if err := sub.replayTo(latest); err != nil {
+			if err := sub.replayTo(latest, true); err != nil {
 				return sub.endReplay(err)
 			}
 		}
@@ -66,7 +93,7 @@ func (sub *subscription) run() error {
 		// event published after add is in the queue; every event before
 		// it is stored at a height <= LatestHeight() (Backend contract).
 		hub.add(sub.hs)
-		if err := sub.replayTo(backend.LatestHeight()); err != nil {
+		if err := sub.replayTo(backend.LatestHeight(), true); err != nil {
 			return sub.endReplay(err)
 		}
 	}
@@ -91,7 +118,8 @@ func (sub *subscription) run() error {
 				resume = max(resume, sub.next)
 			}
 			sub.conn.srv.metrics.lagged.Inc()
-			return sub.sendResult(LaggedResult{Lagged: true, ResumeFromHeight: resume})
+			sub.conn.srv.metrics.refuse(refusedSlow)
+			return sub.sendResult(LaggedResult{Lagged: true, ResumeFromHeight: resume, Reason: LaggedSlow})
 		}
 	}
 }
@@ -104,7 +132,7 @@ func (sub *subscription) sendLive(p *published) error {
 			return nil // replayed already
 		}
 		if sub.hs.topic == TopicFinalized && p.height > sub.next {
-			if err := sub.replayTo(p.height - 1); err != nil {
+			if err := sub.replayTo(p.height-1, false); err != nil {
 				return sub.endReplay(err)
 			}
 		}
@@ -131,18 +159,28 @@ func (sub *subscription) advance(height uint64) {
 	}
 }
 
-// replayTo sends the stored events of heights sub.next..to.
-func (sub *subscription) replayTo(to uint64) error {
+// replayTo sends the stored events of heights sub.next..to. A budgeted
+// replay (the catch-up of chain_subscribe, not the filling of a gap in the
+// live stream) spends the scan budget and fails with errReplayBudget when
+// it is spent. Each event is written before the next is read, so the
+// replay goes at the pace the client reads.
+func (sub *subscription) replayTo(to uint64, budgeted bool) error {
 	backend := sub.conn.srv.backend
 	for sub.next <= to {
 		if err := sub.ctx.Err(); err != nil {
 			return err
+		}
+		if budgeted && (sub.heightsLeft == 0 || sub.txEventsLeft <= 0) {
+			return errReplayBudget
 		}
 		switch sub.hs.topic {
 		case TopicFinalized:
 			end := to
 			if to-sub.next >= replayPageHeights {
 				end = sub.next + replayPageHeights - 1
+			}
+			if budgeted && end-sub.next >= sub.heightsLeft {
+				end = sub.next + sub.heightsLeft - 1
 			}
 			evs, err := backend.FinalizedEvents(sub.ctx, sub.next, end)
 			if err != nil {
@@ -162,11 +200,18 @@ func (sub *subscription) replayTo(to uint64) error {
 					return err
 				}
 				sub.next = ev.Height + 1
+				if budgeted {
+					sub.heightsLeft--
+				}
 			}
 		case TopicTxs:
 			evs, err := backend.TxEvents(sub.ctx, sub.next)
 			if err != nil {
 				return fmt.Errorf("%w: tx events at %d: %w", errReplay, sub.next, err)
+			}
+			if budgeted {
+				sub.heightsLeft--
+				sub.txEventsLeft -= len(evs)
 			}
 			for _, ev := range evs {
 				if !sub.hs.filter.match(ev) {
@@ -184,15 +229,27 @@ func (sub *subscription) replayTo(to uint64) error {
 	return nil
 }
 
-// endReplay ends a subscription whose replay failed: with a lagged result
-// from the next unsent height when the backend failed (the client retries),
-// or silently when the connection or subscription ended.
+// endReplay ends a subscription whose replay stopped: with a lagged result
+// from the next unsent height when the backend failed or the scan budget
+// is spent (the client subscribes again from there), or silently when the
+// connection or subscription ended.
 func (sub *subscription) endReplay(err error) error {
-	if !errors.Is(err, errReplay) || sub.ctx.Err() != nil {
+	if sub.ctx.Err() != nil {
 		return err
 	}
-	if serr := sub.sendResult(LaggedResult{Lagged: true, ResumeFromHeight: sub.next}); serr != nil {
+	reason := LaggedReplayFailed
+	switch {
+	case errors.Is(err, errReplayBudget):
+		reason = LaggedReplayBudget
+		sub.conn.srv.metrics.refuse(refusedReplayBudget)
+	case !errors.Is(err, errReplay):
+		return err
+	}
+	if serr := sub.sendResult(LaggedResult{Lagged: true, ResumeFromHeight: sub.next, Reason: reason}); serr != nil {
 		return serr
+	}
+	if reason == LaggedReplayBudget {
+		return nil
 	}
 	return err
 }

@@ -227,11 +227,15 @@ type SubmitSignedResult struct {
 	Accepted bool `json:"accepted"`
 }
 
-// LaggedResult is the last result a subscription receives when it read too
-// slowly: resubscribe with fromHeight ResumeFromHeight (finalized, txs).
+// LaggedResult is the last result of a subscription the node ended:
+// resubscribe with fromHeight ResumeFromHeight (finalized, txs) to go on
+// without a gap. Reason says why: LaggedSlow (it read too slowly),
+// LaggedReplayBudget (its replay scanned Config.MaxReplayHeights heights or
+// MaxReplayTxEvents events) or LaggedReplayFailed.
 type LaggedResult struct {
 	Lagged           bool   `json:"lagged"`
 	ResumeFromHeight uint64 `json:"resumeFromHeight"`
+	Reason           string `json:"reason,omitempty"`
 }
 
 // HealthResult is the body of GET /health.

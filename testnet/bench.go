@@ -399,7 +399,7 @@ func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns 
 				}
 				s := txs[i]
 				s.at = time.Now()
-				_, err := c.SubmitTx(ctx, s.raw)
+				err := submitPaced(ctx, c, s.raw)
 				if ctx.Err() != nil || pastDeadline(ctx) {
 					return // the run is over; a write cut short by its deadline is not a failure
 				}
@@ -423,6 +423,27 @@ func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns 
 		return err
 	default:
 		return ctx.Err()
+	}
+}
+
+// submitPaced submits raw, waiting and trying again while the node says
+// the connection is over its request rate (-32014) or the node is busy
+// (-32013): a load generator keeps to the node's limits.
+func submitPaced(ctx context.Context, c *rpc.Client, raw []byte) error {
+	const pause, tries = 20 * time.Millisecond, 250
+	for try := 1; ; try++ {
+		_, err := c.SubmitTx(ctx, raw)
+		var re *rpc.Error
+		if err == nil || try == tries || !errors.As(err, &re) || re.Code != rpc.CodeRateLimited && re.Code != rpc.CodeBusy {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
 	}
 }
 

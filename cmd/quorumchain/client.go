@@ -183,8 +183,12 @@ func errorHint(code int) string {
 		return "; is --rpc the node of the right chain?"
 	case rpc.CodeMempoolFull:
 		return "; retry later"
-	case rpc.CodeTooManyConnections:
+	case rpc.CodeTooManyConnections, rpc.CodeBusy, rpc.CodeTimeout:
 		return "; retry later"
+	case rpc.CodeRateLimited:
+		return "; slow down, or raise [rpc] requests_per_second on the node"
+	case rpc.CodeResponseTooLarge:
+		return "; the node's [rpc] max_response_bytes bounds an answer"
 	}
 	return ""
 }
@@ -299,7 +303,11 @@ func retryable(err error) bool {
 	if !errors.As(err, &rerr) {
 		return true
 	}
-	return rerr.Code == rpc.CodeUnavailable || rerr.Code == rpc.CodeTooManyConnections
+	switch rerr.Code {
+	case rpc.CodeUnavailable, rpc.CodeTooManyConnections, rpc.CodeBusy, rpc.CodeRateLimited, rpc.CodeTimeout:
+		return true
+	}
+	return false
 }
 
 // fatalError stops subscribe and vote --follow instead of reconnecting.

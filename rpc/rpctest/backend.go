@@ -37,6 +37,13 @@ type Backend struct {
 	replayErr  error
 	signers    int
 	hook       func()
+
+	gate         <-chan struct{} // ChainStatus waits for it to close
+	gateStuck    bool            // ... ignoring its context
+	gated, peak  int             // ChainStatus calls at the gate now, and at most
+	arrivals     chan struct{}   // one token per ChainStatus reaching the gate
+	scanned      uint64          // heights asked of FinalizedEvents and TxEvents
+	txEventsRead int             // events returned by TxEvents
 }
 
 // NewBackend returns a backend with an empty chain (height 0) and a
@@ -50,8 +57,9 @@ func NewBackend() *Backend {
 		duties:   make(map[chain.Address][]rpc.DutyResult),
 		validators: rpc.ValidatorsResult{TotalStake: 100, QuorumStake: 67,
 			Validators: []rpc.ValidatorResult{{Address: v, Stake: 100}}},
-		round:   rpc.RoundStateResult{Height: 1, Step: "propose", Proposer: v, LockedRound: -1, ValidRound: -1},
-		signers: 1,
+		round:    rpc.RoundStateResult{Height: 1, Step: "propose", Proposer: v, LockedRound: -1, ValidRound: -1},
+		signers:  1,
+		arrivals: make(chan struct{}, 4096),
 	}
 }
 
@@ -177,8 +185,71 @@ func (b *Backend) Submitted() [][]byte {
 	return append([][]byte(nil), b.submitted...)
 }
 
-// ChainStatus implements rpc.Backend.
-func (b *Backend) ChainStatus(context.Context) (rpc.StatusResult, error) {
+// SetGate makes ChainStatus a slow method: each call waits until gate is
+// closed, or its context ends, before it answers (with stuck, it ignores
+// its context, as a call blocked in I/O would). nil answers at once.
+func (b *Backend) SetGate(gate <-chan struct{}, stuck bool) {
+	b.mu.Lock()
+	b.gate, b.gateStuck = gate, stuck
+	b.mu.Unlock()
+}
+
+// Arrivals receives one value per ChainStatus call that reaches the gate.
+func (b *Backend) Arrivals() <-chan struct{} { return b.arrivals }
+
+// Gated returns the ChainStatus calls waiting at the gate now, and the
+// most that ever waited at once.
+func (b *Backend) Gated() (now, peak int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.gated, b.peak
+}
+
+// Scanned returns the heights asked of FinalizedEvents and TxEvents, and
+// the events TxEvents returned, since the backend was made.
+func (b *Backend) Scanned() (heights uint64, txEvents int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.scanned, b.txEventsRead
+}
+
+// waitGate holds a ChainStatus call at the gate, if there is one.
+func (b *Backend) waitGate(ctx context.Context) error {
+	b.mu.Lock()
+	gate, stuck := b.gate, b.gateStuck
+	if gate == nil {
+		b.mu.Unlock()
+		return nil
+	}
+	b.gated++
+	b.peak = max(b.peak, b.gated)
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.gated--
+		b.mu.Unlock()
+	}()
+	select {
+	case b.arrivals <- struct{}{}:
+	default: // nobody counts this many
+	}
+	if stuck {
+		<-gate
+		return nil
+	}
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("chain status: %w", ctx.Err())
+	}
+}
+
+// ChainStatus implements rpc.Backend. See SetGate.
+func (b *Backend) ChainStatus(ctx context.Context) (rpc.StatusResult, error) {
+	if err := b.waitGate(ctx); err != nil {
+		return rpc.StatusResult{}, err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st := rpc.StatusResult{ChainID: ChainID, TotalStake: b.validators.TotalStake, NodeID: "node0", Peers: 3}
@@ -331,6 +402,7 @@ func (b *Backend) FinalizedEvents(_ context.Context, from, to uint64) ([]rpc.Fin
 	if from == 0 || from > to || to > n {
 		return nil, fmt.Errorf("finalized events %d..%d of %d: %w", from, to, n, rpc.ErrNotFound)
 	}
+	b.scanned += to - from + 1
 	return append([]rpc.FinalizedEvent(nil), b.finalized[from-1:to]...), nil
 }
 
@@ -345,6 +417,8 @@ func (b *Backend) TxEvents(_ context.Context, height uint64) ([]rpc.TxEvent, err
 	if height == 0 || height > uint64(len(b.finalized)) {
 		return nil, fmt.Errorf("tx events at %d: %w", height, rpc.ErrNotFound)
 	}
+	b.scanned++
+	b.txEventsRead += len(b.txEvents[height])
 	return append([]rpc.TxEvent(nil), b.txEvents[height]...), nil
 }
 

@@ -1,0 +1,54 @@
+package node
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRPCConfig: the [rpc] hardening keys reach rpc.Config, and bad values
+// are refused with the key's name.
+func TestRPCConfig(t *testing.T) {
+	c, err := ParseConfig([]byte(`[rpc]
+allowed_origins = ["https://app.example", "http://localhost:3000"]
+request_timeout = "5s"
+max_response_bytes = 4194304
+max_http_requests = 8
+max_inflight_per_conn = 4
+requests_per_second = 50.5
+request_burst = 100
+max_replay_heights = 1000
+max_replay_tx_events = 5000
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.RPCServerConfig()
+	if len(r.AllowedOrigins) != 2 || r.AllowedOrigins[1] != "http://localhost:3000" || r.RequestTimeout != 5*time.Second ||
+		r.MaxResponseBytes != 4<<20 || r.MaxHTTPRequests != 8 || r.MaxInflightPerConn != 4 || r.RequestsPerSecond != 50.5 ||
+		r.RequestBurst != 100 || r.MaxReplayHeights != 1000 || r.MaxReplayTxEvents != 5000 {
+		t.Fatalf("got %+v", r)
+	}
+	def := DefaultConfig()
+	if d := def.RPCServerConfig(); len(d.AllowedOrigins) != 0 || d.MaxResponseBytes <= 0 || d.RequestsPerSecond <= 0 {
+		t.Fatalf("defaults: got %+v; want no extra origin and positive limits", d)
+	}
+	for _, tc := range []struct{ toml, want string }{
+		{`allowed_origins = ["app.example"]`, "rpc.allowed_origins"},
+		{`allowed_origins = ["https://app.example/page"]`, "rpc.allowed_origins"},
+		{`requests_per_second = 0.0`, "rpc.requests_per_second"},
+		{`requests_per_second = inf`, "rpc.requests_per_second"},
+		{`requests_per_second = nan`, "rpc.requests_per_second"},
+		{`max_response_bytes = 0`, "rpc.max_response_bytes"},
+		{`max_http_requests = -1`, "rpc.max_http_requests"},
+		{`max_inflight_per_conn = 0`, "rpc.max_inflight_per_conn"},
+		{`request_burst = 0`, "rpc.request_burst"},
+		{`max_replay_heights = 0`, "rpc.max_replay_heights"},
+		{`max_replay_tx_events = 0`, "rpc.max_replay_tx_events"},
+		{`request_timeout = "0s"`, "rpc.request_timeout"},
+	} {
+		if _, err := ParseConfig([]byte("[rpc]\n" + tc.toml + "\n")); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error naming %s", tc.toml, err, tc.want)
+		}
+	}
+}
