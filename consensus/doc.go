@@ -19,6 +19,14 @@
 // returns the Broadcast action in response). Finalize must be durably
 // committed before the caller starts the next height with NewHeight.
 //
+// Departures from the paper, each found by the simulator and each safe
+// because receivers still check every proposal against its POL round and
+// their own lock (lines 28-29): an equivocator's further votes are counted
+// toward their own blocks (voteset.go, seed 95), and a polka of any round
+// above the valid round, not only the current one, updates the valid value
+// (uponPolkaValid, seed 707870), so that no honest validator's lock can
+// stay hidden from the proposers after GST.
+//
 // Quorums are stake-weighted with exact integer math: more than two thirds
 // of the stake is 3*stake > 2*total; more than one third is 3*stake > total.
 package consensus
