@@ -94,6 +94,11 @@ type RPCConfig struct {
 	MaxReplayTxEvents int   `toml:"max_replay_tx_events"`
 	// PprofListenAddr, when set, serves net/http/pprof there (profiling).
 	PprofListenAddr string `toml:"pprof_listen_addr"`
+	// TLSCertFile and TLSKeyFile, both set, serve the RPC over TLS
+	// (https:// and wss://) with this PEM certificate and key. Relative
+	// paths are under the home's config/ directory.
+	TLSCertFile string `toml:"tls_cert_file"`
+	TLSKeyFile  string `toml:"tls_key_file"`
 }
 
 // ConsensusConfig holds the consensus timeouts and block pacing.
@@ -171,6 +176,9 @@ func DefaultConfig() Config {
 // Validate checks the configuration and says which field is wrong.
 func (c *Config) Validate() error {
 	var errs []error
+	if (c.RPC.TLSCertFile == "") != (c.RPC.TLSKeyFile == "") {
+		errs = append(errs, errors.New("rpc.tls_cert_file and rpc.tls_key_file: set both or neither"))
+	}
 	if _, _, err := net.SplitHostPort(c.P2P.ListenAddr); err != nil {
 		errs = append(errs, fmt.Errorf("p2p.listen_addr: %w", err))
 	}

@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sync/errgroup"
 
@@ -134,8 +136,8 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
 		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
 	n.rpc = rpc.NewServer(cfg.RPCServerConfig(), be, n.hub, n.metrics.registry, logger)
-	if n.rpcLn, err = net.Listen("tcp", cfg.RPC.ListenAddr); err != nil {
-		return nil, fmt.Errorf("rpc: listen: %w", err)
+	if n.rpcLn, err = listenRPC(home, cfg.RPC); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
@@ -249,4 +251,31 @@ func (n *Node) close() {
 	if n.rpcLn != nil {
 		n.rpcLn.Close() //nolint:errcheck // may already be closed by Serve
 	}
+}
+
+// listenRPC binds the RPC listener, over TLS when the config names a
+// certificate and key.
+func listenRPC(home Home, c RPCConfig) (net.Listener, error) {
+	var tlsCfg *tls.Config
+	if c.TLSCertFile != "" {
+		rel := func(p string) string {
+			if filepath.IsAbs(p) {
+				return p
+			}
+			return filepath.Join(filepath.Dir(home.ConfigPath()), p)
+		}
+		cert, err := tls.LoadX509KeyPair(rel(c.TLSCertFile), rel(c.TLSKeyFile))
+		if err != nil {
+			return nil, fmt.Errorf("rpc: tls certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", c.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("rpc: listen: %w", err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	return ln, nil
 }
