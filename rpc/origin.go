@@ -76,10 +76,20 @@ func normalizeOrigin(o string) (string, error) {
 }
 
 // sameOrigin reports whether origin names the host the request was sent
-// to: a page the node serves itself.
+// to: a page the node serves itself. The host must be an IP address or
+// localhost: a page of evil.example whose name an attacker points at
+// 127.0.0.1 (DNS rebinding) sends Origin and Host both evil.example, and is
+// not the node's own. A node served under a DNS name lists its origin in
+// [rpc] allowed_origins.
 func sameOrigin(origin string, r *http.Request) bool {
 	u, err := url.Parse(origin)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) && literalHost(u.Hostname())
+}
+
+// literalHost reports whether host is an IP address or localhost, names no
+// DNS lookup can point elsewhere.
+func literalHost(host string) bool {
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil
 }
 
 // check returns nil when r may be served: no Origin, the node's own, or an

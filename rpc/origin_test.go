@@ -162,3 +162,40 @@ func TestCheckOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSRebindingRefused: a page of a DNS name that its attacker points at
+// the node's address sends Origin and Host of that name; it is not the
+// node's own page and is refused, while the node's own page under its IP
+// address is served.
+func TestDNSRebindingRefused(t *testing.T) {
+	e := start(t, rpc.Config{})
+	port := e.httpURL[strings.LastIndex(e.httpURL, ":")+1:]
+	status := `{"jsonrpc":"2.0","id":1,"method":"chain_status"}`
+	post := func(host, origin string) (*http.Response, []byte) {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.httpURL+"/", strings.NewReader(status))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	resp, body := post("rebind.example:"+port, "http://rebind.example:"+port)
+	wantForbidden(t, "POST from a rebound DNS name", resp.StatusCode, body)
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port} {
+		resp, body = post(host, "http://"+host)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"result"`) {
+			t.Fatalf("POST from the node's own page at %s: got %d %s", host, resp.StatusCode, body)
+		}
+	}
+}
