@@ -360,13 +360,9 @@ func (e *Driver) do(a consensus.Action) error {
 	case consensus.SignProposal:
 		return e.signProposal(a.Proposal, a.Block)
 	case consensus.BroadcastVote:
-		e.net.BroadcastVote(a.Vote)
-		e.keepVote(a.Vote)
-		e.voteEvent(a.Vote)
+		e.sendVote(a.Vote)
 	case consensus.BroadcastProposal:
-		e.net.BroadcastProposal(a.Proposal, a.Block)
-		e.keepProposal(a.Proposal, a.Block)
-		e.obs.ProposalSeen(a.Proposal, a.Block)
+		e.sendProposal(a.Proposal, a.Block)
 	case consensus.Finalize:
 		return e.finalize(a.Block, a.Certificate)
 	case consensus.EvidenceFound:
@@ -391,14 +387,26 @@ func (e *Driver) afterInput(in consensus.Input, outcome consensus.Outcome) {
 	}
 	switch in := in.(type) {
 	case consensus.VoteReceived:
-		e.net.BroadcastVote(in.Vote)
-		e.keepVote(in.Vote)
-		e.voteEvent(in.Vote)
+		e.sendVote(in.Vote)
 	case consensus.ProposalReceived:
-		e.net.BroadcastProposal(in.Proposal, in.Block)
-		e.keepProposal(in.Proposal, in.Block)
-		e.obs.ProposalSeen(in.Proposal, in.Block)
+		e.sendProposal(in.Proposal, in.Block)
 	}
+}
+
+// sendVote broadcasts a vote (own or relayed), keeps it for catch-up and
+// publishes it.
+func (e *Driver) sendVote(v *chain.Vote) {
+	e.net.BroadcastVote(v)
+	e.keepVote(v)
+	e.voteEvent(v)
+}
+
+// sendProposal broadcasts a proposal (own or relayed), keeps it for
+// catch-up and publishes it.
+func (e *Driver) sendProposal(p *chain.Proposal, b *chain.Block) {
+	e.net.BroadcastProposal(p, b)
+	e.keepProposal(p, b)
+	e.obs.ProposalSeen(p, b)
 }
 
 // Bounds on what is kept of a height for peers that connect mid-height.
