@@ -23,16 +23,16 @@ func (e *Driver) startHeight(replay bool) error {
 	h := e.store.Height() + 1
 	vals, err := e.store.ValidatorSet(h)
 	if err != nil {
-		return fmt.Errorf("%w: validator set of h=%d: %v", ErrHalt, h, err)
+		return fmt.Errorf("%w: validator set of h=%d: %w", ErrHalt, h, err)
 	}
 	lastTime := time.UnixMilli(int64(e.genesisMs))
 	e.lastHeader, e.lastCert = nil, nil
 	if h > 1 {
 		if e.lastHeader, err = e.store.Header(h - 1); err != nil {
-			return fmt.Errorf("%w: header h=%d: %v", ErrHalt, h-1, err)
+			return fmt.Errorf("%w: header h=%d: %w", ErrHalt, h-1, err)
 		}
 		if e.lastCert, err = e.store.Certificate(h - 1); err != nil {
-			return fmt.Errorf("%w: certificate h=%d: %v", ErrHalt, h-1, err)
+			return fmt.Errorf("%w: certificate h=%d: %w", ErrHalt, h-1, err)
 		}
 		lastTime = time.UnixMilli(int64(e.lastHeader.Time))
 	}
@@ -52,7 +52,7 @@ func (e *Driver) startHeight(replay bool) error {
 	}
 	logged, err := e.wal.ReadAll(h)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrHalt, err)
+		return fmt.Errorf("%w: %w", ErrHalt, err)
 	}
 	if len(logged) > 0 {
 		e.log.Info("replaying consensus WAL", "height", h, "inputs", len(logged))
@@ -253,19 +253,19 @@ func (e *Driver) evidenceSet(h uint64) (chain.StakeSet, error) {
 func (e *Driver) finalize(b *chain.Block, c *chain.Certificate) error {
 	cb := e.checkBlock(b)
 	if cb.err != nil {
-		return fmt.Errorf("%w: decided block h=%d fails execution here (state divergence): %v", ErrHalt, b.Header.Height, cb.err)
+		return fmt.Errorf("%w: decided block h=%d fails execution here (state divergence): %w", ErrHalt, b.Header.Height, cb.err)
 	}
 	finalizedAt := e.clock.Now()
 	fb := &store.FinalBlock{Block: b, Certificate: c, Receipts: cb.res.Receipts, StateChanges: cb.fork.Changes(),
 		StateHash: cb.res.StateHash, NextValidators: cb.res.NextValidators, FinalizedAt: uint64(finalizedAt.UnixMilli())}
 	t0 := e.clock.Now()
 	if err := e.store.CommitBlock(fb); err != nil {
-		return fmt.Errorf("%w: commit block h=%d: %v", ErrHalt, b.Header.Height, err)
+		return fmt.Errorf("%w: commit block h=%d: %w", ErrHalt, b.Header.Height, err)
 	}
 	e.log.Debug("committed block", "height", b.Header.Height, "txs", len(b.Txs), "took", e.clock.Now().Sub(t0))
 	e.state.Commit(cb.fork)
 	if err := e.wal.Reset(b.Header.Height); err != nil {
-		return fmt.Errorf("%w: %v", ErrHalt, err)
+		return fmt.Errorf("%w: %w", ErrHalt, err)
 	}
 	e.evpool.committed(b.Evidence)
 	included := make([]chain.Hash, len(cb.res.Receipts))

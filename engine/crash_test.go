@@ -2,24 +2,27 @@ package engine_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/chaintest"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/p2p"
 )
 
 // heightRun is what one run of height 1 produced.
 type heightRun struct {
-	final      chain.Hash
-	points     []string // fault points reached, across incarnations
-	trace      []string // the transcript
-	restarts   int
-	rejected   int                     // logged inputs rejected on replay
-	ownVotes   map[voteSlot]chain.Hash // what the validator signed, across incarnations
-	ownBlocks  map[uint32]chain.Hash   // its proposals by round
-	doubleSign []string
+	final            chain.Hash
+	points           []string // fault points reached, across incarnations
+	trace            []string // the transcript
+	restarts         int
+	rejected         int                     // logged inputs rejected on replay
+	sentAfterFailure int                     // messages sent after a failed disk write
+	ownVotes         map[voteSlot]chain.Hash // what the validator signed, across incarnations
+	ownBlocks        map[uint32]chain.Hash   // its proposals by round
+	doubleSign       []string
 }
 
 type voteSlot struct {
@@ -35,8 +38,16 @@ type voteSlot struct {
 // catch-up gossip does).
 func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) heightRun {
 	t.Helper()
+	return runHeightFaults(t, nw, self, others, &faults{crashAt: crashAt})
+}
+
+// runHeightFaults is runHeight with the faults f injects: a crash at
+// f.crashAt, or a failed disk write at f.failAt, after which the driver
+// must halt without sending anything, and the validator restarts.
+func runHeightFaults(t *testing.T, nw *network, self int, others []int, f *faults) heightRun {
+	t.Helper()
+	crashAt := max(f.crashAt, f.failAt)
 	d := nw.newDisk(t)
-	f := &faults{crashAt: crashAt}
 	res := heightRun{ownVotes: map[voteSlot]chain.Hash{}, ownBlocks: map[uint32]chain.Hash{}}
 	selfAddr := chaintest.Addr(nw.keys[self])
 	var (
@@ -80,13 +91,24 @@ func runHeight(t *testing.T, nw *network, self int, others []int, crashAt int) h
 		})
 	}
 	p, err := nw.start(t, self, d, f)
-	for iter := 0; d.store.Height() < 1 || errors.Is(err, errCrashed); iter++ {
+	for iter := 0; d.store.Height() < 1 || err != nil; iter++ {
 		if iter == 100 {
 			t.Fatalf("crash at point %d: height 1 not final after 100 steps", crashAt)
 		}
 		note(p)
 		p.net.votes, p.net.proposals = nil, nil
 		switch {
+		case errors.Is(err, engine.ErrHalt) && f.failAt > 0:
+			for _, pt := range f.points[f.failAt:] {
+				if strings.HasPrefix(pt, "gossip.") {
+					res.sentAfterFailure++
+				}
+			}
+			if !errors.Is(err, errDisk) {
+				t.Fatalf("write failure at point %d: halted with %v, which does not wrap the disk's error", f.failAt, err)
+			}
+			f.failAt = 0
+			fallthrough
 		case errors.Is(err, errCrashed):
 			res.restarts++
 			f.crashAt = 0
@@ -199,4 +221,37 @@ func TestLogSyncedBeforePrecommit(t *testing.T) {
 		}
 	}
 	t.Fatalf("only %d signatures in a height: %v", saves, ref.points)
+}
+
+// TestDiskWriteFailureHalts: when a write to the log, the store or the
+// signer's record fails, the driver halts with an error wrapping the
+// disk's, sends nothing more (no signature leaves after a failed
+// persist), and the validator restarted on the same disk finalizes the
+// block a run without failures finalizes.
+func TestDiskWriteFailureHalts(t *testing.T) {
+	nw := newNetwork(t)
+	self := nw.keyOf(nw.set.Proposer(0))
+	others := []int{(self + 1) % 4, (self + 2) % 4}
+	ref := runHeight(t, nw, self, others, 0)
+	writes := 0
+	for k, pt := range ref.points {
+		if strings.HasPrefix(pt, "gossip.") {
+			continue
+		}
+		writes++
+		r := runHeightFaults(t, nw, self, others, &faults{failAt: k + 1})
+		switch {
+		case r.restarts != 1:
+			t.Errorf("%s fails (point %d): %d restarts, want 1", pt, k+1, r.restarts)
+		case r.sentAfterFailure != 0:
+			t.Errorf("%s fails (point %d): %d messages sent after the failure", pt, k+1, r.sentAfterFailure)
+		case len(r.doubleSign) != 0 || r.rejected != 0:
+			t.Errorf("%s fails (point %d): double signs %v, %d rejected on replay", pt, k+1, r.doubleSign, r.rejected)
+		case r.final != ref.final:
+			t.Errorf("%s fails (point %d): final block %s, without a failure %s", pt, k+1, chain.FormatHash(r.final), chain.FormatHash(ref.final))
+		}
+	}
+	if writes < 10 {
+		t.Fatalf("only %d disk writes in a height", writes)
+	}
 }

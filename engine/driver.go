@@ -321,7 +321,7 @@ func (e *Driver) drain() error {
 		in := e.queue[0]
 		e.queue = e.queue[1:]
 		if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
-			return fmt.Errorf("%w: %v", ErrHalt, err)
+			return fmt.Errorf("%w: %w", ErrHalt, err)
 		}
 		actions, outcome := e.machine.StepOutcome(in)
 		for _, a := range actions {
@@ -342,7 +342,7 @@ func (e *Driver) do(a consensus.Action) error {
 	case consensus.BuildBlock:
 		blk, err := e.buildBlock(a.Height)
 		if err != nil {
-			return fmt.Errorf("%w: build block h=%d: %v", ErrHalt, a.Height, err)
+			return fmt.Errorf("%w: build block h=%d: %w", ErrHalt, a.Height, err)
 		}
 		e.queue = append(e.queue, consensus.BlockBuilt{Height: a.Height, Round: a.Round, Block: blk})
 	case consensus.CheckBlock:
@@ -370,7 +370,7 @@ func (e *Driver) do(a consensus.Action) error {
 		e.addEvidence(a.Evidence, true)
 	case consensus.RejectedInput:
 		if _, ok := a.Input.(consensus.CommitReceived); ok && errors.Is(a.Err, consensus.ErrInvalidBlock) {
-			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %v", ErrHalt, a.Err)
+			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %w", ErrHalt, a.Err)
 		}
 		e.log.Debug("input rejected", "height", e.height, "err", a.Err)
 	}
@@ -459,7 +459,7 @@ func (e *Driver) signVote(v *chain.Vote) error {
 	// was; the signer's own fsync'd record prevents double signs.
 	if v.Type == chain.Precommit {
 		if err := e.wal.Sync(); err != nil {
-			return fmt.Errorf("%w: %v", ErrHalt, err)
+			return fmt.Errorf("%w: %w", ErrHalt, err)
 		}
 	}
 	if e.requester != nil {
@@ -494,7 +494,7 @@ func (e *Driver) signFailed(err error, h uint64, r uint32, s consensus.RoundStep
 		return nil
 	}
 	// The signer could not persist its state: signing on would risk a double sign.
-	return fmt.Errorf("%w: signer: %v", ErrHalt, err)
+	return fmt.Errorf("%w: signer: %w", ErrHalt, err)
 }
 
 func (e *Driver) publish() {

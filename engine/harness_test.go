@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -36,11 +37,12 @@ type crash struct{ point string }
 type faults struct {
 	calls   int
 	crashAt int
+	failAt  int // the call at which a disk write fails (returns errDisk) instead
 	points  []string // every point reached, in order
 	trace   []string // the points with what they carried, and what else happened: a transcript
 }
 
-func (f *faults) point(name, detail string) {
+func (f *faults) point(name, detail string) error {
 	f.calls++
 	f.points = append(f.points, name)
 	f.note(name + " " + detail)
@@ -48,7 +50,15 @@ func (f *faults) point(name, detail string) {
 		f.note("CRASH")
 		panic(crash{name})
 	}
+	if f.calls == f.failAt {
+		f.note("WRITE FAILS")
+		return errDisk
+	}
+	return nil
 }
+
+// errDisk is the error of a failed disk write.
+var errDisk = errors.New("injected disk write failure")
 
 func (f *faults) note(line string) { f.trace = append(f.trace, strings.TrimSpace(line)) }
 
@@ -78,7 +88,9 @@ type memLog struct {
 }
 
 func (l *memLog) Append(h uint64, in consensus.Input) error {
-	l.f.point("log.append", fmt.Sprintf("h=%d %s", h, describe(in)))
+	if err := l.f.point("log.append", fmt.Sprintf("h=%d %s", h, describe(in))); err != nil {
+		return err
+	}
 	if _, ok := in.(consensus.NewHeight); ok {
 		return nil // re-derived from the store at restart, as the node's WAL does
 	}
@@ -87,14 +99,18 @@ func (l *memLog) Append(h uint64, in consensus.Input) error {
 }
 
 func (l *memLog) Sync() error {
-	l.f.point("log.sync", "")
+	if err := l.f.point("log.sync", ""); err != nil {
+		return err
+	}
 	l.d.synced = append(l.d.synced, l.pending...)
 	l.pending = nil
 	return nil
 }
 
 func (l *memLog) Reset(committed uint64) error {
-	l.f.point("log.reset", fmt.Sprintf("committed=%d", committed))
+	if err := l.f.point("log.reset", fmt.Sprintf("committed=%d", committed)); err != nil {
+		return err
+	}
 	all := append(l.d.synced, l.pending...)
 	l.d.synced = slices.DeleteFunc(slices.Clone(all), func(r logRecord) bool { return r.height <= committed })
 	l.pending = nil
@@ -118,7 +134,9 @@ type faultyStore struct {
 }
 
 func (s faultyStore) CommitBlock(fb *store.FinalBlock) error {
-	s.f.point("store.commit", fmt.Sprintf("h=%d %s", fb.Block.Header.Height, ct.ShortHash(fb.Block.Hash())))
+	if err := s.f.point("store.commit", fmt.Sprintf("h=%d %s", fb.Block.Header.Height, ct.ShortHash(fb.Block.Hash()))); err != nil {
+		return err
+	}
 	return s.Store.CommitBlock(fb)
 }
 
@@ -129,7 +147,9 @@ type faultyState struct {
 }
 
 func (s faultyState) Save(l validator.LastSigned) error {
-	s.f.point("signer.save", fmt.Sprintf("h=%d r=%d %s", l.Height, l.Round, l.Step))
+	if err := s.f.point("signer.save", fmt.Sprintf("h=%d r=%d %s", l.Height, l.Round, l.Step)); err != nil {
+		return err
+	}
 	return s.MemoryState.Save(l)
 }
 
