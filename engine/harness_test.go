@@ -37,7 +37,7 @@ type crash struct{ point string }
 type faults struct {
 	calls   int
 	crashAt int
-	failAt  int // the call at which a disk write fails (returns errDisk) instead
+	failAt  int      // the call at which a disk write fails (returns errDisk) instead
 	points  []string // every point reached, in order
 	trace   []string // the points with what they carried, and what else happened: a transcript
 }
