@@ -42,6 +42,14 @@ func (e *Driver) startHeight(replay bool) error {
 	e.seenVotes = make(map[voteKey]struct{})
 	e.heightProposals, e.heightVotes = nil, nil
 	e.have.reset()
+	nextProposals, nextVotes := e.nextProposals, e.nextVotes
+	e.nextProposals, e.nextVotes = nil, nil
+	for _, p := range nextProposals {
+		e.keepProposal(p.Proposal, p.Block)
+	}
+	for _, v := range nextVotes {
+		e.keepVote(v)
+	}
 	e.startedAt = e.clock.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
 	e.publishCommitted()
@@ -53,6 +61,17 @@ func (e *Driver) startHeight(replay bool) error {
 	logged, err := e.wal.ReadAll(h)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrHalt, err)
+	}
+	nh, logged, found, err := e.restoreNewHeight(nh, logged)
+	if err != nil {
+		return err
+	}
+	if !found {
+		// The height's first start: log its NewHeight, whose clock reading
+		// a later restart must replay.
+		if err := e.wal.Append(h, nh); err != nil {
+			return fmt.Errorf("%w: %w", ErrHalt, err)
+		}
 	}
 	if len(logged) > 0 {
 		e.log.Info("replaying consensus WAL", "height", h, "inputs", len(logged))
@@ -67,6 +86,41 @@ func (e *Driver) startHeight(replay bool) error {
 		}
 	}
 	return e.drain()
+}
+
+// restoreNewHeight rebuilds the height's inputs as the Machine first saw
+// them, when the log holds the height's NewHeight (found): its clock
+// reading (the Machine's new-height wait depends on it, and a restart reads
+// the clock later), then the proposals and votes of the height that arrived
+// before it, as the Machine's buffer for the next height kept them, then
+// the rest in order. A log without it (the height's first start, or a crash
+// before it was written) is replayed as it is after a fresh NewHeight.
+func (e *Driver) restoreNewHeight(nh consensus.NewHeight, logged []consensus.Input) (consensus.NewHeight, []consensus.Input, bool, error) {
+	at := -1
+	for i, in := range logged {
+		if l, ok := in.(consensus.NewHeight); ok && l.Height == nh.Height {
+			nh.Now, nh.TxsAvailable, at = l.Now, l.TxsAvailable, i
+			break
+		}
+	}
+	if at < 0 {
+		return nh, logged, false, nil
+	}
+	validators := 0 // a Machine that had not started a height
+	if nh.Height > 1 {
+		prev, err := e.store.ValidatorSet(nh.Height - 1)
+		if err != nil {
+			return nh, nil, false, fmt.Errorf("%w: validator set of h=%d: %w", ErrHalt, nh.Height-1, err)
+		}
+		validators = prev.Len()
+	}
+	out := consensus.NextHeightInputs(logged[:at], nh.Height, validators)
+	for _, in := range logged[at+1:] {
+		if _, ok := in.(consensus.NewHeight); !ok {
+			out = append(out, in)
+		}
+	}
+	return nh, out, true, nil
 }
 
 // replayed rebuilds, for one logged input, what the engine keeps beside

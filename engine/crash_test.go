@@ -51,10 +51,11 @@ func runHeightFaults(t *testing.T, nw *network, self int, others []int, f *fault
 	res := heightRun{ownVotes: map[voteSlot]chain.Hash{}, ownBlocks: map[uint32]chain.Hash{}}
 	selfAddr := chaintest.Addr(nw.keys[self])
 	var (
-		prop      *chain.Proposal
-		block     *chain.Block
-		delivered []consensus.Input
-		peer      = p2p.NodeID{9}
+		askedCatchup bool
+		prop         *chain.Proposal
+		block        *chain.Block
+		delivered    []consensus.Input
+		peer         = p2p.NodeID{9}
 	)
 	note := func(p *validatorProc) {
 		for _, v := range p.net.votes {
@@ -114,6 +115,7 @@ func runHeightFaults(t *testing.T, nw *network, self int, others []int, f *fault
 			f.crashAt = 0
 			f.note("restart")
 			p, err = nw.start(t, self, d, f)
+			askedCatchup = false
 			if err == nil {
 				err = deliver(p, delivered)
 			}
@@ -134,6 +136,12 @@ func runHeightFaults(t *testing.T, nw *network, self int, others []int, f *fault
 				}
 			}
 			err = deliver(p, delivered)
+		case prop == nil && !askedCatchup:
+			// A peer that holds nothing of the height asks for it, as
+			// catch-up gossip does; the proposal may come back that way.
+			askedCatchup = true
+			f.note("peer RoundStatus h=1 holding nothing")
+			err = run(func() error { p.d.PeerRoundStatus(peer, &p2p.RoundStatus{Height: 1}); return nil })
 		default:
 			to, ok := p.timers.next()
 			if !ok {

@@ -16,8 +16,9 @@
 // Ordering guarantees, whatever the caller:
 //
 //   - every input is appended to the log before it is stepped, and the log
-//     is synced before every precommit is signed, so a node killed at any
-//     moment restarts in the same height and round with the same lock;
+//     is synced before every vote and proposal is signed, so a node killed
+//     at any moment restarts in the same height and round with the same
+//     lock, and can ask its signer again for exactly what it signed;
 //   - the signer persists its last signed height/round/step before a
 //     signature leaves it, so a restarted validator never signs twice;
 //   - a decided block is committed to the store before the next height

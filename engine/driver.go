@@ -183,7 +183,16 @@ type Driver struct {
 	heightProposals []consensus.ProposalReceived
 	heightVotes     []*chain.Vote
 	have            catchupState // what heightProposals and heightVotes hold, for RoundStatus
-	sync            *syncer
+	// nextProposals and nextVotes are the accepted ones of the next height,
+	// which the Machine buffers and counts when that height starts; they
+	// join heightProposals and heightVotes then, so that catch-up serves
+	// them too.
+	nextProposals []consensus.ProposalReceived
+	nextVotes     []*chain.Vote
+	sync          *syncer
+	// lostVote is the signer's last vote of this height, released before a
+	// restart and not yet re-sent (see ownvote.go).
+	lostVote *validator.LastSigned
 }
 
 // ErrHalt wraps failures that must stop the node: a store or log write
@@ -224,12 +233,17 @@ func (e *Driver) Height() uint64 { return e.height }
 // that height if there is one. ctx bounds the signer's calls.
 func (e *Driver) Start(ctx context.Context) error {
 	e.ctx = ctx
+	e.noteLastSigned(e.store.Height() + 1)
 	return e.startHeight(true)
 }
 
 // Receive handles a proposal, vote or block-sync commit from a peer.
 func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 	switch in := in.(type) {
+	case consensus.ProposalReceived:
+		if in.Proposal.Height != e.height && in.Proposal.Height != e.height+1 {
+			return nil // the Machine keeps neither; the log must not either
+		}
 	case consensus.VoteReceived:
 		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
 			return nil
@@ -332,6 +346,9 @@ func (e *Driver) drain() error {
 		e.afterInput(in, outcome)
 	}
 	e.publish()
+	if e.lostVote != nil {
+		return e.recoverLastVote() // a block it may be for may have arrived
+	}
 	return nil
 }
 
@@ -416,6 +433,10 @@ const (
 )
 
 func (e *Driver) keepVote(v *chain.Vote) {
+	if v.Height == e.height+1 && len(e.nextVotes) < maxKeptVotes {
+		e.nextVotes = append(e.nextVotes, v)
+		return
+	}
 	if v.Height != e.height || len(e.heightVotes) >= maxKeptVotes {
 		return
 	}
@@ -428,6 +449,10 @@ func (e *Driver) keepVote(v *chain.Vote) {
 }
 
 func (e *Driver) keepProposal(p *chain.Proposal, b *chain.Block) {
+	if p.Height == e.height+1 && len(e.nextProposals) < maxKeptProposals {
+		e.nextProposals = append(e.nextProposals, consensus.ProposalReceived{Proposal: p, Block: b})
+		return
+	}
 	if p.Height == e.height && len(e.heightProposals) < maxKeptProposals {
 		e.heightProposals = append(e.heightProposals, consensus.ProposalReceived{Proposal: p, Block: b})
 		e.have.addProposal(p.Round)
@@ -451,16 +476,25 @@ func (e *Driver) voteEvent(v *chain.Vote) {
 	e.obs.VoteCounted(v, stake, t)
 }
 
+// syncBeforeSigning makes the log durable before the signer signs. Then
+// every input that led to a signature is on disk before the signature
+// exists: the lock a precommit expresses survives a crash, and so does the
+// block a vote or proposal is for. The signer refuses to sign anything
+// else for a slot it signed, or for an earlier one, so a restarted node
+// must be able to ask for exactly what it signed before: with this sync,
+// every signature but the last has its record in the log (the next sync
+// carries it), and the last is recovered from the signer's record
+// (ownvote.go).
+func (e *Driver) syncBeforeSigning() error {
+	if err := e.wal.Sync(); err != nil {
+		return fmt.Errorf("%w: %w", ErrHalt, err)
+	}
+	return nil
+}
+
 func (e *Driver) signVote(v *chain.Vote) error {
-	// The lock (lockedValue, lockedRound) changes only when the Machine
-	// precommits, so the inputs that led to a lock are durable once the WAL
-	// is synced before every precommit. Prevotes and proposals never depend
-	// on inputs whose loss could make a restarted node less locked than it
-	// was; the signer's own fsync'd record prevents double signs.
-	if v.Type == chain.Precommit {
-		if err := e.wal.Sync(); err != nil {
-			return fmt.Errorf("%w: %w", ErrHalt, err)
-		}
+	if err := e.syncBeforeSigning(); err != nil {
+		return err
 	}
 	if e.requester != nil {
 		e.requester.RequestVote(v)
@@ -476,6 +510,9 @@ func (e *Driver) signVote(v *chain.Vote) error {
 }
 
 func (e *Driver) signProposal(p *chain.Proposal, b *chain.Block) error {
+	if err := e.syncBeforeSigning(); err != nil {
+		return err
+	}
 	if e.requester != nil {
 		e.requester.RequestProposal(p, b)
 		return nil

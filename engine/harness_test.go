@@ -91,9 +91,6 @@ func (l *memLog) Append(h uint64, in consensus.Input) error {
 	if err := l.f.point("log.append", fmt.Sprintf("h=%d %s", h, describe(in))); err != nil {
 		return err
 	}
-	if _, ok := in.(consensus.NewHeight); ok {
-		return nil // re-derived from the store at restart, as the node's WAL does
-	}
 	l.pending = append(l.pending, logRecord{h, in})
 	return nil
 }
@@ -171,12 +168,19 @@ func (n *net) BroadcastVote(v *chain.Vote) {
 	n.f.point("gossip.vote", describe(v))
 	n.votes = append(n.votes, v)
 }
-func (n *net) BroadcastEvidence(*chain.Evidence)                      {}
-func (n *net) BroadcastStatus(uint64)                                 {}
-func (n *net) RequestBlock(p2p.NodeID, uint64) bool                   { return false }
-func (n *net) SendRoundStatus(*p2p.RoundStatus)                       {}
-func (n *net) SendProposal(p2p.NodeID, *chain.Proposal, *chain.Block) {}
-func (n *net) SendVotes(p2p.NodeID, []*chain.Vote)                    {}
+func (n *net) BroadcastEvidence(*chain.Evidence)    {}
+func (n *net) BroadcastStatus(uint64)               {}
+func (n *net) RequestBlock(p2p.NodeID, uint64) bool { return false }
+func (n *net) SendRoundStatus(*p2p.RoundStatus)     {}
+
+// SendProposal records a proposal the driver sends one peer in answer to
+// its RoundStatus (catch-up), as the peers would get it.
+func (n *net) SendProposal(_ p2p.NodeID, p *chain.Proposal, b *chain.Block) {
+	n.f.note("catchup.proposal " + describe(p))
+	n.proposals = append(n.proposals, p)
+	n.blocks[b.Hash()] = b
+}
+func (n *net) SendVotes(p2p.NodeID, []*chain.Vote) {}
 func (n *net) SendConsensus(p2p.NodeID, []consensus.ProposalReceived, []*chain.Vote) {
 }
 

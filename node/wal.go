@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/rlp"
 
@@ -47,6 +48,7 @@ const (
 	walSignRefused
 	walTxsAvailable
 	walCommit
+	walNewHeight
 )
 
 type walRecord struct {
@@ -86,6 +88,15 @@ type walRefusedBody struct {
 	Reason string
 }
 
+// walNewHeightBody is what a restart cannot re-derive of a NewHeight: the
+// clock reading it carried and whether transactions were waiting (the
+// validator set and the last block time come from the store).
+type walNewHeightBody struct {
+	Height       uint64
+	NowNanos     uint64
+	TxsAvailable bool
+}
+
 type walCommitBody struct {
 	Block       *chain.Block
 	Certificate *chain.Certificate
@@ -109,9 +120,11 @@ func openWALFile(path string) (*walFile, error) {
 }
 
 // encodeInput turns a consensus input into a record body; ok is false for
-// inputs that are not logged (NewHeight is re-derived from the store).
+// inputs that are not logged.
 func encodeInput(in consensus.Input) (kind uint8, body any, ok bool) {
 	switch in := in.(type) {
+	case consensus.NewHeight:
+		return walNewHeight, &walNewHeightBody{in.Height, uint64(in.Now.UnixNano()), in.TxsAvailable}, true
 	case consensus.ProposalReceived:
 		return walProposal, &walProposalBody{in.Proposal, in.Block}, true
 	case consensus.VoteReceived:
@@ -182,6 +195,12 @@ func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
 		return consensus.SignRefused{Height: b.Height, Round: b.Round, Step: consensus.RoundStep(b.Step), Reason: b.Reason}, nil
 	case walTxsAvailable:
 		return consensus.TxsAvailable{}, nil
+	case walNewHeight:
+		var b walNewHeightBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.NewHeight{Height: b.Height, Now: time.Unix(0, int64(b.NowNanos)).UTC(), TxsAvailable: b.TxsAvailable}, nil
 	case walCommit:
 		var b walCommitBody
 		if err := rlp.DecodeBytes(body, &b); err != nil {
