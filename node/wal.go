@@ -20,9 +20,10 @@ import (
 // The consensus write-ahead log (data/cs.wal) holds every input the node
 // fed to its consensus Machine at the current height, so that a node killed
 // at any moment restarts into the same height, round and locks. Records are
-// written before the input is stepped; the log is synced before every
-// precommit is signed, so every input that led to a lock is durable by the
-// time the precommit exists (the signer fsyncs its own state before
+// written before the input is stepped, the height's NewHeight included (its
+// clock reading is replayed); the driver syncs the log before every vote or
+// proposal is signed, so every input that led to a signature is durable by
+// the time the signature exists (the signer fsyncs its own state before
 // releasing any signature, so nothing is ever signed twice).
 // After a height is committed to the store its records are dropped; records
 // of the next height (votes and proposals that arrived early) are kept.
