@@ -45,6 +45,7 @@ type validatorNode struct {
 	addr chain.Address
 	disk *disk
 
+	silent  bool // never runs
 	up      bool
 	inc     uint64 // incarnation: bumped by every crash, stales timers and ticks
 	driver  *engine.Driver
@@ -411,6 +412,9 @@ func (g gossipOf) SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalR
 
 // describe is the validator's state, for a failure report.
 func (v *validatorNode) describe() string {
+	if v.silent {
+		return fmt.Sprintf("v%d silent", v.id)
+	}
 	if !v.up || v.driver == nil {
 		return fmt.Sprintf("v%d down, committed %d", v.id, v.disk.store.Height())
 	}

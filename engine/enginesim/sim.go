@@ -31,7 +31,11 @@ var Genesis = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 type Config struct {
 	Seed       uint64
 	Validators int
-	Heights    uint64 // every validator must commit this many heights
+	// Silent validators never run (a crash that lasts forever), as many
+	// as Silent whose stake stays below a third; the others must make
+	// progress without them.
+	Silent  int
+	Heights uint64 // every running validator must commit this many heights
 	// Until GST the network drops messages with probability Drop, and each
 	// event crashes its validator with probability Crash; each disk write
 	// fails with probability WriteFail. After GST there are no faults and
@@ -53,7 +57,8 @@ func Random(seed uint64) Config {
 		Drop: r.Float64() * 0.3, Crash: r.Float64() * 0.03, WriteFail: r.Float64() * 0.01,
 		LatencyMin: time.Millisecond, LatencyMax: time.Duration(1+r.IntN(80)) * time.Millisecond,
 		RestartMin: 100 * time.Millisecond, RestartMax: 2 * time.Second,
-		Bound: 60 * time.Second,
+		Bound:  60 * time.Second,
+		Silent: r.IntN(2),
 	}
 }
 
@@ -64,7 +69,8 @@ type Report struct {
 	Seed       uint64
 	Config     Config
 	Violations []string
-	Heights    uint64 // the lowest height every validator committed
+	Heights    uint64 // the lowest height every running validator committed
+	Silent     int    // validators that never ran
 	Crashes    int
 	WriteFails int
 	Restarts   int
@@ -79,8 +85,8 @@ func (r *Report) Failed() bool { return len(r.Violations) > 0 }
 
 func (r *Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed %d: %d validators, GST %v, drop %.2f, crash %.3f, write failures %.3f, latency %v-%v\n",
-		r.Seed, r.Config.Validators, r.Config.GST, r.Config.Drop, r.Config.Crash, r.Config.WriteFail, r.Config.LatencyMin, r.Config.LatencyMax)
+	fmt.Fprintf(&b, "seed %d: %d validators (%d silent), GST %v, drop %.2f, crash %.3f, write failures %.3f, latency %v-%v\n",
+		r.Seed, r.Config.Validators, r.Silent, r.Config.GST, r.Config.Drop, r.Config.Crash, r.Config.WriteFail, r.Config.LatencyMin, r.Config.LatencyMax)
 	fmt.Fprintf(&b, "  heights %d by all, %d crashes, %d write failures, %d restarts, %d messages (%d dropped), virtual time %v\n",
 		r.Heights, r.Crashes, r.WriteFails, r.Restarts, r.Messages, r.Dropped, r.VirtualEnd)
 	for _, v := range r.Violations {
@@ -154,10 +160,32 @@ func (s *sim) setup() error {
 			disk: &disk{store: st, signer: &validator.MemoryState{}}, signed: make(map[slot]chain.Hash)}
 		s.vals = append(s.vals, v)
 	}
+	s.silence()
 	for _, v := range s.vals {
-		v.start()
+		if !v.silent {
+			v.start()
+		}
 	}
 	return nil
+}
+
+// silence picks up to cfg.Silent validators, from the last, whose stake
+// together stays below a third of the total.
+func (s *sim) silence() {
+	set, err := s.vals[0].disk.store.ValidatorSet(1)
+	if err != nil {
+		return
+	}
+	var silent uint64
+	for i := len(s.vals) - 1; i >= 0 && s.rep.Silent < s.cfg.Silent; i-- {
+		stake, _ := set.StakeOf(s.vals[i].addr)
+		if staking.HasOneThird(silent+stake, set.TotalStake()) {
+			continue
+		}
+		silent += stake
+		s.vals[i].silent = true
+		s.rep.Silent++
+	}
 }
 
 // validatorKey derives validator i's key from the seed, deterministically.
@@ -193,7 +221,7 @@ func (s *sim) loop() {
 // done reports whether every validator is up and has committed the target.
 func (s *sim) done() bool {
 	for _, v := range s.vals {
-		if v.disk.store.Height() < s.cfg.Heights {
+		if !v.silent && v.disk.store.Height() < s.cfg.Heights {
 			return false
 		}
 	}
@@ -204,6 +232,9 @@ func (s *sim) finish() {
 	s.rep.VirtualEnd = s.now
 	low := ^uint64(0)
 	for _, v := range s.vals {
+		if v.silent {
+			continue
+		}
 		low = min(low, v.disk.store.Height())
 		if v.replayRejected > 0 {
 			s.violation("v%d rejected %d logged inputs on replay: %v", v.id, v.replayRejected, v.replayErrs)
