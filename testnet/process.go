@@ -91,6 +91,24 @@ func nodeRunning(pid int, home string) bool {
 	return slices.Contains(args, "node") && slices.Contains(args, home)
 }
 
+// exiting reports whether pid is a process the kernel is still tearing
+// down: its memory (and so its command line) is gone, but it is neither a
+// zombie nor reaped yet. A killed node passes through this state; callers
+// that wait for it to be gone wait for the end of it too, so that when
+// they return the process no longer runs at all.
+func exiting(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false // gone (or no procfs)
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X' {
+		return false
+	}
+	cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return err == nil && len(cmd) == 0
+}
+
 // signalNode sends sig to pid if it runs the node of home; false if it does
 // not (any more).
 func signalNode(pid int, home string, sig syscall.Signal) (bool, error) {
@@ -111,7 +129,7 @@ func signalNode(pid int, home string, sig syscall.Signal) (bool, error) {
 func waitGone(pid int, home string, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for {
-		if !nodeRunning(pid, home) {
+		if !nodeRunning(pid, home) && !exiting(pid) {
 			return true
 		}
 		if time.Now().After(deadline) {
