@@ -101,6 +101,7 @@ func (v *validatorNode) start() {
 			TimeoutPrevote: 200 * time.Millisecond, TimeoutPrevoteDelta: 100 * time.Millisecond,
 			TimeoutPrecommit: 200 * time.Millisecond, TimeoutPrecommitDelta: 100 * time.Millisecond,
 			BlockInterval: 50 * time.Millisecond,
+			Recoverer:     s.sigs,
 		},
 	}
 	deps := engine.Deps{

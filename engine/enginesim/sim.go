@@ -109,6 +109,7 @@ type sim struct {
 	doc   *genesis.Doc
 	vals  []*validatorNode
 	first map[uint64]chain.Hash // the first block committed at each height
+	sigs  *sigCache
 	rep   Report
 }
 
@@ -121,7 +122,7 @@ func Run(cfg Config) (*Report, error) {
 	if cfg.Validators < 1 || cfg.Heights == 0 || cfg.LatencyMax < cfg.LatencyMin || cfg.RestartMax < cfg.RestartMin {
 		return nil, fmt.Errorf("enginesim: invalid config %+v", cfg)
 	}
-	s := &sim{cfg: cfg, rng: newRand(cfg.Seed ^ 0x5151), first: make(map[uint64]chain.Hash)}
+	s := &sim{cfg: cfg, rng: newRand(cfg.Seed ^ 0x5151), first: make(map[uint64]chain.Hash), sigs: &sigCache{known: make(map[sigKey]chain.Address)}}
 	s.rep = Report{Seed: cfg.Seed, Config: cfg}
 	if err := s.setup(); err != nil {
 		return nil, err
