@@ -90,17 +90,7 @@ func (*VotesMessage) Kind() Kind { return KindVotes }
 
 func (m *RoundStatus) payload() [][]byte { return one(mustEncodeRLP(m)) }
 
-func (m *VotesMessage) payload() [][]byte {
-	parts := make([][]byte, 1, len(m.Votes)+1)
-	size := 0
-	for _, v := range m.Votes {
-		b := v.Encode()
-		parts = append(parts, b)
-		size += len(b)
-	}
-	parts[0] = appendRLPHeader(nil, 0xc0, size)
-	return parts
-}
+func (m *VotesMessage) payload() [][]byte { return listPayload(m.Votes, (*chain.Vote).Encode) }
 
 func decodeRoundStatus(p []byte) (Message, error) {
 	m := new(RoundStatus)
@@ -133,31 +123,9 @@ func decodeRoundStatus(p []byte) (Message, error) {
 }
 
 func decodeVotes(p []byte) (Message, error) {
-	body, rest, err := rlp.SplitList(p)
+	votes, err := decodeList(p, MaxVotesPerMessage, list{"vote", "votes", "vote"}, chain.DecodeVote)
 	if err != nil {
 		return nil, err
 	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("%d trailing bytes", len(rest))
-	}
-	m := &VotesMessage{}
-	for len(body) > 0 {
-		if len(m.Votes) == MaxVotesPerMessage {
-			return nil, fmt.Errorf("more than %d votes", MaxVotesPerMessage)
-		}
-		_, _, next, err := rlp.Split(body)
-		if err != nil {
-			return nil, fmt.Errorf("vote %d: %w", len(m.Votes), err)
-		}
-		v, err := chain.DecodeVote(body[:len(body)-len(next)])
-		if err != nil {
-			return nil, fmt.Errorf("vote %d: %w", len(m.Votes), err)
-		}
-		m.Votes = append(m.Votes, v)
-		body = next
-	}
-	if len(m.Votes) == 0 {
-		return nil, errors.New("empty vote batch")
-	}
-	return m, nil
+	return &VotesMessage{Votes: votes}, nil
 }

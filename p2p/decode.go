@@ -151,6 +151,19 @@ func (m *BlockRequest) validate() error {
 // decodeTxs decodes a non-empty list of at most MaxTxsPerMessage
 // transactions.
 func decodeTxs(p []byte) (Message, error) {
+	txs, err := decodeList(p, MaxTxsPerMessage, list{"tx", "transactions", "transaction"}, chain.DecodeTx)
+	if err != nil {
+		return nil, err
+	}
+	return &TxsMessage{Txs: txs}, nil
+}
+
+// list names the items of a batch in decodeList's errors.
+type list struct{ one, many, batch string }
+
+// decodeList decodes an RLP list of 1 to max items with dec. Each item is
+// passed whole (header included), sharing p's memory.
+func decodeList[T any](p []byte, max int, names list, dec func([]byte) (T, error)) ([]T, error) {
 	body, rest, err := rlp.SplitList(p)
 	if err != nil {
 		return nil, err
@@ -158,26 +171,26 @@ func decodeTxs(p []byte) (Message, error) {
 	if len(rest) != 0 {
 		return nil, fmt.Errorf("%d trailing bytes", len(rest))
 	}
-	m := &TxsMessage{}
+	var out []T
 	for len(body) > 0 {
-		if len(m.Txs) == MaxTxsPerMessage {
-			return nil, fmt.Errorf("more than %d transactions", MaxTxsPerMessage)
+		if len(out) == max {
+			return nil, fmt.Errorf("more than %d %s", max, names.many)
 		}
 		_, _, next, err := rlp.Split(body)
 		if err != nil {
-			return nil, fmt.Errorf("tx %d: %w", len(m.Txs), err)
+			return nil, fmt.Errorf("%s %d: %w", names.one, len(out), err)
 		}
-		tx, err := chain.DecodeTx(body[:len(body)-len(next)])
+		item, err := dec(body[:len(body)-len(next)])
 		if err != nil {
-			return nil, fmt.Errorf("tx %d: %w", len(m.Txs), err)
+			return nil, fmt.Errorf("%s %d: %w", names.one, len(out), err)
 		}
-		m.Txs = append(m.Txs, tx)
+		out = append(out, item)
 		body = next
 	}
-	if len(m.Txs) == 0 {
-		return nil, errors.New("empty transaction batch")
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty %s batch", names.batch)
 	}
-	return m, nil
+	return out, nil
 }
 
 // decodeProposal decodes a [proposal, block] pair and validates it.

@@ -166,11 +166,14 @@ func (m *Disconnect) payload() [][]byte   { return one(mustEncodeRLP(m)) }
 func (m *Status) payload() [][]byte       { return one(mustEncodeRLP(m)) }
 func (m *BlockRequest) payload() [][]byte { return one(mustEncodeRLP(m)) }
 func (m *TxMessage) payload() [][]byte    { return one(m.Tx.Encode()) }
-func (m *TxsMessage) payload() [][]byte {
-	parts := make([][]byte, 1, len(m.Txs)+1)
+func (m *TxsMessage) payload() [][]byte   { return listPayload(m.Txs, (*chain.Tx).Encode) }
+
+// listPayload is the RLP list of items, each encoded by enc, as parts.
+func listPayload[T any](items []T, enc func(T) []byte) [][]byte {
+	parts := make([][]byte, 1, len(items)+1)
 	size := 0
-	for _, tx := range m.Txs {
-		b := tx.Encode()
+	for _, it := range items {
+		b := enc(it)
 		parts = append(parts, b)
 		size += len(b)
 	}
