@@ -6,10 +6,10 @@ import (
 	"github.com/quorumchain/quorumchain/validator"
 )
 
-// lastSigner is a signer that keeps the record of its last signature
-// locally (validator.LocalSigner).
-type lastSigner interface {
-	LastSigned() validator.LastSigned
+// guarded is a signer whose double-sign guard, and so the record of its
+// last signature, is local (validator.LocalSigner).
+type guarded interface {
+	Guard() *validator.Guard
 }
 
 // A crash can fall between the signer's release of a vote (its record is
@@ -26,11 +26,11 @@ type lastSigner interface {
 // driver starts) the signer released.
 func (e *Driver) noteLastSigned(height uint64) {
 	e.lostVote = nil
-	ls, ok := e.signer.(lastSigner)
+	g, ok := e.signer.(guarded)
 	if !ok || e.requester != nil {
 		return
 	}
-	last := ls.LastSigned()
+	last := g.Guard().Last()
 	if last.Height != height {
 		return
 	}

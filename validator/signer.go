@@ -45,13 +45,6 @@ func (s *LocalSigner) Address() chain.Address { return s.addr }
 // Guard exposes the signer's double-sign guard (for inspection).
 func (s *LocalSigner) Guard() *Guard { return s.guard }
 
-// LastSigned returns the record of the last signature the signer released.
-// A node restarted after a crash that fell between a signature and its
-// broadcast sends that signature out from here: the signer refuses to
-// sign anything else for the same slot, so otherwise its vote would be
-// lost for the round.
-func (s *LocalSigner) LastSigned() LastSigned { return s.guard.Last() }
-
 func (s *LocalSigner) sign(d chain.Hash) (chain.Signature, error) { return chain.Sign(s.key, d) }
 
 // SignVote implements Signer.
