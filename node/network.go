@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -31,6 +32,9 @@ type network struct {
 	store   *store.Store
 	log     *slog.Logger
 	metrics *metrics
+
+	// statuses limits how often each peer's RoundStatus reaches the loop.
+	statuses statusLimiter
 }
 
 var _ p2p.Handler = (*network)(nil)
@@ -62,6 +66,10 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 			n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 		}
 	case *p2p.RoundStatus:
+		if !n.statuses.allow(from, time.Now()) {
+			n.metrics.inboxDropped.Inc()
+			return nil
+		}
 		n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
 		n.deliver(inbound{peer: from, evidence: m.Evidence})
@@ -198,6 +206,7 @@ func (n *network) PeerConnected(p p2p.PeerInfo) {
 
 // PeerDisconnected implements p2p.Handler.
 func (n *network) PeerDisconnected(id p2p.NodeID) {
+	n.statuses.forget(id)
 	n.deliver(inbound{peer: id, gone: true})
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
@@ -256,4 +265,35 @@ func (n *network) SendProposal(peer p2p.NodeID, p *chain.Proposal, b *chain.Bloc
 // SendVotes implements gossip.
 func (n *network) SendVotes(peer p2p.NodeID, votes []*chain.Vote) {
 	n.sw.Send(peer, &p2p.VotesMessage{Votes: votes})
+}
+
+// statusLimiter passes at most one RoundStatus per peer per
+// minStatusInterval. Each one costs the consensus goroutine a selection
+// and the node up to catch-up's budget of votes sent, so a peer sending
+// them back to back would otherwise amplify its traffic and fill the
+// inbox. Honest peers send one every roundStatusInterval.
+type statusLimiter struct {
+	mu   sync.Mutex
+	last map[p2p.NodeID]time.Time
+}
+
+const minStatusInterval = roundStatusInterval / 2
+
+func (l *statusLimiter) allow(peer p2p.NodeID, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if at, ok := l.last[peer]; ok && now.Sub(at) < minStatusInterval {
+		return false
+	}
+	if l.last == nil {
+		l.last = make(map[p2p.NodeID]time.Time)
+	}
+	l.last[peer] = now
+	return true
+}
+
+func (l *statusLimiter) forget(peer p2p.NodeID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.last, peer)
 }
