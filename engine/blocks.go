@@ -145,6 +145,7 @@ func (e *Driver) replayed(in consensus.Input, acts []consensus.Action, outcome c
 			e.addEvidence(a.Evidence, true)
 		case consensus.RejectedInput:
 			e.log.Warn("WAL replay: logged input rejected", "height", e.height, "err", a.Err)
+			e.obs.Rejected(a.Input, a.Err, true)
 		}
 	}
 }

@@ -78,7 +78,7 @@ func runHeightFaults(t *testing.T, nw *network, self int, others []int, f *fault
 				prop, block = p, blocks[p.BlockHash]
 			}
 		}
-		res.rejected += p.warn.count("WAL replay")
+		res.rejected += p.sink.replayRejected
 	}
 	deliver := func(p *validatorProc, ins []consensus.Input) error {
 		return run(func() error {

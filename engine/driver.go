@@ -42,6 +42,11 @@ type Sink interface {
 	Finalized(b *chain.Block, c *chain.Certificate, signedStake, totalStake uint64, res *chain.ExecResult, rounds uint32, finalizedAt time.Time)
 	ValidatorsChanged(height uint64, set *staking.ValidatorSet)
 	Stepped(rs consensus.RoundState)
+	// Rejected reports an input the Machine rejected (an invalid vote,
+	// proposal or commit, or an answer it did not ask for); replay is set
+	// for a logged input rejected while the log is replayed at start,
+	// which only a corrupt log or a bug can cause.
+	Rejected(in consensus.Input, err error, replay bool)
 }
 
 // Store is the chain store as the driver uses it (chain/store.Store).
@@ -390,6 +395,7 @@ func (e *Driver) do(a consensus.Action) error {
 			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %w", ErrHalt, a.Err)
 		}
 		e.log.Debug("input rejected", "height", e.height, "err", a.Err)
+		e.obs.Rejected(a.Input, a.Err, false)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -228,8 +227,17 @@ func (emptyPool) Size() int                                                { ret
 func (emptyPool) SetState(staking.AccountReader)                           {}
 func (emptyPool) Update([]chain.Hash, staking.AccountReader) (evicted int) { return 0 }
 
-// sink records finalized blocks.
-type sink struct{ finals []chain.Hash }
+// sink records finalized blocks and the inputs rejected on replay.
+type sink struct {
+	finals         []chain.Hash
+	replayRejected int
+}
+
+func (s *sink) Rejected(_ consensus.Input, _ error, replay bool) {
+	if replay {
+		s.replayRejected++
+	}
+}
 
 func (s *sink) ProposalSeen(*chain.Proposal, *chain.Block)           {}
 func (s *sink) VoteCounted(*chain.Vote, uint64, consensus.VoteTally) {}
@@ -237,32 +245,6 @@ func (s *sink) ValidatorsChanged(uint64, *staking.ValidatorSet)      {}
 func (s *sink) Stepped(consensus.RoundState)                         {}
 func (s *sink) Finalized(b *chain.Block, _ *chain.Certificate, _, _ uint64, _ *chain.ExecResult, _ uint32, _ time.Time) {
 	s.finals = append(s.finals, b.Hash())
-}
-
-// warnings counts the warnings a driver logs, by message.
-type warnings struct {
-	mu  sync.Mutex
-	msg []string
-}
-
-func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-func (w *warnings) Handle(_ context.Context, r slog.Record) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.msg = append(w.msg, r.Message)
-	return nil
-}
-func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
-func (w *warnings) WithGroup(string) slog.Handler      { return w }
-
-func (w *warnings) count(substr string) int {
-	n := 0
-	for _, m := range w.msg {
-		if strings.Contains(m, substr) {
-			n++
-		}
-	}
-	return n
 }
 
 // network is a genesis of four validators of equal stake, and the keys.
@@ -325,7 +307,6 @@ type validatorProc struct {
 	net    *net
 	timers *timers
 	sink   *sink
-	warn   *warnings
 }
 
 func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validatorProc, error) {
@@ -338,7 +319,7 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &validatorProc{net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{f: f, armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}, warn: &warnings{}}
+	p := &validatorProc{net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{f: f, armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}}
 	cfg := engine.Config{
 		ChainID: testChainID, GenesisTime: genesisTime, MaxBlockTxs: 100,
 		Machine: consensus.Config{
@@ -350,7 +331,7 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 	deps := engine.Deps{
 		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: &memLog{f: f, d: d}, Signer: signer,
 		Gossip: p.net, Sink: p.sink, Clock: fixedClock{genesisTime.Add(time.Minute)}, Timers: p.timers,
-		Logger: slog.New(p.warn),
+		Logger: slog.New(slog.DiscardHandler),
 	}
 	if p.d, err = engine.New(cfg, deps, state); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -124,4 +125,17 @@ func validatorsResult(height uint64, set *staking.ValidatorSet) rpc.ValidatorsRe
 		out.Validators[i] = rpc.ValidatorResult{Address: v.Address, Stake: rpc.Amount(v.Stake), ProposerPriority: v.ProposerPriority}
 	}
 	return out
+}
+
+func (ev *events) Rejected(in consensus.Input, _ error, replay bool) {
+	kind := "other"
+	switch in.(type) {
+	case consensus.VoteReceived:
+		kind = "vote"
+	case consensus.ProposalReceived:
+		kind = "proposal"
+	case consensus.CommitReceived:
+		kind = "commit"
+	}
+	ev.metrics.rejected.WithLabelValues(kind, strconv.FormatBool(replay)).Inc()
 }

@@ -26,6 +26,7 @@ type metrics struct {
 	inboxDropped    prometheus.Counter
 	txGossipDropped prometheus.Counter
 	evidence        prometheus.Counter
+	rejected        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -56,9 +57,11 @@ func newMetrics() *metrics {
 			Help: "Locally submitted transactions not gossiped because the gossip queue was full."}),
 		evidence: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_evidence_total",
 			Help: "Double signs detected."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "quorumchain_consensus_rejected_inputs_total",
+			Help: "Inputs the consensus Machine rejected, by kind (vote, proposal, commit, other) and whether during WAL replay."}, []string{"kind", "replay"}),
 	}
 	r.MustRegister(m.height, m.round, m.rounds, m.votes, m.peers, m.mempoolSize, m.finalityLatency,
-		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.txGossipDropped, m.evidence)
+		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.txGossipDropped, m.evidence, m.rejected)
 	return m
 }
 

@@ -2,13 +2,14 @@ package sim
 
 import (
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
-// byzNode is a Byzantine validator. It runs no Machine: it signs whatever
+// byzNode is a Byzantine validator. It runs no driver: it signs whatever
 // its behaviour calls for with its raw key (no double-sign protection) and
 // it is omniscient, as the adversary of the BFT model is: the simulator
-// tells it when each honest validator enters a round (onEnter) and it reads
-// honest validators' final blocks to build valid blocks.
+// tells it when each honest validator enters a round (onEnter), and it
+// builds valid blocks on an honest validator's committed state.
 type byzNode struct {
 	s   *sim
 	id  int
@@ -38,6 +39,12 @@ type propKey struct {
 	parent  chain.Hash
 }
 
+// proposalMsg is a signed proposal with its block.
+type proposalMsg struct {
+	p *chain.Proposal
+	b *chain.Block
+}
+
 func newByzNode(s *sim, id int, beh Behaviour) *byzNode {
 	return &byzNode{s: s, id: id, beh: beh,
 		votes: make(map[voteKey]*chain.Vote), props: make(map[propKey]*proposalMsg), reacted: make(map[hr]bool)}
@@ -64,22 +71,26 @@ func (b *byzNode) vote(t chain.VoteType, h uint64, r uint32, hash chain.Hash) *c
 }
 
 // proposal returns this validator's proposal variant (0 or 1) for (h, r)
-// on top of target's last final block. Variants differ in block time, so
-// they are two different valid blocks.
+// on top of target's committed chain, or nil when target has not
+// committed height h-1 yet. Variants differ in block time, so they are two
+// different valid blocks.
 func (b *byzNode) proposal(target *node, h uint64, r uint32, variant uint8) *proposalMsg {
-	var parent *final
-	if h > 1 && uint64(len(target.finals)) >= h-1 {
-		parent = &target.finals[h-2]
+	if target.driver == nil {
+		return nil
 	}
-	k := propKey{h: h, r: r, variant: variant}
-	if parent != nil {
-		k.parent = parent.hash
+	snap := target.driver.Snapshot()
+	if snap.Height != h-1 {
+		return nil
 	}
+	k := propKey{h: h, r: r, variant: variant, parent: snap.Hash}
 	if p := b.props[k]; p != nil {
 		return p
 	}
 	s := b.s
-	blk := s.makeBlock(h, b.addr(), parent, s.blockTime(parent)+uint64(variant), nil)
+	blk, err := s.buildBlock(target, snap.State, snap.Header, snap.Validators, b.addr(), uint64(variant))
+	if err != nil {
+		panic("sim: byzantine block: " + err.Error())
+	}
 	p := chain.Proposal{Height: h, Round: r, POLRound: chain.NoPOLRound, BlockHash: blk.Hash(), Proposer: b.addr()}
 	sig, err := chain.Sign(s.vals[b.id].key, p.SignHash(ChainID))
 	if err != nil {
@@ -90,6 +101,44 @@ func (b *byzNode) proposal(target *node, h uint64, r uint32, variant uint8) *pro
 	pm := &proposalMsg{p: &p, b: blk}
 	b.props[k] = pm
 	return pm
+}
+
+// buildBlock builds an empty block for proposer on target's committed
+// chain (state, its last header and the set of the next height), executed
+// as an honest proposer's would be, with its time bumped by skew
+// milliseconds.
+func (s *sim) buildBlock(target *node, state *staking.State, last *chain.Header, set *staking.ValidatorSet, proposer chain.Address, skew uint64) (*chain.Block, error) {
+	h := uint64(1)
+	t := uint64(s.clock().UnixMilli())
+	if last != nil {
+		h = last.Height + 1
+		t = max(t, last.Time+1)
+	}
+	blk := &chain.Block{Header: chain.Header{ChainID: ChainID, Height: h}}
+	if last != nil {
+		cert, err := target.disk.store.Certificate(last.Height)
+		if err != nil {
+			return nil, err
+		}
+		blk.LastCertificate = cert
+	}
+	senders := chain.RecoverSenders(nil, nil)
+	res, err := chain.Execute(state.Fork(), ChainID, blk, senders, func(eh uint64) (chain.StakeSet, error) {
+		return target.disk.store.ValidatorSet(eh)
+	})
+	if err != nil {
+		return nil, err
+	}
+	blk.Header = chain.Header{
+		ChainID: ChainID, Height: h, Time: t + skew, Proposer: proposer,
+		TxRoot: chain.MerkleRoot(nil), EvidenceRoot: chain.MerkleRoot(nil),
+		StateHash: res.StateHash, ValidatorsHash: set.Hash(), NextValidatorsHash: res.NextValidators.Hash(),
+	}
+	if last != nil {
+		blk.Header.ParentHash = last.Hash()
+		blk.Header.LastCertHash = blk.LastCertificate.Hash()
+	}
+	return blk, nil
 }
 
 func (b *byzNode) sendVote(to int, v *chain.Vote) {
@@ -115,16 +164,19 @@ func (s *sim) half(h uint64, r uint32, i int) uint8 {
 	return uint8(x & 1)
 }
 
-// onEnter is called when honest validator n enters round r of height h.
-func (b *byzNode) onEnter(n *node, h uint64, r uint32) {
+// onEnter is called when honest validator n enters round r of height h,
+// whose proposer is proposer.
+func (b *byzNode) onEnter(n *node, h uint64, r uint32, proposer chain.Address) {
 	s := b.s
-	proposer := s.setAt(h).Proposer(r)
 	switch b.beh {
 	case NilVoter:
 		b.sendVotes(n.id, h, r, chain.Hash{})
 	case Equivocator:
 		if proposer == b.addr() {
 			pm := b.proposal(n, h, r, s.half(h, r, n.id))
+			if pm == nil {
+				return
+			}
 			b.sendProposal(n.id, pm)
 			b.sendVotes(n.id, h, r, pm.p.BlockHash)
 		}
@@ -139,6 +191,9 @@ func (b *byzNode) onEnter(n *node, h uint64, r uint32) {
 			variant = 1
 		}
 		pm := s.byz[pi].proposal(n, h, r, variant)
+		if pm == nil {
+			return
+		}
 		if pi == b.id {
 			b.sendProposal(n.id, pm)
 		}

@@ -15,7 +15,7 @@ import (
 
 // Violation is a broken invariant.
 type Violation struct {
-	Kind   string // agreement, certificate, validity, double-sign, evidence, rejected-honest, finalize, liveness, events, panic
+	Kind   string // agreement, certificate, finalize, halt, double-sign, evidence, rejected-honest, replay, store, restart, liveness, events, panic
 	Seed   uint64
 	At     time.Duration
 	Node   int // honest validator concerned, -1 for the whole network
@@ -44,8 +44,11 @@ type checker struct {
 	// Verification caches: the same certificate or evidence reaches many
 	// validators; it is verified once per run.
 	certs map[chain.Hash]error
-	evs   map[chain.Hash]error
-	found map[chain.Hash]bool // evidence reported by honest Machines
+	evs   map[chain.Hash]bool // evidence verified
+	found map[chain.Hash]bool // evidence reported by honest drivers
+	// rejectedLive holds the Byzantine inputs each validator's Machine
+	// rejected outside replay.
+	rejectedLive map[rejectKey]bool
 	// sigs holds signatures known to be valid: every one the simulated
 	// validators made, and every one verified here.
 	sigs map[sigKey]chain.Address
@@ -81,7 +84,8 @@ func (c *checker) init(s *sim) {
 	c.s = s
 	c.signed = make(map[signKey]signRecord)
 	c.certs = make(map[chain.Hash]error)
-	c.evs = make(map[chain.Hash]error)
+	c.evs = make(map[chain.Hash]bool)
+	c.rejectedLive = make(map[rejectKey]bool)
 	c.found = make(map[chain.Hash]bool)
 	c.sigs = make(map[sigKey]chain.Address)
 }
@@ -109,35 +113,25 @@ func (c *checker) recover(digest chain.Hash, sig *chain.Signature) (chain.Addres
 	return a, err
 }
 
-// signedVote records a vote an honest signer signed; a different vote of
-// the same (height, round, type) is a double sign.
-func (c *checker) signedVote(n *node, v *chain.Vote) {
-	d := v.SignHash(ChainID)
-	c.knownSig(d, v.Signature, v.Validator)
-	c.signed1(n, v.Height, v.Round, validator.StepOfVote(v.Type), d, v.Type.String())
-}
-
-// signedProposal records a proposal an honest signer signed.
-func (c *checker) signedProposal(n *node, p *chain.Proposal) {
-	c.signed1(n, p.Height, p.Round, validator.StepProposal, p.SignHash(ChainID), "proposal")
-}
-
-func (c *checker) signed1(n *node, h uint64, r uint32, step validator.SignStep, digest chain.Hash, what string) {
-	k := signKey{addr: n.addr(), h: h, r: r, step: step}
+// signedRecord records what an honest signer saved as its last signature,
+// before releasing it; a different sign hash for the same (height, round,
+// step) is a double sign, across crashes and restarts.
+func (c *checker) signedRecord(n *node, l validator.LastSigned) {
+	k := signKey{addr: n.addr(), h: l.Height, r: l.Round, step: l.Step}
 	old, ok := c.signed[k]
 	if !ok {
-		c.signed[k] = signRecord{hash: digest, node: n.id}
+		c.signed[k] = signRecord{hash: l.SignHash, node: n.id}
 		return
 	}
-	if old.hash != digest {
-		c.s.violate(Violation{Kind: "double-sign", Node: n.id, Height: h, Round: r,
-			Detail: fmt.Sprintf("honest n%d signed two different %ss: %s and %s", n.id, what, chain.FormatHash(old.hash), chain.FormatHash(digest))})
+	if old.hash != l.SignHash {
+		c.s.violate(Violation{Kind: "double-sign", Node: n.id, Height: l.Height, Round: l.Round,
+			Detail: fmt.Sprintf("honest n%d signed two different %v: %s and %s", n.id, l.Step, chain.FormatHash(old.hash), chain.FormatHash(l.SignHash))})
 	}
 }
 
 // verifyCert verifies a certificate of height h against that height's set
 // (cached by certificate hash).
-func (c *checker) verifyCert(cert *chain.Certificate, h uint64) error {
+func (c *checker) verifyCert(cert *chain.Certificate, h uint64, set *staking.ValidatorSet) error {
 	if cert == nil {
 		return errors.New("missing certificate")
 	}
@@ -148,7 +142,6 @@ func (c *checker) verifyCert(cert *chain.Certificate, h uint64) error {
 	if err, ok := c.certs[k]; ok {
 		return err
 	}
-	set := c.s.setAt(h)
 	for uint64(len(c.realVerified)) < h {
 		c.realVerified = append(c.realVerified, false)
 	}
@@ -207,47 +200,38 @@ func (c *checker) verifyCertCached(cert *chain.Certificate, set *staking.Validat
 	return nil
 }
 
-func (c *checker) verifyEvidence(e *chain.Evidence) error {
-	k := e.Hash()
-	if err, ok := c.evs[k]; ok {
-		return err
-	}
-	err := e.Verify(ChainID, c.s.sets[0])
-	c.evs[k] = err
-	return err
-}
-
-// finalized checks a Finalize of honest validator n: it is for n's current
-// height, its certificate is for the block and verifies (more than two
-// thirds of the stake), the block is valid, and no honest validator
-// finalized another block at that height.
-func (c *checker) finalized(n *node, b *chain.Block, cert *chain.Certificate) bool {
+// finalized checks a block honest validator n committed: it is the height
+// after the last one n committed, its certificate is for the block and
+// verifies against the height's validator set (more than two thirds of
+// the stake), and no honest validator committed another block at that
+// height. The driver executed the block before committing it, so a block
+// invalid to an honest validator halts it (a "halt" violation) instead.
+func (c *checker) finalized(n *node, b *chain.Block, cert *chain.Certificate) {
 	s := c.s
 	h := b.Header.Height
-	v := Violation{Node: n.id, Height: h}
-	if cert != nil {
-		v.Round = cert.Round
-	}
-	if h != n.height || uint64(len(n.finals)) != h-1 {
-		v.Kind, v.Detail = "finalize", fmt.Sprintf("finalized height %d at height %d with %d final blocks", h, n.height, len(n.finals))
+	v := Violation{Node: n.id, Height: h, Round: cert.Round}
+	if h != n.checked+1 {
+		v.Kind, v.Detail = "finalize", fmt.Sprintf("committed height %d after height %d", h, n.checked)
 		s.violate(v)
-		return false
+		return
 	}
+	n.checked = h
 	hash := b.Hash()
-	if cert == nil || cert.BlockHash != hash || cert.Height != h {
-		v.Kind, v.Detail = "certificate", fmt.Sprintf("certificate does not match block %s", chain.FormatHash(hash))
+	if cert.BlockHash != hash || cert.Height != h {
+		v.Kind, v.Detail = "certificate", fmt.Sprintf("certificate for %s at h=%d does not match block %s", chain.FormatHash(cert.BlockHash), cert.Height, chain.FormatHash(hash))
 		s.violate(v)
-		return false
+		return
 	}
-	if err := c.verifyCert(cert, h); err != nil {
+	set, err := n.disk.store.ValidatorSet(h)
+	if err != nil {
+		v.Kind, v.Detail = "store", err.Error()
+		s.violate(v)
+		return
+	}
+	if err := c.verifyCert(cert, h, set); err != nil {
 		v.Kind, v.Detail = "certificate", err.Error()
 		s.violate(v)
-		return false
-	}
-	if err := s.validate(n, h, b); err != nil {
-		v.Kind, v.Detail = "validity", fmt.Sprintf("final block %s: %v", chain.FormatHash(hash), err)
-		s.violate(v)
-		return false
+		return
 	}
 	if h <= uint64(len(c.finals)) {
 		if d := c.finals[h-1]; d.hash != hash {
@@ -255,12 +239,12 @@ func (c *checker) finalized(n *node, b *chain.Block, cert *chain.Certificate) bo
 			v.Detail = fmt.Sprintf("n%d finalized %s (round %d) but n%d finalized %s at t=%v",
 				n.id, chain.FormatHash(hash), cert.Round, d.node, chain.FormatHash(d.hash), d.at)
 			s.violate(v)
-			return false
+			return
 		}
 	} else {
 		c.finals = append(c.finals, decision{hash: hash, node: n.id, at: s.now})
 	}
-	return true
+	s.onFinalize(n, h, cert)
 }
 
 // evidence checks evidence an honest Machine reported: it verifies, and it
@@ -271,9 +255,17 @@ func (c *checker) evidence(n *node, e *chain.Evidence) {
 		c.found[k] = true
 		s.rep.Evidence++
 	}
-	if err := c.verifyEvidence(e); err != nil {
-		s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.A.Round, Detail: "invalid evidence: " + err.Error()})
+	set, err := n.disk.store.ValidatorSet(e.Height())
+	if err != nil {
+		s.violate(Violation{Kind: "store", Node: n.id, Height: e.Height(), Detail: err.Error()})
 		return
+	}
+	if k := e.Hash(); !c.evs[k] {
+		if err := e.Verify(ChainID, set); err != nil {
+			s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.A.Round, Detail: "invalid evidence: " + err.Error()})
+			return
+		}
+		c.evs[k] = true
 	}
 	if i, ok := s.byIdx[e.Validator()]; !ok || !s.vals[i].byz {
 		s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.A.Round,
@@ -281,30 +273,54 @@ func (c *checker) evidence(n *node, e *chain.Evidence) {
 	}
 }
 
-// rejected flags a Machine rejecting an input that an honest party made:
-// honest votes, proposals and sync commits, and the shell's own answers,
-// are always valid.
-func (c *checker) rejected(n *node, a consensus.RejectedInput) {
+// rejected flags the Machine rejecting an input that an honest party
+// made: honest votes, proposals and sync commits, and the driver's own
+// answers, are always valid. A replay must reject exactly what the live
+// run rejected: a logged input of a Byzantine validator rejected on
+// replay must have been rejected when it was first stepped.
+func (c *checker) rejected(n *node, in consensus.Input, err error, replay bool) {
 	s := c.s
 	honest := func(addr chain.Address) bool {
 		i, ok := s.byIdx[addr]
 		return ok && !s.vals[i].byz
 	}
 	var who string
-	switch in := a.Input.(type) {
+	var key rejectKey
+	switch in := in.(type) {
 	case consensus.VoteReceived:
 		if in.Vote != nil && honest(in.Vote.Validator) {
 			who = "vote of an honest validator"
+		} else if in.Vote != nil {
+			key = rejectKey{node: n.id, digest: in.Vote.SignHash(ChainID), sig: in.Vote.Signature}
 		}
 	case consensus.ProposalReceived:
 		if in.Proposal != nil && honest(in.Proposal.Proposer) {
 			who = "proposal of an honest validator"
+		} else if in.Proposal != nil {
+			key = rejectKey{node: n.id, digest: in.Proposal.SignHash(ChainID), sig: in.Proposal.Signature}
 		}
 	default:
-		who = fmt.Sprintf("%T from the shell or an honest store", in)
+		who = fmt.Sprintf("%T from the driver or an honest store", in)
 	}
-	if who != "" {
-		s.violate(Violation{Kind: "rejected-honest", Node: n.id, Height: n.height, Round: n.round,
-			Detail: fmt.Sprintf("Machine rejected a %s: %v", who, a.Err)})
+	switch {
+	case who != "":
+		kind := "rejected-honest"
+		if replay {
+			kind = "replay"
+		}
+		s.violate(Violation{Kind: kind, Node: n.id, Height: n.height, Round: n.round,
+			Detail: fmt.Sprintf("Machine rejected a %s (replay: %v): %v", who, replay, err)})
+	case !replay:
+		c.rejectedLive[key] = true
+	case !c.rejectedLive[key]:
+		s.violate(Violation{Kind: "replay", Node: n.id, Height: n.height, Round: n.round,
+			Detail: fmt.Sprintf("logged %s, accepted when first stepped, rejected on replay: %v", s.trace.fmtInput(in), err)})
 	}
+}
+
+// rejectKey identifies a Byzantine input one validator rejected.
+type rejectKey struct {
+	node   int
+	digest chain.Hash
+	sig    chain.Signature
 }

@@ -80,6 +80,11 @@ type Config struct {
 	Byzantine []int
 	Behaviour Behaviour
 
+	// Late honest validators (chosen by the run's PRNG) start with an
+	// empty disk at a uniform time before GST (or within 3s) and catch up
+	// through the driver's block sync.
+	Late int
+
 	Seed    uint64
 	Heights int // the run ends once every honest validator has finalized this many heights
 	Net     NetConfig
@@ -88,7 +93,8 @@ type Config struct {
 	Scenario string
 
 	// Consensus overrides the Machines' timeouts and block interval
-	// (ChainID and Self are set by the simulator). Zero: DefaultConsensus.
+	// (ChainID, Self and Recoverer are set by the simulator). Zero:
+	// DefaultConsensus.
 	Consensus consensus.Config
 
 	// LivenessBound: after GST, with honest stake above two thirds, going
@@ -144,9 +150,16 @@ type NetConfig struct {
 	// GST on no validator crashes (restarts still happen), as liveness needs.
 	Crash                  float64
 	RestartMin, RestartMax time.Duration
-	// Gossip is the period of each honest validator's gossip (jittered
-	// ±25%; see node.gossip). Negative: no gossip, for clean networks of
-	// many validators where its bookkeeping would dominate.
+	// WriteFail is the probability that a disk write of an honest
+	// validator (a log append or sync, a block commit, a signer record)
+	// fails before GST. The driver halts without signing anything that
+	// depended on it, and the validator restarts as after a crash.
+	WriteFail float64
+	// Gossip is the period of each honest validator's catch-up gossip: the
+	// driver's RoundTick (which sends peers a RoundStatus, answered with
+	// what they lack) runs every Gossip and its StatusTick (final height,
+	// block sync) every Gossip/2, each jittered ±25%. The node runs them
+	// every 500ms and 250ms. Negative: neither runs.
 	Gossip time.Duration
 }
 
@@ -154,11 +167,11 @@ type NetConfig struct {
 var DefaultNet = NetConfig{
 	LatencyMin: 5 * time.Millisecond, LatencyMax: 50 * time.Millisecond,
 	RestartMin: 100 * time.Millisecond, RestartMax: 2 * time.Second,
-	Gossip: time.Second,
+	Gossip: 500 * time.Millisecond,
 }
 
 // netKeys documents the keys of ParseNet.
-var netKeys = []string{"latency", "drop", "dup", "partition", "gst", "crash", "restart", "gossip"}
+var netKeys = []string{"latency", "drop", "dup", "partition", "gst", "crash", "restart", "writefail", "gossip"}
 
 // ParseNet parses a comma-separated list of key=value settings over
 // DefaultNet:
@@ -170,7 +183,8 @@ var netKeys = []string{"latency", "drop", "dup", "partition", "gst", "crash", "r
 //	gst=D             global stabilization time
 //	crash=P           per-event crash probability of an honest validator (before GST)
 //	restart=MIN-MAX   downtime after a crash
-//	gossip=D|off      gossip period of each honest validator (off: none)
+//	writefail=P       probability in [0,1] a disk write fails (before GST)
+//	gossip=D|off      catch-up gossip period of each honest validator (off: none)
 //
 // Durations use time.ParseDuration. Unknown keys are an error.
 func ParseNet(s string) (NetConfig, error) {
@@ -197,6 +211,8 @@ func ParseNet(s string) (NetConfig, error) {
 			nc.Dup, err = parseProb(v)
 		case "crash":
 			nc.Crash, err = parseProb(v)
+		case "writefail":
+			nc.WriteFail, err = parseProb(v)
 		case "partition":
 			nc.Partition, err = parseDur(v)
 		case "gst":
@@ -269,8 +285,8 @@ func parseProb(s string) (float64, error) {
 
 // String writes nc in ParseNet's form.
 func (nc NetConfig) String() string {
-	return fmt.Sprintf("latency=%v-%v,drop=%g,dup=%g,partition=%v,gst=%v,crash=%g,restart=%v-%v,gossip=%v",
-		nc.LatencyMin, nc.LatencyMax, nc.Drop, nc.Dup, nc.Partition, nc.GST, nc.Crash, nc.RestartMin, nc.RestartMax, nc.Gossip)
+	return fmt.Sprintf("latency=%v-%v,drop=%g,dup=%g,partition=%v,gst=%v,crash=%g,restart=%v-%v,writefail=%g,gossip=%v",
+		nc.LatencyMin, nc.LatencyMax, nc.Drop, nc.Dup, nc.Partition, nc.GST, nc.Crash, nc.RestartMin, nc.RestartMax, nc.WriteFail, nc.Gossip)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -290,6 +306,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ByzantineStake.Den != 0 && c.ByzantineStake.Num >= c.ByzantineStake.Den {
 		return c, fmt.Errorf("sim: Byzantine stake %v not below 1", c.ByzantineStake)
+	}
+	if c.Late < 0 || c.Late > c.Validators {
+		return c, fmt.Errorf("sim: %d late validators of %d", c.Late, c.Validators)
 	}
 	for _, i := range c.Byzantine {
 		if i < 0 || i >= c.Validators {

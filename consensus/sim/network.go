@@ -60,6 +60,9 @@ func (s *sim) deliver(m *message, to int) {
 		return
 	}
 	s.rep.MessagesDelivered++
+	if m.kind != msgStatus && m.kind != msgRoundStatus {
+		s.trace.msg(s.now, to, m)
+	}
 	n.receive(m)
 }
 

@@ -2,585 +2,242 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine"
+	"github.com/quorumchain/quorumchain/p2p"
+	"github.com/quorumchain/quorumchain/staking"
 	"github.com/quorumchain/quorumchain/validator"
 )
 
-// syncBackoff is the least virtual time between two block-sync requests of
-// one validator (except right after a new height, when it asks at once).
-const syncBackoff = 200 * time.Millisecond
-
-// final is a committed block with its certificate.
-type final struct {
-	block *chain.Block
-	cert  *chain.Certificate
-	hash  chain.Hash
-}
-
-// proposalMsg is a signed proposal with its block.
-type proposalMsg struct {
-	p *chain.Proposal
-	b *chain.Block
-}
-
-// node is an honest validator: a consensus.Machine driven like the real
-// node drives it, a LocalSigner with double-sign protection, a store of
-// final blocks and a write-ahead log of the current height's inputs.
+// node is an honest validator: a disk that survives crashes, and while it
+// is up, a process running the node's own consensus driver
+// (engine.Driver) over that disk, fed by the simulated network, clock and
+// timers as package node feeds it in production.
 //
-// Persistent state (what survives a crash): signerState, finals, wal and
-// walHeight. Everything else is memory and is lost.
+// The disk is a real chain store (cometbft-db's in-memory backend), the
+// signer's double-sign record and the consensus log (see disk.go), each
+// behind fault points: before GST the process may crash before or after
+// any write or send, and a write may fail, which halts the driver.
 type node struct {
-	s  *sim
-	id int
+	s    *sim
+	id   int
+	disk *disk
 
-	// disk
-	signerState *validator.MemoryState
-	finals      []final // finals[h-1] is height h
-	walHeight   uint64
-	wal         []consensus.Input
+	up      bool
+	joined  bool   // started at least once (late joiners start after time 0)
+	inc     uint32 // incarnation: bumped by every crash, stales timers and ticks
+	driver  *engine.Driver
+	timers  map[consensus.TimeoutFired]uint64
+	crashAt int // fault points left before an injected crash in this event; -1: none
 
-	// memory
-	up          bool
-	inc         uint32 // incarnation: bumped by each crash, stales timers
-	m           *consensus.Machine
-	signer      *validator.LocalSigner
-	height      uint64 // the height the Machine works on
-	round       uint32 // highest round entered at height, as seen from actions
+	done    bool   // its store reached Config.Heights
+	checked uint64 // the highest stored block the checker has seen
+
+	height      uint64 // the height the driver works on, from its round state
+	round       uint32
 	roundKnown  bool
 	heightStart time.Duration
-	heard       []*chain.Vote // votes of the current height given to the Machine, by round
-	heardSlot   map[voteSlot]bool
-	proposals   []proposalMsg // proposals of the current height, one per round, first seen
-	evidence    []*chain.Evidence
-	evSeen      map[chain.Hash]bool
-	seenHeight  uint64 // highest height seen in a message
-	lastSync    time.Duration
-	pending     []consensus.Input
-	crashAfter  int // actions left before an injected crash in this event; -1: none
 }
 
-func newNode(s *sim, id int) *node {
-	return &node{s: s, id: id, signerState: &validator.MemoryState{}, crashAfter: -1}
-}
+// errCrash is what a fault point panics with to crash the process.
+type errCrash struct{}
+
+func (errCrash) Error() string { return "crash" }
+
+// errWrite is a failed disk write.
+var errWrite = errors.New("sim: disk write failed")
 
 func (n *node) addr() chain.Address { return n.s.vals[n.id].addr }
 
-func (n *node) machineConfig() consensus.Config {
-	c := n.s.cfg.Consensus
-	c.ChainID = ChainID
-	c.Self = n.addr()
-	// Every Machine of the run verifies signatures through the checker's
-	// cache: a signature is recovered once per run, not once per Machine.
-	c.Recoverer = &n.s.check
-	return c
-}
+func (n *node) peerID() p2p.NodeID { return p2p.NodeID(n.addr()) }
 
-// start brings the node up from its persistent state: at the first start
-// that is nothing; after a crash the WAL of the current height is replayed.
-func (n *node) start() {
+// fault is a fault point, met before and after every disk write and
+// before every network send of the process: before GST the event's
+// injected crash may strike here, and a write may fail.
+func (n *node) fault(write bool) error {
 	s := n.s
-	signer, err := validator.NewLocalSigner(s.vals[n.id].key, n.signerState)
-	if err != nil {
-		panic("sim: signer: " + err.Error())
+	if s.now >= s.cfg.Net.GST {
+		return nil
 	}
-	n.up = true
-	n.signer = signer
-	n.m = consensus.NewMachine(n.machineConfig())
-	n.height = uint64(len(n.finals)) + 1
-	n.round, n.roundKnown = 0, false
-	n.heightStart = s.now
-	n.heard, n.heardSlot, n.proposals, n.pending = nil, make(map[voteSlot]bool), nil, nil
-	n.evidence, n.evSeen = nil, make(map[chain.Hash]bool)
-	n.seenHeight, n.lastSync = 0, -syncBackoff
-	n.crashAfter = -1
-	n.scheduleGossip()
-	if n.walHeight == n.height && len(n.wal) > 0 {
-		n.replay()
-		return
+	if n.crashAt == 0 {
+		panic(errCrash{})
 	}
-	n.run(n.newHeight())
-}
-
-// newHeight is the NewHeight input that starts the height after the last
-// final block.
-func (n *node) newHeight() consensus.NewHeight {
-	last := Genesis
-	if k := len(n.finals); k > 0 {
-		last = time.UnixMilli(int64(n.finals[k-1].block.Header.Time)).UTC()
+	if n.crashAt > 0 {
+		n.crashAt--
 	}
-	h := uint64(len(n.finals)) + 1
-	return consensus.NewHeight{Height: h, Validators: n.s.setAt(h), LastBlockTime: last, Now: n.s.clock()}
-}
-
-func (n *node) scheduleGossip() {
-	g := n.s.cfg.Net.Gossip
-	if g <= 0 {
-		return
+	if write && s.cfg.Net.WriteFail > 0 && s.rng.Float64() < s.cfg.Net.WriteFail {
+		s.rep.WriteFailures++
+		return errWrite
 	}
-	d := g*3/4 + time.Duration(n.s.rng.Int64N(int64(g/2)+1))
-	n.s.schedule(&event{at: n.s.now + d, kind: evGossip, node: n.id, inc: n.inc})
-}
-
-// run handles one event's input: it is logged and stepped, the actions are
-// carried out, and inputs they produce (signatures, checks, built blocks,
-// the next NewHeight) are handled in turn. The node may crash at a random
-// action boundary of the event (Net.Crash).
-func (n *node) run(in consensus.Input) {
-	s := n.s
-	n.crashAfter = -1
-	if s.cfg.Net.Crash > 0 && s.now < s.cfg.Net.GST && s.rng.Float64() < s.cfg.Net.Crash {
-		n.crashAfter = s.rng.IntN(6)
-	}
-	n.pending = append(n.pending[:0], in)
-	for len(n.pending) > 0 {
-		in := n.pending[0]
-		n.pending = n.pending[1:]
-		n.step(in)
-		if !n.up {
-			return
-		}
-	}
-	if n.crashAfter >= 0 {
-		n.crash()
-	}
-}
-
-// step persists in to the WAL, steps the Machine and carries out its actions.
-func (n *node) step(in consensus.Input) {
-	carried := n.logInput(in)
-	acts, outcome := n.m.StepOutcome(in)
-	n.observe(in, outcome)
-	for _, c := range carried {
-		n.observe(c, consensus.Accepted) // the Machine counts its buffered inputs at NewHeight
-	}
-	n.s.trace.step(n.s.now, n.id, in, acts)
-	for _, a := range acts {
-		if n.crashAfter == 0 {
-			n.crash()
-			return
-		}
-		if n.crashAfter > 0 {
-			n.crashAfter--
-		}
-		n.do(a)
-	}
-}
-
-// logInput appends in to the write-ahead log. NewHeight starts the log of
-// its height, which carries over the inputs of that height logged before
-// it (see carryOver).
-func (n *node) logInput(in consensus.Input) (carried []consensus.Input) {
-	if nh, ok := in.(consensus.NewHeight); ok {
-		carried = carryOver(n.wal, nh.Height, len(n.s.vals))
-		n.wal = append(append(make([]consensus.Input, 0, 1+len(carried)), in), carried...)
-		n.walHeight = nh.Height
-		return carried
-	}
-	n.wal = append(n.wal, in)
 	return nil
 }
 
-// observe keeps the memory the node needs for gossip and block sync: of
-// received proposals and votes, only those the Machine accepted, which are
-// all a node relays.
-func (n *node) observe(in consensus.Input, outcome consensus.Outcome) {
-	switch in.(type) {
-	case consensus.VoteReceived, consensus.ProposalReceived:
-		if outcome != consensus.Accepted {
+// start brings the process up from the disk: the driver loads the
+// committed state and replays the log of the height after it.
+func (n *node) start() {
+	s := n.s
+	n.up, n.joined = true, true
+	n.timers = make(map[consensus.TimeoutFired]uint64)
+	n.roundKnown, n.heightStart = false, s.now
+	n.disk.restart(s)
+	// Blocks committed by an earlier incarnation that crashed before its
+	// sink saw them are checked now.
+	for h := n.checked + 1; h <= n.disk.store.Height(); h++ {
+		b, err := n.disk.store.Block(h)
+		if err != nil {
+			s.violate(Violation{Kind: "store", Node: n.id, Height: h, Detail: err.Error()})
 			return
 		}
-	}
-	switch in := in.(type) {
-	case consensus.NewHeight:
-		n.height = in.Height
-		n.round, n.roundKnown = 0, false
-		n.heightStart = n.s.now
-		n.heard, n.proposals = n.heard[:0], n.proposals[:0]
-		clear(n.heardSlot)
-	case consensus.OwnVote:
-		n.hear(in.Vote)
-	case consensus.VoteReceived:
-		n.hear(in.Vote)
-	case consensus.OwnProposal:
-		if in.Proposal != nil {
-			n.addProposal(in.Proposal, in.Block)
+		c, err := n.disk.store.Certificate(h)
+		if err != nil {
+			s.violate(Violation{Kind: "store", Node: n.id, Height: h, Detail: err.Error()})
+			return
 		}
-	case consensus.ProposalReceived:
-		n.addProposal(in.Proposal, in.Block)
+		s.check.finalized(n, b, c)
 	}
-}
-
-func (n *node) addProposal(p *chain.Proposal, b *chain.Block) {
-	if p == nil || p.Height != n.height || b == nil || p.Round > n.round+futureRounds {
+	state, err := n.disk.store.LoadState(s.doc.Params)
+	if err != nil {
+		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "load state: " + err.Error()})
 		return
 	}
-	for i := range n.proposals {
-		if n.proposals[i].p.Round == p.Round {
-			return
-		}
-	}
-	n.proposals = append(n.proposals, proposalMsg{p: p, b: b})
-}
-
-// noteRound tracks the round the Machine entered and tells the Byzantine
-// validators (an omniscient adversary) that this validator is now at
-// (h, r).
-func (n *node) noteRound(h uint64, r uint32) {
-	if h != n.height || (n.roundKnown && r <= n.round) {
+	signer, err := validator.NewLocalSigner(s.vals[n.id].key, signerState{n})
+	if err != nil {
+		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "signer: " + err.Error()})
 		return
 	}
-	n.round, n.roundKnown = r, true
-	n.s.lastNewRound = n.s.now
-	for _, b := range n.s.byz {
-		if b != nil {
-			b.onEnter(n, h, r)
-		}
+	mc := s.cfg.Consensus
+	mc.Recoverer = &s.check // one signature cache for every validator of the run
+	cfg := engine.Config{ChainID: ChainID, GenesisTime: Genesis, MaxBlockTxs: 100, Machine: mc}
+	deps := engine.Deps{
+		Store: storeOf{n}, Mempool: emptyPool{}, Log: logOf{n}, Signer: signer,
+		Gossip: gossipOf{n}, Sink: sinkOf{n}, Clock: clock{s}, Timers: timersOf{n},
+		Logger: slog.New(slog.DiscardHandler),
 	}
-}
-
-// do carries out one action of the Machine.
-func (n *node) do(a consensus.Action) {
-	s := n.s
-	switch a := a.(type) {
-	case consensus.ScheduleTimeout:
-		if a.Step != consensus.StepNewHeight {
-			n.noteRound(a.Height, a.Round)
-		}
-		if a.Step == consensus.StepPropose && a.Height == n.height && s.setAt(a.Height).Proposer(a.Round) == n.addr() {
-			s.onPropose(n, a.Height, a.Duration)
-		}
-		s.schedule(&event{at: s.now + a.Duration, kind: evTimeout, node: n.id, inc: n.inc,
-			tmo: consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}})
-	case consensus.BuildBlock:
-		n.noteRound(a.Height, a.Round)
-		n.pending = append(n.pending, consensus.BlockBuilt{Height: a.Height, Round: a.Round, Block: n.build(a.Height)})
-	case consensus.CheckBlock:
-		in := consensus.BlockChecked{Height: a.Height, Hash: a.Block.Hash(), Valid: true}
-		if err := s.validate(n, a.Height, a.Block); err != nil {
-			in.Valid, in.Reason = false, err.Error()
-		}
-		n.pending = append(n.pending, in)
-	case consensus.SignVote:
-		n.noteRound(a.Vote.Height, a.Vote.Round)
-		v := *a.Vote
-		if err := n.signer.SignVote(context.Background(), ChainID, &v); err != nil {
-			s.rep.SignRefused++
-			n.pending = append(n.pending, consensus.SignRefused{Height: v.Height, Round: v.Round, Step: consensus.VoteStep(v.Type), Reason: err.Error()})
-			return
-		}
-		s.check.signedVote(n, &v)
-		n.pending = append(n.pending, consensus.OwnVote{Vote: &v})
-	case consensus.SignProposal:
-		p := *a.Proposal
-		if err := n.signer.SignProposal(context.Background(), ChainID, &p); err != nil {
-			s.rep.SignRefused++
-			n.pending = append(n.pending, consensus.SignRefused{Height: p.Height, Round: p.Round, Step: consensus.StepPropose, Reason: err.Error()})
-			return
-		}
-		s.check.signedProposal(n, &p)
-		n.pending = append(n.pending, consensus.OwnProposal{Proposal: &p, Block: a.Block})
-	case consensus.BroadcastVote:
-		n.broadcast(&message{kind: msgVote, vote: a.Vote})
-	case consensus.BroadcastProposal:
-		n.broadcast(&message{kind: msgProposal, proposal: a.Proposal, block: a.Block})
-	case consensus.Finalize:
-		n.finalize(a.Block, a.Certificate)
-	case consensus.EvidenceFound:
-		n.addEvidence(a.Evidence)
-	case consensus.RejectedInput:
-		s.rep.RejectedInputs++
-		s.check.rejected(n, a)
-	}
-}
-
-// broadcast sends m to every other validator.
-func (n *node) broadcast(m *message) {
-	m.from = n.id
-	for to := range n.s.vals {
-		if to != n.id {
-			n.s.send(m, to)
-		}
-	}
-}
-
-// build makes the block this validator proposes at height h.
-func (n *node) build(h uint64) *chain.Block {
-	var parent *final
-	if h > 1 && uint64(len(n.finals)) >= h-1 {
-		parent = &n.finals[h-2]
-	}
-	included := n.s.includedEvidence(n)
-	var ev []*chain.Evidence
-	for _, e := range n.evidence {
-		if len(ev) < 10 && e.Height() < h && !included[e.Hash()] {
-			ev = append(ev, e)
-		}
-	}
-	return n.s.makeBlock(h, n.addr(), parent, n.s.blockTime(parent), ev)
-}
-
-// finalize commits a decided block and starts the next height.
-func (n *node) finalize(b *chain.Block, c *chain.Certificate) {
-	s := n.s
-	h := b.Header.Height
-	if !s.check.finalized(n, b, c) {
+	if n.driver, err = engine.New(cfg, deps, state); err != nil {
+		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "driver: " + err.Error()})
 		return
 	}
-	n.finals = append(n.finals, final{block: b, cert: c, hash: c.BlockHash})
-	s.onFinalize(n, h, c)
-	n.pending = append(n.pending, n.newHeight())
-	if n.seenHeight > h+1 {
-		n.requestSync(true)
+	if k := n.disk.logged(n.disk.store.Height() + 1); k > 0 {
+		s.rep.Replays++
+		s.rep.ReplayedInputs += k
 	}
-}
-
-func (n *node) addEvidence(e *chain.Evidence) {
-	s := n.s
-	s.check.evidence(n, e)
-	if h := e.Hash(); !n.evSeen[h] {
-		n.evSeen[h] = true
-		n.evidence = append(n.evidence, e)
-	}
-}
-
-// receive handles a message delivered to this (live) validator.
-func (n *node) receive(m *message) {
-	s := n.s
-	switch m.kind {
-	case msgVote:
-		n.behind(m.vote.Height)
-		n.run(consensus.VoteReceived{Vote: m.vote})
-	case msgProposal:
-		n.behind(m.proposal.Height)
-		n.run(consensus.ProposalReceived{Proposal: m.proposal, Block: m.block})
-	case msgSyncRequest:
-		s.trace.msg(s.now, n.id, m)
-		if h := m.height; h >= 1 && h <= uint64(len(n.finals)) {
-			f := n.finals[h-1]
-			s.rep.SyncServed++
-			s.send(&message{kind: msgSyncResponse, from: n.id, block: f.block, cert: f.cert}, m.from)
-		}
-	case msgSyncResponse:
-		s.trace.msg(s.now, n.id, m)
-		if m.cert != nil && m.cert.Height == n.height && uint64(len(n.finals)) < n.height {
-			n.run(consensus.CommitReceived{Block: m.block, Certificate: m.cert})
-		}
-	}
-}
-
-// behind notes the height of a message and asks a peer for the final block
-// of the current height when the network is ahead of us.
-func (n *node) behind(h uint64) {
-	if h > n.seenHeight {
-		n.seenHeight = h
-	}
-	if h > n.height {
-		n.requestSync(false)
-	}
-}
-
-// requestSync asks a random other validator for the final block and
-// certificate of the current height (block sync). Requests are rate
-// limited unless now is set.
-func (n *node) requestSync(now bool) {
-	s := n.s
-	if !now && s.now-n.lastSync < syncBackoff {
+	n.height = n.disk.store.Height() + 1
+	n.call(func() error { return n.driver.Start(context.Background()) })
+	if !n.up {
 		return
 	}
-	if len(s.vals) < 2 {
+	// The peers see the connection come up: each side sends the other
+	// what it holds of its height (PeerConnected).
+	for _, p := range s.nodes {
+		if p != nil && p != n && p.up {
+			p.call(func() error { p.driver.PeerConnected(n.peerID()); return nil })
+			n.call(func() error { n.driver.PeerConnected(p.peerID()); return nil })
+		}
+	}
+	if g := s.cfg.Net.Gossip; g > 0 {
+		n.schedule(g/2, tickStatus)
+		n.schedule(g, tickRound)
+	}
+}
+
+// schedule arms a tick of this incarnation after a jittered period.
+func (n *node) schedule(period time.Duration, what tick) {
+	s := n.s
+	d := period*3/4 + time.Duration(s.rng.Int64N(int64(period/2)+1))
+	s.schedule(&event{at: s.now + d, kind: evTick, node: n.id, inc: n.inc, tick: what})
+}
+
+// onTick runs a periodic task of the process: the status broadcast that
+// drives block sync, or the round status that drives catch-up gossip.
+func (n *node) onTick(what tick) {
+	g := n.s.cfg.Net.Gossip
+	switch what {
+	case tickStatus:
+		n.schedule(g/2, tickStatus)
+		n.event(func() error { return n.driver.StatusTick() })
+	case tickRound:
+		n.schedule(g, tickRound)
+		n.s.rep.GossipRounds++
+		n.event(func() error { n.driver.RoundTick(); return nil })
+	}
+}
+
+// event runs one event of the process; before GST, with probability
+// Net.Crash, the process crashes at one of the event's first fault
+// points, or at its end.
+func (n *node) event(f func() error) {
+	s := n.s
+	n.crashAt = -1
+	if s.cfg.Net.Crash > 0 && s.now < s.cfg.Net.GST && s.rng.Float64() < s.cfg.Net.Crash {
+		n.crashAt = s.rng.IntN(6)
+	}
+	n.call(f)
+	if n.up && n.crashAt >= 0 {
+		n.crash()
+	}
+	n.crashAt = -1
+}
+
+// call runs f on the process: a crash or a halt takes it down.
+func (n *node) call(f func() error) {
+	if !n.up || n.driver == nil {
 		return
 	}
-	n.lastSync = s.now
-	to := s.rng.IntN(len(s.vals) - 1)
-	if to >= n.id {
-		to++
-	}
-	s.rep.SyncRequests++
-	s.send(&message{kind: msgSyncRequest, from: n.id, height: n.height}, to)
-}
-
-// gossip models the p2p gossip layer (CometBFT's gossipVotesRoutine and
-// gossipDataRoutine): every Gossip period each honest validator sends every
-// live honest peer at its height the proposals and votes of that height it
-// has heard (own, honest or Byzantine, conflicting ones included) and the
-// peer has not, at most gossipBatch a peer per period; and a peer at a
-// lower height the final block and certificate of the peer's height. The
-// peer's state is read directly where the node learns it from the peer's
-// RoundStatus (which rounds it is at and which votes it has).
-//
-// Votes go in this order, so that the ones that unlock progress never wait
-// behind the rest:
-//
-//  1. the prevotes of the rounds that justify this validator's lock and
-//     valid value, and of the POL round of the proposal at the peer's
-//     round (as CometBFT's gossipVotesForHeight sends ProposalPOLRound);
-//  2. the rest, newest and oldest alternately, so that a stream of new
-//     rounds never starves an old round's votes.
-//
-// After GST this delivers every vote and proposal to every honest
-// validator, however many were lost before.
-func (n *node) gossip() {
-	s := n.s
-	n.scheduleGossip()
-	s.rep.GossipRounds++
-	for j, peer := range s.nodes {
-		if peer == nil || j == n.id || !peer.up {
-			continue
-		}
-		if peer.height < n.height {
-			f := n.finals[peer.height-1]
-			s.send(&message{kind: msgSyncResponse, from: n.id, block: f.block, cert: f.cert}, j)
-			continue
-		}
-		if peer.height != n.height {
-			continue
-		}
-		n.gossipTo(j, peer)
-	}
-}
-
-// gossipTo sends peer (at this validator's height) what it lacks.
-func (n *node) gossipTo(j int, peer *node) {
-	s := n.s
-	window := peer.round + futureRounds
-	budget := gossipBatch
-	for i := range n.proposals {
-		pm := &n.proposals[i]
-		if pm.p.Round <= window && !peer.hasProposal(pm.p.Round) {
-			s.send(&message{kind: msgProposal, from: n.id, proposal: pm.p, block: pm.b}, j)
-			budget--
-		}
-	}
-	lacks := func(v *chain.Vote) bool { return v.Round <= window && !peer.heardSlot[slotOf(v)] }
-	sent := make(map[voteSlot]bool)
-	send := func(v *chain.Vote) {
-		sent[slotOf(v)] = true
-		s.send(&message{kind: msgVote, from: n.id, vote: v}, j)
-		budget--
-	}
-	prio := n.priorityRounds(peer.round)
-	for _, v := range n.heard {
-		if budget <= 0 {
-			return
-		}
-		if v.Type == chain.Prevote && slices.Contains(prio, v.Round) && lacks(v) {
-			send(v)
-		}
-	}
-	// Newest and oldest alternate by what is sent, not by what is looked
-	// at, so that the oldest end, mostly delivered already, keeps its turns.
-	lo, hi := 0, len(n.heard)-1
-	next := func(newest bool) *chain.Vote {
-		for lo <= hi {
-			var v *chain.Vote
-			if newest {
-				v, hi = n.heard[hi], hi-1
-			} else {
-				v, lo = n.heard[lo], lo+1
-			}
-			if lacks(v) && !sent[slotOf(v)] {
-				return v
-			}
-		}
-		return nil
-	}
-	for newest := true; budget > 0; newest = !newest {
-		v := next(newest)
-		if v == nil {
-			return
-		}
-		send(v)
-	}
-}
-
-// priorityRounds lists the rounds whose prevotes gossip sends first: this
-// validator's locked and valid rounds, and the POL round of the proposal
-// it holds for the peer's round.
-func (n *node) priorityRounds(peerRound uint32) []uint32 {
-	var out []uint32
-	if n.m != nil {
-		rs := n.m.RoundState()
-		if rs.Height == n.height {
-			for _, r := range []int32{rs.LockedRound, rs.ValidRound} {
-				if r >= 0 {
-					out = append(out, uint32(r))
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(errCrash); !ok {
+					panic(r)
 				}
+				err = errCrash{}
 			}
-		}
+		}()
+		return f()
+	}()
+	switch {
+	case err == nil:
+	case errors.As(err, &errCrash{}):
+		n.crash()
+	case errors.Is(err, engine.ErrHalt) && errors.Is(err, errWrite):
+		// A write failed: the driver halted without signing anything that
+		// depended on it; the operator restarts the node.
+		n.s.trace.add(n.s.now, n.id, "halt", err.Error())
+		n.down()
+	default:
+		n.s.violate(Violation{Kind: "halt", Node: n.id, Height: n.height, Round: n.round, Detail: err.Error()})
+		n.down()
 	}
-	for i := range n.proposals {
-		if p := n.proposals[i].p; p.Round == peerRound && p.POLRound >= 0 {
-			out = append(out, uint32(p.POLRound))
-		}
-	}
-	return out
 }
 
-// futureRounds is how far past its round a Machine stores messages
-// (consensus.futureRoundWindow); gossip sends nothing further ahead.
-const futureRounds = 4
-
-// gossipBatch bounds the messages gossip sends one peer per period.
-const gossipBatch = 128
-
-// voteSlot identifies a distinct vote: an equivocator's two votes of one
-// round and type are two slots, and both are gossiped (the paper's gossip
-// delivers every message; CometBFT fetches them with VoteSetMaj23).
-type voteSlot struct {
-	round uint32
-	typ   chain.VoteType
-	val   chain.Address
-	block chain.Hash
-}
-
-func slotOf(v *chain.Vote) voteSlot { return voteSlot{v.Round, v.Type, v.Validator, v.BlockHash} }
-
-func (n *node) hasProposal(r uint32) bool {
-	for i := range n.proposals {
-		if n.proposals[i].p.Round == r {
-			return true
-		}
-	}
-	return false
-}
-
-// hear records a vote of the current height the Machine was given, kept
-// sorted by round for gossip.
-func (n *node) hear(v *chain.Vote) {
-	if v == nil || v.Height != n.height || n.s.cfg.Net.Gossip <= 0 {
-		return
-	}
-	k := slotOf(v)
-	if n.heardSlot[k] {
-		return
-	}
-	n.heardSlot[k] = true
-	i := len(n.heard)
-	for i > 0 && n.heard[i-1].Round > v.Round {
-		i--
-	}
-	n.heard = append(n.heard, nil)
-	copy(n.heard[i+1:], n.heard[i:])
-	n.heard[i] = v
-}
-
-// crash drops all memory: the Machine, the signer object (its state
-// stays), timers (by incarnation) and queued inputs.
+// crash kills the process at a fault point.
 func (n *node) crash() {
+	n.s.rep.Crashes++
+	n.s.trace.add(n.s.now, n.id, "crash", "")
+	n.down()
+}
+
+// down takes the process down: its memory and the disk's unsynced writes
+// are lost, the peers see the connection drop, and it restarts after
+// uniform [RestartMin, RestartMax].
+func (n *node) down() {
 	s := n.s
-	s.rep.Crashes++
-	s.trace.add(s.now, n.id, "crash", "")
 	n.up = false
 	n.inc++
-	n.m, n.signer = nil, nil
-	n.pending = nil
-	n.crashAfter = -1
+	n.driver, n.timers = nil, nil
+	n.crashAt = -1
+	n.disk.crash(s)
+	for _, p := range s.nodes {
+		if p != nil && p != n && p.up {
+			p.call(func() error { p.driver.PeerGone(n.peerID()); return nil })
+		}
+	}
 	d := s.cfg.Net.RestartMin
 	if span := s.cfg.Net.RestartMax - s.cfg.Net.RestartMin; span > 0 {
 		d += time.Duration(s.rng.Int64N(int64(span) + 1))
@@ -591,25 +248,150 @@ func (n *node) crash() {
 func (n *node) restart() {
 	s := n.s
 	s.rep.Restarts++
-	s.trace.add(s.now, n.id, "restart", "")
+	s.trace.add(s.now, n.id, "restart", fmt.Sprintf("store at h=%d", n.disk.store.Height()))
 	n.start()
 }
 
-// describe summarises the validator for a failure trace.
-func (n *node) describe() string {
-	if !n.up {
-		return fmt.Sprintf("down, %d final blocks", len(n.finals))
+// noteRound tracks the round the driver entered and tells the Byzantine
+// validators (an omniscient adversary) that this validator is now at
+// (h, r) with the given proposer.
+func (n *node) noteRound(rs consensus.RoundState) {
+	s := n.s
+	if rs.Height != n.height {
+		n.height, n.roundKnown, n.heightStart = rs.Height, false, s.now
 	}
-	rs := n.m.RoundState()
-	tally := func(t consensus.VoteTally) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "%d/%d", t.VotedStake, t.TotalStake)
-		for _, bs := range t.Blocks {
-			fmt.Fprintf(&b, " %s:%d", short(bs.Hash), bs.Stake)
+	if rs.Step == consensus.StepNewHeight || (n.roundKnown && rs.Round <= n.round) {
+		return
+	}
+	n.round, n.roundKnown = rs.Round, true
+	s.lastNewRound = s.now
+	s.trace.add(s.now, n.id, "round", fmt.Sprintf("h=%d r=%d proposer %s", rs.Height, rs.Round, s.trace.who(rs.Proposer)))
+	for _, b := range s.byz {
+		if b != nil {
+			b.onEnter(n, rs.Height, rs.Round, rs.Proposer)
 		}
-		return b.String()
 	}
-	return fmt.Sprintf("h=%d r=%d %s proposer=%s locked=%d/%s valid=%d/%s prevotes[%s] precommits[%s] finals=%d heard=%d proposals=%d",
-		rs.Height, rs.Round, rs.Step, n.s.trace.who(rs.Proposer), rs.LockedRound, short(rs.LockedBlock), rs.ValidRound, short(rs.ValidBlock),
-		tally(rs.Prevotes), tally(rs.Precommits), len(n.finals), len(n.heard), len(n.proposals))
+}
+
+// describe summarises the validator for a failure report.
+func (n *node) describe() string {
+	if !n.up || n.driver == nil {
+		return fmt.Sprintf("down, store at h=%d", n.disk.store.Height())
+	}
+	rs := n.driver.Snapshot().Round
+	tally := func(t consensus.VoteTally) string {
+		out := fmt.Sprintf("%d/%d", t.VotedStake, t.TotalStake)
+		for _, bs := range t.Blocks {
+			out += fmt.Sprintf(" %s:%d", short(bs.Hash), bs.Stake)
+		}
+		return out
+	}
+	last, _ := n.disk.signer.Load()
+	return fmt.Sprintf("store h=%d, at h=%d r=%d %s proposer=%s locked=%d/%s valid=%d/%s prevotes[%s] precommits[%s]; last signed h=%d r=%d %s",
+		n.disk.store.Height(), rs.Height, rs.Round, rs.Step, n.s.trace.who(rs.Proposer), rs.LockedRound, short(rs.LockedBlock),
+		rs.ValidRound, short(rs.ValidBlock), tally(rs.Prevotes), tally(rs.Precommits), last.Height, last.Round, last.Step)
+}
+
+// clock is the wall clock every simulated process reads.
+type clock struct{ s *sim }
+
+func (c clock) Now() time.Time { return c.s.clock() }
+
+// storeOf is the chain store as the driver sees it; commits pass fault
+// points before and after the write.
+type storeOf struct{ n *node }
+
+func (st storeOf) Height() uint64                         { return st.n.disk.store.Height() }
+func (st storeOf) Header(h uint64) (*chain.Header, error) { return st.n.disk.store.Header(h) }
+func (st storeOf) Certificate(h uint64) (*chain.Certificate, error) {
+	return st.n.disk.store.Certificate(h)
+}
+func (st storeOf) ValidatorSet(h uint64) (*staking.ValidatorSet, error) {
+	return st.n.disk.store.ValidatorSet(h)
+}
+func (st storeOf) CommitBlock(fb *store.FinalBlock) error {
+	if err := st.n.fault(true); err != nil {
+		return err
+	}
+	if err := st.n.disk.store.CommitBlock(fb); err != nil {
+		return err
+	}
+	return st.n.fault(false)
+}
+
+// signerState is the signer's double-sign record on the disk. Every
+// record saved is checked against what this validator saved before for
+// the same slot, across incarnations: a second, different sign hash is a
+// double sign.
+type signerState struct{ n *node }
+
+func (ss signerState) Load() (validator.LastSigned, error) { return ss.n.disk.signer.Load() }
+func (ss signerState) Save(l validator.LastSigned) error {
+	if err := ss.n.fault(true); err != nil {
+		return err
+	}
+	if err := ss.n.disk.signer.Save(l); err != nil {
+		return err
+	}
+	ss.n.s.check.signedRecord(ss.n, l)
+	return ss.n.fault(false)
+}
+
+type timersOf struct{ n *node }
+
+func (t timersOf) Schedule(a consensus.ScheduleTimeout) {
+	n, s := t.n, t.n.s
+	key := consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}
+	s.seq++
+	n.timers[key] = s.seq
+	if a.Step == consensus.StepPropose && n.driver != nil {
+		if set := n.driver.Snapshot().Validators; set != nil && n.driver.Height() == a.Height && set.Proposer(a.Round) == n.addr() {
+			s.onPropose(n, a.Height, a.Duration)
+		}
+	}
+	s.schedule(&event{at: s.now + a.Duration, kind: evTimeout, node: n.id, inc: n.inc, tmo: key, timer: s.seq})
+}
+
+func (t timersOf) StopBelow(h uint64) {
+	for k := range t.n.timers {
+		if k.Height < h {
+			delete(t.n.timers, k)
+		}
+	}
+}
+
+// onTimeout fires a timeout unless it was replaced or stopped since.
+func (n *node) onTimeout(e *event) {
+	if n.timers[e.tmo] != e.timer {
+		return
+	}
+	delete(n.timers, e.tmo)
+	n.s.trace.add(n.s.now, n.id, "timeout", fmt.Sprintf("h=%d r=%d %s", e.tmo.Height, e.tmo.Round, e.tmo.Step))
+	n.event(func() error { return n.driver.Timeout(e.tmo) })
+}
+
+// emptyPool is a mempool with nothing to propose: simulated blocks carry
+// evidence but no transactions.
+type emptyPool struct{}
+
+func (emptyPool) Sender(chain.Hash) (chain.Address, bool)                  { return chain.Address{}, false }
+func (emptyPool) Reap(int) []*chain.Tx                                     { return nil }
+func (emptyPool) Size() int                                                { return 0 }
+func (emptyPool) SetState(staking.AccountReader)                           {}
+func (emptyPool) Update([]chain.Hash, staking.AccountReader) (evicted int) { return 0 }
+
+// sinkOf receives what the driver does: round changes (the adversary's
+// cue), final blocks and rejected inputs, each checked.
+type sinkOf struct{ n *node }
+
+func (sinkOf) ProposalSeen(*chain.Proposal, *chain.Block)           {}
+func (sinkOf) VoteCounted(*chain.Vote, uint64, consensus.VoteTally) {}
+func (sinkOf) ValidatorsChanged(uint64, *staking.ValidatorSet)      {}
+func (k sinkOf) Stepped(rs consensus.RoundState)                    { k.n.noteRound(rs) }
+func (k sinkOf) Finalized(b *chain.Block, c *chain.Certificate, _, _ uint64, _ *chain.ExecResult, _ uint32, _ time.Time) {
+	k.n.s.check.finalized(k.n, b, c)
+}
+func (k sinkOf) Rejected(in consensus.Input, err error, replay bool) {
+	k.n.s.rep.RejectedInputs++
+	k.n.s.check.rejected(k.n, in, err, replay)
 }

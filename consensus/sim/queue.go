@@ -6,20 +6,28 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/p2p"
 )
 
 // eventKind says what an event does when its time comes.
 type eventKind uint8
 
 const (
-	evDeliver   eventKind = iota // a message arrives at msg.to
-	evTimeout                    // a Machine timeout fires
-	evGossip                     // an honest node re-sends its latest messages
-	evRestart                    // a crashed node restarts
+	evDeliver   eventKind = iota // a message arrives at node
+	evTimeout                    // a consensus timeout of node fires
+	evTick                       // a periodic task of node runs
+	evRestart                    // a crashed or halted node restarts
+	evJoin                       // a late validator starts for the first time
 	evPartition                  // the network changes partition (or heals at GST)
 )
 
-var eventNames = [...]string{"deliver", "timeout", "gossip", "restart", "partition"}
+// tick is a periodic task of a validator process.
+type tick uint8
+
+const (
+	tickStatus tick = iota // Driver.StatusTick: announce the final height, advance block sync
+	tickRound              // Driver.RoundTick: send peers a RoundStatus (catch-up gossip)
+)
 
 // msgKind is the kind of a network message.
 type msgKind uint8
@@ -27,15 +35,17 @@ type msgKind uint8
 const (
 	msgVote msgKind = iota
 	msgProposal
+	msgVotes        // a batch of votes answering a RoundStatus
+	msgEvidence     // a double sign
+	msgStatus       // the sender's final height
+	msgRoundStatus  // what the sender holds of its height (p2p.RoundStatus)
 	msgSyncRequest  // "send me the final block and certificate of height"
 	msgSyncResponse // a final block with its certificate
 )
 
-var msgNames = [...]string{"vote", "proposal", "sync-req", "sync-resp"}
-
-// message is what travels between validators. Its vote, proposal, block
-// and certificate are shared by every recipient and never modified (the
-// Machine does not modify its inputs).
+// message is what travels between validators. Its contents are shared by
+// every recipient and never modified (the driver does not modify its
+// inputs).
 type message struct {
 	kind     msgKind
 	from     int
@@ -43,7 +53,10 @@ type message struct {
 	proposal *chain.Proposal
 	block    *chain.Block
 	cert     *chain.Certificate
-	height   uint64 // sync request
+	votes    []*chain.Vote
+	evidence *chain.Evidence
+	status   *p2p.RoundStatus
+	height   uint64 // status and sync request
 }
 
 // event is one entry of the virtual-time queue. Events run in (at, seq)
@@ -53,9 +66,13 @@ type event struct {
 	seq  uint64
 	kind eventKind
 	node int
-	inc  uint32 // incarnation of node the event belongs to (timeouts, gossip)
+	inc  uint32 // incarnation of node the event belongs to (timeouts, ticks)
 	msg  *message
 	tmo  consensus.TimeoutFired
+	// timer identifies the arming of tmo: a timeout re-armed or stopped
+	// since does not fire.
+	timer uint64
+	tick  tick
 }
 
 type eventQueue []*event

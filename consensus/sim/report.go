@@ -21,7 +21,8 @@ type Report struct {
 	TotalStake, ByzantineStake uint64
 	LivenessExpected           bool // honest stake above two thirds
 	Net                        NetConfig
-	Heights                    int // target
+	Heights                    int        // target
+	LateJoins                  []LateJoin // validators that started late
 
 	Completed        bool   // every honest validator finalized Heights heights
 	HeightsFinalized uint64 // the lowest final height among honest validators
@@ -37,13 +38,19 @@ type Report struct {
 	MessagesSent, MessagesDropped, MessagesDuplicated, MessagesDelivered int
 	GossipRounds, SyncRequests, SyncServed                               int
 	Crashes, Restarts, Replays, ReplayedInputs                           int
-	SignRefused, RejectedInputs, ByzantineSigned                         int
-	Evidence                                                             int // distinct pieces of evidence found by honest Machines
+	WriteFailures, RejectedInputs, ByzantineSigned                       int
+	Evidence                                                             int // distinct pieces of evidence found by honest drivers
 
 	Violations []Violation
 	// Trace is the last events (Config.TraceLen) of a failing run, or every
 	// event with Config.TraceAll.
 	Trace []string
+}
+
+// LateJoin is a validator that started late, with an empty disk.
+type LateJoin struct {
+	Node int
+	At   time.Duration
 }
 
 // Failed reports whether the run broke an invariant.
@@ -97,8 +104,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("finality latency p50 %v p99 %v; max gap after GST %v", r.FinalityP50, r.FinalityP99, r.MaxGapAfterGST)
 	p("messages sent %d, dropped %d, duplicated %d, delivered to honest %d; gossip rounds %d; sync requests %d, served %d",
 		r.MessagesSent, r.MessagesDropped, r.MessagesDuplicated, r.MessagesDelivered, r.GossipRounds, r.SyncRequests, r.SyncServed)
-	p("crashes %d, restarts %d, WAL replays %d (%d inputs); signatures refused %d; inputs rejected %d; evidence %d",
-		r.Crashes, r.Restarts, r.Replays, r.ReplayedInputs, r.SignRefused, r.RejectedInputs, r.Evidence)
+	for _, l := range r.LateJoins {
+		p("n%d joined late at %v", l.Node, l.At)
+	}
+	p("crashes %d, failed writes %d, restarts %d, log replays %d (%d inputs); inputs rejected %d; evidence %d",
+		r.Crashes, r.WriteFailures, r.Restarts, r.Replays, r.ReplayedInputs, r.RejectedInputs, r.Evidence)
 	for _, v := range r.Violations {
 		p("VIOLATION %s", v)
 	}

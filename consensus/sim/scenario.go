@@ -10,8 +10,9 @@ import (
 // failing run replays it: 4-7 validators (8-13 in a tenth of the runs) with
 // random stakes, Byzantine validators holding at most 33/100 of the stake
 // (strictly below a third) with a random behaviour, 4-7 heights, a random
-// network (latency, drops, duplicates, partitions, GST, crashes) and
-// sometimes timeouts short against the latency or no block interval.
+// network (latency, drops, duplicates, partitions, GST, crashes, failing
+// disk writes), sometimes timeouts short against the latency or no block
+// interval, and sometimes an honest validator that joins late.
 func RandomConfig(seed uint64) Config {
 	r := rand.New(rand.NewPCG(seed, 0x5eed5eed5eed5eed))
 	c := Config{Seed: seed, Validators: 4 + r.IntN(4), Heights: 4 + r.IntN(4)}
@@ -52,6 +53,12 @@ func RandomConfig(seed uint64) Config {
 		c.Consensus.TimeoutPrecommitDelta = c.Consensus.TimeoutPrevoteDelta
 	case 1:
 		c.Consensus.BlockInterval = 0
+	}
+	if nc.GST > 0 && r.IntN(2) == 0 { // failing disk writes until GST
+		c.Net.WriteFail = float64(1+r.IntN(10)) / 1000
+	}
+	if r.IntN(4) == 0 { // a validator that joins late and catches up
+		c.Late = 1
 	}
 	return c
 }

@@ -11,7 +11,11 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/chain/store"
+	"github.com/quorumchain/quorumchain/genesis"
+	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/staking"
+	"github.com/quorumchain/quorumchain/validator"
 )
 
 // ChainID is the chain id of every simulated network.
@@ -43,11 +47,11 @@ type sim struct {
 	stop bool
 
 	queue eventQueue
+	doc   *genesis.Doc
 	vals  []valInfo
 	byIdx map[chain.Address]int
-	sets  []*staking.ValidatorSet // sets[h-1] is the set of height h
-	nodes []*node                 // nil at Byzantine indexes
-	byz   []*byzNode              // nil at honest indexes
+	nodes []*node    // nil at Byzantine indexes
+	byz   []*byzNode // nil at honest indexes
 
 	honestStake, byzStake, total uint64
 	liveExpected                 bool
@@ -92,6 +96,7 @@ func Run(cfg Config) (*Report, error) {
 	if err := s.setup(); err != nil {
 		return nil, err
 	}
+	defer s.close()
 	s.loop()
 	return s.finish(), nil
 }
@@ -104,7 +109,7 @@ func (s *sim) setup() error {
 	n := cfg.Validators
 	s.vals = make([]valInfo, n)
 	s.byIdx = make(map[chain.Address]int, n)
-	members := make([]staking.Validator, n)
+	s.doc = genesis.New(ChainID, Genesis)
 	for i := range s.vals {
 		key := s.newKey()
 		stake := uint64(1 + s.rng.IntN(100))
@@ -114,14 +119,15 @@ func (s *sim) setup() error {
 		a := chain.PubkeyAddress(&key.PublicKey)
 		s.vals[i] = valInfo{addr: a, key: key, stake: stake}
 		s.byIdx[a] = i
-		members[i] = staking.Validator{Address: a, Stake: stake}
+		if err := s.doc.AddValidator(a, stake, fmt.Sprintf("n%d", i)); err != nil {
+			return fmt.Errorf("sim: genesis: %w", err)
+		}
 		s.total += stake
 	}
-	set, err := staking.NewValidatorSet(members)
+	state, set, err := s.doc.InitialState()
 	if err != nil {
-		return fmt.Errorf("sim: validator set: %w", err)
+		return fmt.Errorf("sim: genesis: %w", err)
 	}
-	s.sets = []*staking.ValidatorSet{set}
 
 	s.chooseByzantine()
 	s.honestStake = s.total - s.byzStake
@@ -132,7 +138,15 @@ func (s *sim) setup() error {
 	var kinds []Behaviour
 	for i := range s.vals {
 		if !s.vals[i].byz {
-			s.nodes[i] = newNode(s, i)
+			st, err := store.Open("", store.BackendMemDB)
+			if err != nil {
+				return fmt.Errorf("sim: store: %w", err)
+			}
+			if err := st.InitGenesis(ChainID, s.doc.Hash(), state.Entries(), set); err != nil {
+				st.Close()
+				return fmt.Errorf("sim: store: %w", err)
+			}
+			s.nodes[i] = &node{s: s, id: i, crashAt: -1, disk: &disk{store: st, signer: &validator.MemoryState{}}}
 			continue
 		}
 		b := cfg.Behaviour
@@ -161,13 +175,46 @@ func (s *sim) setup() error {
 	if s.cfg.Net.GST > 0 && (s.cfg.Net.Partition > 0 || s.hasCoalition()) {
 		s.schedule(&event{at: 0, kind: evPartition})
 	}
-	for _, nd := range s.nodes {
-		if nd != nil {
+	late := s.lateJoiners()
+	for i, nd := range s.nodes {
+		switch {
+		case nd == nil:
+		case late[i]:
+			window := max(s.cfg.Net.GST, 3*time.Second)
+			at := time.Duration(s.rng.Int64N(int64(window)))
+			s.rep.LateJoins = append(s.rep.LateJoins, LateJoin{Node: i, At: at})
+			s.schedule(&event{at: at, kind: evJoin, node: i})
+		default:
 			nd.start()
 		}
 	}
 	return nil
 }
+
+// lateJoiners picks Config.Late honest validators, in PRNG order, that
+// start with an empty disk some time into the run and catch up by block
+// sync.
+func (s *sim) lateJoiners() map[int]bool {
+	late := make(map[int]bool)
+	for _, i := range s.rng.Perm(len(s.vals)) {
+		if len(late) < s.cfg.Late && s.nodes[i] != nil {
+			late[i] = true
+		}
+	}
+	return late
+}
+
+// close releases the validators' stores.
+func (s *sim) close() {
+	for _, n := range s.nodes {
+		if n != nil {
+			n.disk.store.Close()
+		}
+	}
+}
+
+// nodeID is validator i's identity on the network.
+func (s *sim) nodeID(i int) p2p.NodeID { return p2p.NodeID(s.vals[i].addr) }
 
 func (s *sim) newKey() *ecdsa.PrivateKey {
 	var b [32]byte
@@ -249,15 +296,6 @@ func (s *sim) splitHonest() {
 	s.rep.Groups = [2]uint64{g1, g2}
 }
 
-// setAt returns the validator set of height h: the genesis set advanced
-// once per height (the membership never changes).
-func (s *sim) setAt(h uint64) *staking.ValidatorSet {
-	for uint64(len(s.sets)) < h {
-		s.sets = append(s.sets, s.sets[len(s.sets)-1].Advance(1))
-	}
-	return s.sets[h-1]
-}
-
 // clock is the wall time a validator reads at the current virtual time.
 func (s *sim) clock() time.Time { return Genesis.Add(s.now) }
 
@@ -303,14 +341,17 @@ func (s *sim) handle(e *event) {
 		s.deliver(e.msg, e.node)
 	case evTimeout:
 		if n := s.nodes[e.node]; n != nil && n.up && n.inc == e.inc {
-			n.run(e.tmo)
+			n.onTimeout(e)
 		}
-	case evGossip:
+	case evTick:
 		if n := s.nodes[e.node]; n != nil && n.up && n.inc == e.inc {
-			n.gossip()
+			n.onTick(e.tick)
 		}
 	case evRestart:
 		s.nodes[e.node].restart()
+	case evJoin:
+		s.trace.add(s.now, e.node, "join", "")
+		s.nodes[e.node].start()
 	case evPartition:
 		s.repartition()
 	}
@@ -337,7 +378,7 @@ func (s *sim) checkLiveness() {
 // settled is when messages lost before GST have been gossiped again.
 func (s *sim) settled() time.Duration {
 	nc := &s.cfg.Net
-	return nc.GST + max(nc.Gossip, 0)*5/4 + 2*nc.LatencyMax
+	return nc.GST + max(nc.Gossip, 0)*5/4 + 2*nc.LatencyMax + nc.RestartMax
 }
 
 // stuck says why missing progress is a violation, or "" while it may still
@@ -380,7 +421,9 @@ func (s *sim) onPropose(n *node, h uint64, d time.Duration) {
 // onFinalize records progress after an honest validator committed height h.
 func (s *sim) onFinalize(n *node, h uint64, cert *chain.Certificate) {
 	s.lastFinalize = s.now
-	s.latencies = append(s.latencies, s.now-n.heightStart)
+	if n.height == h {
+		s.latencies = append(s.latencies, s.now-n.heightStart)
+	}
 	if h > s.maxHeight {
 		if s.now > s.cfg.Net.GST {
 			gap := s.now - max(s.lastNewTop, s.cfg.Net.GST)
@@ -394,7 +437,8 @@ func (s *sim) onFinalize(n *node, h uint64, cert *chain.Certificate) {
 	if uint64(len(s.firstFinal)) < h {
 		s.firstFinal = append(s.firstFinal, finalRecord{hash: cert.BlockHash, round: cert.Round, at: s.now})
 	}
-	if h == uint64(s.cfg.Heights) {
+	if h >= uint64(s.cfg.Heights) && !n.done {
+		n.done = true
 		s.doneNodes++
 	}
 }
@@ -422,7 +466,7 @@ func (s *sim) finish() *Report {
 	r.HeightsFinalized = ^uint64(0)
 	for _, n := range s.nodes {
 		if n != nil {
-			r.HeightsFinalized = min(r.HeightsFinalized, uint64(len(n.finals)))
+			r.HeightsFinalized = min(r.HeightsFinalized, n.disk.store.Height())
 		}
 	}
 	if r.HeightsFinalized == ^uint64(0) {

@@ -27,7 +27,6 @@ type traceRec struct {
 	node int
 	what string
 	x    any
-	acts []consensus.Action
 }
 
 func (t *tracer) init(s *sim) {
@@ -56,14 +55,6 @@ func (t *tracer) rec(r traceRec) {
 
 func (t *tracer) add(at time.Duration, node int, what string, x any) {
 	t.rec(traceRec{at: at, node: node, what: what, x: x})
-}
-
-func (t *tracer) step(at time.Duration, node int, in consensus.Input, acts []consensus.Action) {
-	t.rec(traceRec{at: at, node: node, what: "step", x: in, acts: acts})
-}
-
-func (t *tracer) replay(at time.Duration, node int, in consensus.Input, acts []consensus.Action) {
-	t.rec(traceRec{at: at, node: node, what: "replay", x: in, acts: acts})
 }
 
 func (t *tracer) msg(at time.Duration, to int, m *message) {
@@ -105,15 +96,6 @@ func (t *tracer) format(r *traceRec) string {
 		b.WriteString(" " + t.fmtInput(x))
 	default:
 		fmt.Fprintf(&b, " %v", x)
-	}
-	if len(r.acts) > 0 {
-		b.WriteString(" →")
-		for i, a := range r.acts {
-			if i > 0 {
-				b.WriteString(";")
-			}
-			b.WriteString(" " + t.fmtAction(a))
-		}
 	}
 	return b.String()
 }
@@ -160,6 +142,14 @@ func (t *tracer) fmtMsg(m *message) string {
 		return t.fmtVote(m.vote) + " " + from
 	case msgProposal:
 		return t.fmtProp(m.proposal) + " " + from
+	case msgVotes:
+		return fmt.Sprintf("%d votes %s", len(m.votes), from)
+	case msgEvidence:
+		return fmt.Sprintf("evidence against %s h=%d %s", t.who(m.evidence.Validator()), m.evidence.Height(), from)
+	case msgStatus:
+		return fmt.Sprintf("status final h=%d %s", m.height, from)
+	case msgRoundStatus:
+		return fmt.Sprintf("round-status h=%d r=%d %s", m.status.Height, m.status.Round, from)
 	case msgSyncRequest:
 		return fmt.Sprintf("sync-req h=%d %s", m.height, from)
 	case msgSyncResponse:
@@ -196,30 +186,4 @@ func (t *tracer) fmtInput(in consensus.Input) string {
 		return fmt.Sprintf("CommitReceived h=%d r=%d %s", in.Certificate.Height, in.Certificate.Round, short(in.Certificate.BlockHash))
 	}
 	return fmt.Sprintf("%T", in)
-}
-
-func (t *tracer) fmtAction(a consensus.Action) string {
-	switch a := a.(type) {
-	case consensus.ScheduleTimeout:
-		return fmt.Sprintf("ScheduleTimeout r=%d %s %v", a.Round, a.Step, a.Duration)
-	case consensus.BuildBlock:
-		return fmt.Sprintf("BuildBlock r=%d", a.Round)
-	case consensus.CheckBlock:
-		return fmt.Sprintf("CheckBlock r=%d %s", a.Round, short(a.Block.Hash()))
-	case consensus.SignVote:
-		return "SignVote " + t.fmtVote(a.Vote)
-	case consensus.SignProposal:
-		return "SignProposal " + t.fmtProp(a.Proposal)
-	case consensus.BroadcastVote:
-		return "BroadcastVote " + t.fmtVote(a.Vote)
-	case consensus.BroadcastProposal:
-		return "BroadcastProposal " + t.fmtProp(a.Proposal)
-	case consensus.Finalize:
-		return fmt.Sprintf("Finalize h=%d r=%d %s", a.Certificate.Height, a.Certificate.Round, short(a.Certificate.BlockHash))
-	case consensus.EvidenceFound:
-		return fmt.Sprintf("EvidenceFound %s h=%d r=%d", t.who(a.Evidence.Validator()), a.Evidence.Height(), a.Evidence.A.Round)
-	case consensus.RejectedInput:
-		return fmt.Sprintf("RejectedInput %s: %v", t.fmtInput(a.Input), a.Err)
-	}
-	return fmt.Sprintf("%T", a)
 }
