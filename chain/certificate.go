@@ -93,6 +93,14 @@ func sortCommitSigs(ps []CommitSig) {
 // increasing order, each a member of set, each signature a precommit for
 // (c.Height, c.Round, c.BlockHash), and 3*signed > 2*total.
 func (c *Certificate) Verify(chainID string, set StakeSet) (uint64, error) {
+	return c.VerifyWith(chainID, set, nil)
+}
+
+// VerifyWith is Verify recovering signers through rec: with a cache of
+// verified signatures, a certificate whose precommits were counted as
+// votes costs no recovery. With rec nil the signatures are recovered in
+// parallel.
+func (c *Certificate) VerifyWith(chainID string, set StakeSet, rec Recoverer) (uint64, error) {
 	if c.BlockHash == (Hash{}) {
 		return 0, fmt.Errorf("certificate h=%d: %w: nil block", c.Height, ErrInvalidFields)
 	}
@@ -119,13 +127,23 @@ func (c *Certificate) Verify(chainID string, set StakeSet) (uint64, error) {
 		return 0, fmt.Errorf("certificate h=%d: %w: signed %d of %d", c.Height, ErrNoQuorum, signed, set.TotalStake())
 	}
 	digest := VoteSignHash(chainID, Precommit, c.Height, c.Round, c.BlockHash)
-	if err := verifyParallel(len(c.Precommits), func(i int) error {
+	check := func(i int) error {
 		p := &c.Precommits[i]
-		if err := verifySigner(digest, &p.Signature, p.Validator); err != nil {
+		if err := verifySignerWith(rec, digest, &p.Signature, p.Validator); err != nil {
 			return fmt.Errorf("certificate h=%d precommit of %s: %w", c.Height, FormatAddress(p.Validator), err)
 		}
 		return nil
-	}); err != nil {
+	}
+	if rec != nil {
+		// A cache answers at once, and need not be safe for concurrent use.
+		for i := range c.Precommits {
+			if err := check(i); err != nil {
+				return 0, err
+			}
+		}
+		return signed, nil
+	}
+	if err := verifyParallel(len(c.Precommits), check); err != nil {
 		return 0, err
 	}
 	return signed, nil

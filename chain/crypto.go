@@ -122,7 +122,26 @@ func Recover(digest Hash, sig *Signature) (Address, error) {
 
 // verifySigner checks that sig over digest was made by want.
 func verifySigner(digest Hash, sig *Signature, want Address) error {
-	got, err := Recover(digest, sig)
+	return verifySignerWith(nil, digest, sig, want)
+}
+
+// Recoverer recovers the signer of a digest, typically through a cache of
+// signatures already verified (a peer's vote arrives many times, and every
+// certificate repeats votes already counted). A nil Recoverer stands for
+// Recover.
+type Recoverer interface {
+	Recover(digest Hash, sig *Signature) (Address, error)
+}
+
+// verifySignerWith is verifySigner recovering through rec (Recover if nil).
+func verifySignerWith(rec Recoverer, digest Hash, sig *Signature, want Address) error {
+	var got Address
+	var err error
+	if rec != nil {
+		got, err = rec.Recover(digest, sig)
+	} else {
+		got, err = Recover(digest, sig)
+	}
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,11 @@ func (e *Evidence) Encode() []byte { return mustEncode(e) }
 
 // Verify checks that e proves a double sign on chainID by a member of set
 // (the validator set of e's height).
-func (e *Evidence) Verify(chainID string, set StakeSet) error {
+func (e *Evidence) Verify(chainID string, set StakeSet) error { return e.VerifyWith(chainID, set, nil) }
+
+// VerifyWith is Verify recovering the two signers through rec (Recover if
+// nil).
+func (e *Evidence) VerifyWith(chainID string, set StakeSet, rec Recoverer) error {
 	a, b := &e.A, &e.B
 	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round {
 		return fmt.Errorf("evidence: %w: different validator, type, height or round", ErrNotEquivocation)
@@ -55,10 +59,10 @@ func (e *Evidence) Verify(chainID string, set StakeSet) error {
 	if _, ok := set.StakeOf(a.Validator); !ok {
 		return fmt.Errorf("evidence: %w: %s", ErrUnknownValidator, FormatAddress(a.Validator))
 	}
-	if err := a.Verify(chainID); err != nil {
+	if err := a.VerifyWith(chainID, rec); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	if err := b.Verify(chainID); err != nil {
+	if err := b.VerifyWith(chainID, rec); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	return nil

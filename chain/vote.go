@@ -54,11 +54,14 @@ func (v *Vote) SignHash(chainID string) Hash {
 }
 
 // Verify checks that v is well formed and signed by v.Validator for chainID.
-func (v *Vote) Verify(chainID string) error {
+func (v *Vote) Verify(chainID string) error { return v.VerifyWith(chainID, nil) }
+
+// VerifyWith is Verify recovering the signer through rec (Recover if nil).
+func (v *Vote) VerifyWith(chainID string, rec Recoverer) error {
 	if v.Type != Prevote && v.Type != Precommit {
 		return fmt.Errorf("vote: %w: type %d", ErrInvalidFields, v.Type)
 	}
-	if err := verifySigner(v.SignHash(chainID), &v.Signature, v.Validator); err != nil {
+	if err := verifySignerWith(rec, v.SignHash(chainID), &v.Signature, v.Validator); err != nil {
 		return fmt.Errorf("vote %s h=%d r=%d by %s: %w", v.Type, v.Height, v.Round, FormatAddress(v.Validator), err)
 	}
 	return nil

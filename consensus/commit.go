@@ -85,7 +85,7 @@ func (m *Machine) onCommitReceived(in CommitReceived) {
 			c.Height, chain.FormatHash(c.BlockHash), b.Header.Height, chain.FormatHash(hash)))
 		return
 	}
-	if _, err := c.Verify(m.cfg.ChainID, m.set); err != nil {
+	if _, err := c.VerifyWith(m.cfg.ChainID, m.set, m.cfg.Recoverer); err != nil {
 		m.reject(in, fmt.Errorf("%w: %w", ErrBadCertificate, err))
 		return
 	}

@@ -240,9 +240,7 @@ func (RejectedInput) isAction()     {}
 // Recoverer recovers the address that signed a digest, rejecting malformed
 // and non-canonical signatures as chain.Recover does. The Machine verifies
 // every vote and proposal through it.
-type Recoverer interface {
-	Recover(digest chain.Hash, sig *chain.Signature) (chain.Address, error)
-}
+type Recoverer = chain.Recoverer
 
 // Config tunes a Machine. Durations are data: the Machine only copies them
 // into ScheduleTimeout actions.

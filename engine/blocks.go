@@ -288,7 +288,7 @@ func (e *Driver) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
 		if err != nil {
 			return fmt.Errorf("validator set of h=%d: %w", e.height-1, err)
 		}
-		if _, err := b.LastCertificate.Verify(e.chainID, set); err != nil {
+		if _, err := b.LastCertificate.VerifyWith(e.chainID, set, e.cfg.Machine.Recoverer); err != nil {
 			return fmt.Errorf("last certificate: %w", err)
 		}
 	}

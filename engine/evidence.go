@@ -22,6 +22,13 @@ func newEvidencePool() *evidencePool {
 	return &evidencePool{items: make(map[chain.Hash]*chain.Evidence), done: make(map[chain.Hash]uint64)}
 }
 
+// known reports whether the pool holds ev or saw it committed.
+func (p *evidencePool) known(h chain.Hash) bool {
+	_, pending := p.items[h]
+	_, done := p.done[h]
+	return pending || done
+}
+
 // add keeps ev if it is new; it reports whether it was.
 func (p *evidencePool) add(ev *chain.Evidence) bool {
 	h := ev.Hash()
@@ -89,13 +96,17 @@ func sortedHashes(m map[chain.Hash]*chain.Evidence) []chain.Hash {
 }
 
 // addEvidence verifies ev against the validator set of its height and, if
-// new, keeps it and gossips it.
+// new, keeps it and gossips it. Evidence already pending or committed is
+// dropped before any signature is checked.
 func (e *Driver) addEvidence(ev *chain.Evidence, gossipIt bool) {
+	if e.evpool.known(ev.Hash()) {
+		return
+	}
 	set, err := e.evidenceSet(ev.Height())
 	if err != nil {
 		return
 	}
-	if err := ev.Verify(e.chainID, set); err != nil {
+	if err := ev.VerifyWith(e.chainID, set, e.cfg.Machine.Recoverer); err != nil {
 		e.log.Debug("invalid evidence", "err", err)
 		return
 	}
