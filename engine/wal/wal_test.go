@@ -1,4 +1,4 @@
-package node
+package wal
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 	"github.com/quorumchain/quorumchain/consensus"
 )
 
-func walInputs() []consensus.Input {
+func sampleInputs() []consensus.Input {
 	blk := &chain.Block{Header: chain.Header{ChainID: "c", Height: 7, Time: 1}}
 	v := &chain.Vote{Type: chain.Prevote, Height: 7, Round: 1, BlockHash: chain.Hash{1}, Validator: chain.Address{2}}
 	p := &chain.Proposal{Height: 7, Round: 1, POLRound: chain.NoPOLRound, BlockHash: blk.Hash(), Proposer: chain.Address{3}}
@@ -34,13 +34,13 @@ func walInputs() []consensus.Input {
 	}
 }
 
-func TestWALRoundTripAndHeights(t *testing.T) {
+func TestRoundTripAndHeights(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := openWALFile(path)
+	w, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins := walInputs()
+	ins := sampleInputs()
 	if err := w.Append(6, ins[1]); err != nil { // an older height: skipped on read
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestWALRoundTripAndHeights(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	w, err = openWALFile(path)
+	w, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,13 +104,13 @@ func encodeForCompare(t *testing.T, in consensus.Input) []byte {
 	return append([]byte{kind}, b...)
 }
 
-func TestWALTornTail(t *testing.T) {
+func TestTornTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := openWALFile(path)
+	w, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins := walInputs()
+	ins := sampleInputs()
 	for _, in := range ins[:3] {
 		if err := w.Append(7, in); err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestWALTornTail(t *testing.T) {
 		if err := os.WriteFile(path, full[:cut], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		w, err := openWALFile(path)
+		w, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestWALTornTail(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err = openWALFile(path)
+	w, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
