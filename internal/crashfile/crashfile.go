@@ -19,14 +19,17 @@ var ErrNegative = errors.New("crashfile: negative position or size")
 type File struct {
 	mu      sync.Mutex
 	cur     []byte // the current image: what reads see
-	durable []byte // the image the last Sync made durable
-	pos     int64
-	closed  bool
+	durable []byte // the image the last Sync made durable; never shares cur's array
+	// same is how many leading bytes of cur are known to equal durable's:
+	// no write or truncation reached below it since the last Sync.
+	same   int64
+	pos    int64
+	closed bool
 }
 
 // New returns an open file whose current and durable contents are b.
 func New(b []byte) *File {
-	return &File{cur: bytes.Clone(b), durable: bytes.Clone(b)}
+	return &File{cur: bytes.Clone(b), durable: bytes.Clone(b), same: int64(len(b))}
 }
 
 // Read reads from the current image at the file position.
@@ -52,6 +55,10 @@ func (f *File) Write(p []byte) (int, error) {
 	if f.closed {
 		return 0, fmt.Errorf("crashfile: write: %w", os.ErrClosed)
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	f.same = min(f.same, f.pos, int64(len(f.cur)))
 	end := f.pos + int64(len(p))
 	if end > int64(len(f.cur)) {
 		f.cur = append(f.cur, make([]byte, end-int64(len(f.cur)))...)
@@ -96,6 +103,7 @@ func (f *File) Truncate(size int64) error {
 	if size < 0 {
 		return fmt.Errorf("crashfile: truncate to %d: %w", size, ErrNegative)
 	}
+	f.same = min(f.same, size, int64(len(f.cur)))
 	if size <= int64(len(f.cur)) {
 		f.cur = f.cur[:size]
 	} else {
@@ -111,7 +119,10 @@ func (f *File) Sync() error {
 	if f.closed {
 		return fmt.Errorf("crashfile: sync: %w", os.ErrClosed)
 	}
-	f.durable = bytes.Clone(f.cur)
+	// Only what changed since the last Sync is copied.
+	k := min(f.same, int64(len(f.durable)), int64(len(f.cur)))
+	f.durable = append(f.durable[:k], f.cur[k:]...)
+	f.same = int64(len(f.cur))
 	return nil
 }
 
@@ -160,15 +171,18 @@ func (f *File) Durable() []byte {
 func (f *File) Crash(r *rand.Rand) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cur = crashImage(f.durable, f.cur, r)
+	known := min(f.same, int64(len(f.durable)), int64(len(f.cur)))
+	f.cur = crashImage(f.durable, f.cur, int(known), r)
 	f.durable = bytes.Clone(f.cur)
+	f.same = int64(len(f.cur))
 	f.pos = 0
 	f.closed = false
 }
 
 // crashImage returns what a crash leaves of a disk whose last synced image
-// is durable and whose page cache holds cur.
-func crashImage(durable, cur []byte, r *rand.Rand) []byte {
+// is durable and whose page cache holds cur; their first known bytes are
+// equal.
+func crashImage(durable, cur []byte, known int, r *rand.Rand) []byte {
 	if bytes.Equal(durable, cur) {
 		return bytes.Clone(durable)
 	}
@@ -176,7 +190,7 @@ func crashImage(durable, cur []byte, r *rand.Rand) []byte {
 	if mode == 0 {
 		return bytes.Clone(durable) // nothing unsynced reached the disk
 	}
-	lcp := commonPrefix(durable, cur)
+	lcp := known + commonPrefix(durable[known:], cur[known:])
 	rest := len(cur) - lcp
 	n := r.IntN(rest + 1) // how much of the unsynced tail reached the disk
 	if mode == 2 && rest > 0 {

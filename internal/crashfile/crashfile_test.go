@@ -22,7 +22,7 @@ func TestMatchesOSFile(t *testing.T) {
 	mem := new(File)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 3000 {
-		switch op := r.IntN(5); op {
+		switch r.IntN(6) {
 		case 0, 1:
 			p := make([]byte, r.IntN(300))
 			for j := range p {
@@ -56,6 +56,13 @@ func TestMatchesOSFile(t *testing.T) {
 			size := int64(r.IntN(3000))
 			if err1, err2 := osf.Truncate(size), mem.Truncate(size); err1 != nil || err2 != nil {
 				t.Fatalf("op %d truncate(%d): os %v, mem %v", i, size, err1, err2)
+			}
+		case 5:
+			if err := mem.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mem.Durable(), mem.Bytes()) {
+				t.Fatalf("op %d: after sync the durable image differs from the current one", i)
 			}
 		}
 	}
