@@ -3,6 +3,7 @@ package wal
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -11,19 +12,16 @@ import (
 )
 
 // crashSeeds is how many seeded histories each crash test runs.
-const crashSeeds = 300
+const crashSeeds = 200
 
 // randomInput is one of sampleInputs, or now and then a record large
 // enough (70 KB) to overflow the write buffer, so that unsynced records
 // reach the file part by part.
 func randomInput(r *rand.Rand, height uint64) consensus.Input {
 	if r.IntN(12) == 0 {
-		reason := make([]byte, 70<<10)
 		off := r.IntN(26)
-		for i := range reason {
-			reason[i] = 'a' + byte((off+i)%26)
-		}
-		return consensus.BlockChecked{Height: height, Hash: chain.Hash{byte(r.Uint32())}, Reason: string(reason)}
+		reason := strings.Repeat("abcdefghijklmnopqrstuvwxyz", 70<<10/26+2)[off : off+70<<10]
+		return consensus.BlockChecked{Height: height, Hash: chain.Hash{byte(r.Uint32())}, Reason: reason}
 	}
 	ins := sampleInputs()
 	return ins[r.IntN(len(ins))]

@@ -43,6 +43,7 @@ type File interface {
 type Log struct {
 	f File
 	w *bufio.Writer
+	r *bufio.Reader // reused by every read of the log
 	// scanned is set once the log has been read through and the file
 	// positioned after its last good record; the first write of a Log
 	// that has not read yet does that first.
@@ -189,7 +190,11 @@ func (w *Log) readRecords(keep func(uint64) bool) ([]heightInput, error) {
 	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("wal: seek: %w", err)
 	}
-	r := bufio.NewReaderSize(w.f, bufSize)
+	if w.r == nil {
+		w.r = bufio.NewReaderSize(w.f, bufSize)
+	}
+	r := w.r
+	r.Reset(w.f)
 	var out []heightInput
 	var good int64
 	for {
