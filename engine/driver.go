@@ -71,14 +71,15 @@ type Mempool interface {
 	Update(included []chain.Hash, state staking.AccountReader) (evicted int)
 }
 
-// Log is the consensus write-ahead log.
+// Log is the consensus write-ahead log; the node uses engine/wal's Log.
 type Log interface {
 	// Append logs an input of height (the current one, or the next for a
 	// proposal or vote that arrived early).
 	Append(height uint64, in consensus.Input) error
 	// Sync makes everything appended durable.
 	Sync() error
-	// Reset drops the records of committed and lower heights.
+	// Reset drops the records of committed and lower heights. The records
+	// it keeps may be lost in a crash until the next Sync returns.
 	Reset(committed uint64) error
 	// ReadAll returns the inputs logged for height, in order.
 	ReadAll(height uint64) ([]consensus.Input, error)

@@ -15,6 +15,7 @@ import (
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/engine"
+	"github.com/quorumchain/quorumchain/engine/wal"
 	"github.com/quorumchain/quorumchain/genesis"
 	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/rpc"
@@ -36,7 +37,7 @@ type Node struct {
 	loop    *loop
 	driver  *engine.Driver
 	mempool *txPool
-	wal     *walFile
+	wal     *wal.Log
 	net     *network
 	sw      *p2p.Switch
 	rpc     *rpc.Server
@@ -99,7 +100,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.wal, err = openWALFile(home.WALPath()); err != nil {
+	if n.wal, err = wal.Open(home.WALPath()); err != nil {
 		return nil, err
 	}
 	nodeKey, err := p2p.LoadOrCreateNodeKey(home.NodeKeyPath())

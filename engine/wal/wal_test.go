@@ -1,6 +1,8 @@
-package node
+package wal
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,9 +13,10 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/internal/crashfile"
 )
 
-func walInputs() []consensus.Input {
+func sampleInputs() []consensus.Input {
 	blk := &chain.Block{Header: chain.Header{ChainID: "c", Height: 7, Time: 1}}
 	v := &chain.Vote{Type: chain.Prevote, Height: 7, Round: 1, BlockHash: chain.Hash{1}, Validator: chain.Address{2}}
 	p := &chain.Proposal{Height: 7, Round: 1, POLRound: chain.NoPOLRound, BlockHash: blk.Hash(), Proposer: chain.Address{3}}
@@ -34,13 +37,13 @@ func walInputs() []consensus.Input {
 	}
 }
 
-func TestWALRoundTripAndHeights(t *testing.T) {
+func TestRoundTripAndHeights(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := openWALFile(path)
+	w, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins := walInputs()
+	ins := sampleInputs()
 	if err := w.Append(6, ins[1]); err != nil { // an older height: skipped on read
 		t.Fatal(err)
 	}
@@ -55,7 +58,7 @@ func TestWALRoundTripAndHeights(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	w, err = openWALFile(path)
+	w, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,13 +107,13 @@ func encodeForCompare(t *testing.T, in consensus.Input) []byte {
 	return append([]byte{kind}, b...)
 }
 
-func TestWALTornTail(t *testing.T) {
+func TestTornTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := openWALFile(path)
+	w, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins := walInputs()
+	ins := sampleInputs()
 	for _, in := range ins[:3] {
 		if err := w.Append(7, in); err != nil {
 			t.Fatal(err)
@@ -129,7 +132,7 @@ func TestWALTornTail(t *testing.T) {
 		if err := os.WriteFile(path, full[:cut], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		w, err := openWALFile(path)
+		w, err := Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +164,7 @@ func TestWALTornTail(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err = openWALFile(path)
+	w, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +172,108 @@ func TestWALTornTail(t *testing.T) {
 	got, err := w.ReadAll(7)
 	if err != nil || len(got) >= 3 {
 		t.Fatalf("corrupt middle: %d records, %v", len(got), err)
+	}
+}
+
+// A log opened over a file with records appends after its good records
+// even when it has not read them: it finds their end (cutting a torn tail)
+// before its first write, instead of writing over them from offset 0.
+func TestAppendBeforeReadFollowsTheRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cs.wal")
+	w, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := sampleInputs()
+	for _, in := range ins[:3] {
+		if err := w.Append(7, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte{0, 0, 0, 40, 1, 2}); err != nil { // a torn record
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	w, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Append(7, ins[3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.ReadAll(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("read %d inputs, want the 3 logged before and the one appended after", len(got))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(encodeForCompare(t, got[i]), encodeForCompare(t, ins[i])) {
+			t.Fatalf("input %d: got %T, want %T", i, got[i], ins[i])
+		}
+	}
+}
+
+// failingReads fails every Read after the first limit bytes.
+type failingReads struct {
+	*crashfile.File
+	limit, read int
+}
+
+var errDisk = errors.New("disk read error")
+
+func (f *failingReads) Read(p []byte) (int, error) {
+	if f.read >= f.limit {
+		return 0, errDisk
+	}
+	n, err := f.File.Read(p[:min(len(p), f.limit-f.read)])
+	f.read += n
+	return n, err
+}
+
+// A file that fails to read is not a torn log: ReadAll and Reset return the
+// error and truncate nothing, so the records after the failure survive.
+func TestReadErrorTruncatesNothing(t *testing.T) {
+	mem := new(crashfile.File)
+	w := New(mem)
+	for _, in := range sampleInputs() {
+		if err := w.Append(7, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	log := mem.Bytes()
+	for _, limit := range []int{0, 1, 9, len(log) / 2, len(log) - 1} {
+		mem.Reopen()
+		w := New(&failingReads{File: mem, limit: limit})
+		if _, err := w.ReadAll(7); !errors.Is(err, errDisk) {
+			t.Fatalf("read failing after %d bytes: ReadAll returned %v, want the read error", limit, err)
+		}
+		if err := w.Reset(6); !errors.Is(err, errDisk) {
+			t.Fatalf("read failing after %d bytes: Reset returned %v, want the read error", limit, err)
+		}
+		if err := w.Append(7, consensus.TxsAvailable{}); !errors.Is(err, errDisk) {
+			t.Fatalf("read failing after %d bytes: Append returned %v, want the read error", limit, err)
+		}
+		if !bytes.Equal(mem.Bytes(), log) {
+			t.Fatalf("read failing after %d bytes: the log changed from %d to %d bytes", limit, len(log), len(mem.Bytes()))
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package node
+package wal
 
 import (
 	"bufio"
@@ -17,11 +17,11 @@ import (
 
 // A torn record whose header claims megabytes made readRecord allocate the
 // claimed length before reading a byte of it: 8 bytes of log cost 3 MB, and
-// a header claiming maxWALRecord cost 8 MB at every replay
-// (testdata/fuzz/FuzzWALFile/torn-header-claims-megabytes).
-func TestWALTornHeaderDoesNotAllocateClaimedLength(t *testing.T) {
+// a header claiming maxRecord cost 8 MB at every replay
+// (testdata/fuzz/FuzzFile/torn-header-claims-megabytes).
+func TestTornHeaderDoesNotAllocateClaimedLength(t *testing.T) {
 	var hdr [8]byte
-	binary.BigEndian.PutUint32(hdr[:4], maxWALRecord)
+	binary.BigEndian.PutUint32(hdr[:4], maxRecord)
 	for _, log := range [][]byte{hdr[:], append(hdr[:], make([]byte, 100)...)} {
 		var err error
 		got := fuzztest.AllocatedBytes(func() { _, _, _, err = readRecord(bufio.NewReader(bytes.NewReader(log))) })
@@ -29,7 +29,7 @@ func TestWALTornHeaderDoesNotAllocateClaimedLength(t *testing.T) {
 			t.Fatalf("torn record of %d bytes: got error %v, want an EOF", len(log), err)
 		}
 		if got > 64<<10 {
-			t.Fatalf("torn record of %d bytes claiming %d: allocated %d bytes", len(log), maxWALRecord, got)
+			t.Fatalf("torn record of %d bytes claiming %d: allocated %d bytes", len(log), maxRecord, got)
 		}
 	}
 }
@@ -37,9 +37,9 @@ func TestWALTornHeaderDoesNotAllocateClaimedLength(t *testing.T) {
 // The log still replays records of every size, including ones several
 // times longer than the chunk readPayload starts with, and truncates a torn
 // tail after them.
-func TestWALReplaysLargeRecordsBeforeATornTail(t *testing.T) {
+func TestReplaysLargeRecordsBeforeATornTail(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cs.wal")
-	w, err := openWALFile(path)
+	w, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestWALReplaysLargeRecordsBeforeATornTail(t *testing.T) {
 	for i := range 300 { // about 30 KB
 		big.Txs = append(big.Txs, &chain.Tx{ChainID: "c", Kind: chain.TxTransfer, Nonce: uint64(i), Amount: 1})
 	}
-	ins := append(walInputs(), consensus.BlockBuilt{Height: 7, Round: 0, Block: big})
+	ins := append(sampleInputs(), consensus.BlockBuilt{Height: 7, Round: 0, Block: big})
 	for _, in := range ins {
 		if err := w.Append(7, in); err != nil {
 			t.Fatal(err)
@@ -68,7 +68,7 @@ func TestWALReplaysLargeRecordsBeforeATornTail(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	w, err = openWALFile(path)
+	w, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

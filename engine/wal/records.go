@@ -1,0 +1,169 @@
+package wal
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/consensus"
+)
+
+// Record kinds. Their values are the log's format: never renumber.
+const (
+	kindProposal uint8 = 1 + iota
+	kindVote
+	kindTimeout
+	kindBlockChecked
+	kindBlockBuilt
+	kindOwnVote
+	kindOwnProposal
+	kindSignRefused
+	kindTxsAvailable
+	kindCommit
+	kindNewHeight
+)
+
+type record struct {
+	Height uint64
+	Kind   uint8
+	Body   []byte
+}
+
+type proposalBody struct {
+	Proposal *chain.Proposal
+	Block    *chain.Block
+}
+
+type timeoutBody struct {
+	Height uint64
+	Round  uint32
+	Step   uint8
+}
+
+type checkedBody struct {
+	Height uint64
+	Hash   chain.Hash
+	Valid  bool
+	Reason string
+}
+
+type builtBody struct {
+	Height uint64
+	Round  uint32
+	Block  *chain.Block
+}
+
+type refusedBody struct {
+	Height uint64
+	Round  uint32
+	Step   uint8
+	Reason string
+}
+
+// newHeightBody is what a restart cannot re-derive of a NewHeight: the
+// clock reading it carried and whether transactions were waiting (the
+// validator set and the last block time come from the store).
+type newHeightBody struct {
+	Height       uint64
+	NowNanos     uint64
+	TxsAvailable bool
+}
+
+type commitBody struct {
+	Block       *chain.Block
+	Certificate *chain.Certificate
+}
+
+// encodeInput turns a consensus input into a record body; ok is false for
+// inputs that are not logged.
+func encodeInput(in consensus.Input) (kind uint8, body any, ok bool) {
+	switch in := in.(type) {
+	case consensus.NewHeight:
+		return kindNewHeight, &newHeightBody{in.Height, uint64(in.Now.UnixNano()), in.TxsAvailable}, true
+	case consensus.ProposalReceived:
+		return kindProposal, &proposalBody{in.Proposal, in.Block}, true
+	case consensus.VoteReceived:
+		return kindVote, in.Vote, true
+	case consensus.TimeoutFired:
+		return kindTimeout, &timeoutBody{in.Height, in.Round, uint8(in.Step)}, true
+	case consensus.BlockChecked:
+		return kindBlockChecked, &checkedBody{in.Height, in.Hash, in.Valid, in.Reason}, true
+	case consensus.BlockBuilt:
+		return kindBlockBuilt, &builtBody{in.Height, in.Round, in.Block}, true
+	case consensus.OwnVote:
+		return kindOwnVote, in.Vote, true
+	case consensus.OwnProposal:
+		return kindOwnProposal, &proposalBody{in.Proposal, in.Block}, true
+	case consensus.SignRefused:
+		return kindSignRefused, &refusedBody{in.Height, in.Round, uint8(in.Step), in.Reason}, true
+	case consensus.TxsAvailable:
+		return kindTxsAvailable, []byte{}, true
+	case consensus.CommitReceived:
+		return kindCommit, &commitBody{in.Block, in.Certificate}, true
+	}
+	return 0, nil, false
+}
+
+func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
+	switch kind {
+	case kindProposal, kindOwnProposal:
+		var b proposalBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		if kind == kindOwnProposal {
+			return consensus.OwnProposal{Proposal: b.Proposal, Block: b.Block}, nil
+		}
+		return consensus.ProposalReceived{Proposal: b.Proposal, Block: b.Block}, nil
+	case kindVote, kindOwnVote:
+		v := new(chain.Vote)
+		if err := rlp.DecodeBytes(body, v); err != nil {
+			return nil, err
+		}
+		if kind == kindOwnVote {
+			return consensus.OwnVote{Vote: v}, nil
+		}
+		return consensus.VoteReceived{Vote: v}, nil
+	case kindTimeout:
+		var b timeoutBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.TimeoutFired{Height: b.Height, Round: b.Round, Step: consensus.RoundStep(b.Step)}, nil
+	case kindBlockChecked:
+		var b checkedBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.BlockChecked{Height: b.Height, Hash: b.Hash, Valid: b.Valid, Reason: b.Reason}, nil
+	case kindBlockBuilt:
+		var b builtBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.BlockBuilt{Height: b.Height, Round: b.Round, Block: b.Block}, nil
+	case kindSignRefused:
+		var b refusedBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.SignRefused{Height: b.Height, Round: b.Round, Step: consensus.RoundStep(b.Step), Reason: b.Reason}, nil
+	case kindTxsAvailable:
+		return consensus.TxsAvailable{}, nil
+	case kindNewHeight:
+		var b newHeightBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.NewHeight{Height: b.Height, Now: time.Unix(0, int64(b.NowNanos)).UTC(), TxsAvailable: b.TxsAvailable}, nil
+	case kindCommit:
+		var b commitBody
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		return consensus.CommitReceived{Block: b.Block, Certificate: b.Certificate}, nil
+	}
+	return nil, fmt.Errorf("unknown record kind %d", kind)
+}
