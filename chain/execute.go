@@ -139,17 +139,24 @@ type EvidenceSets func(height uint64) (StakeSet, error)
 // receipt with its reason. senders must come from RecoverSenders(blk.Txs).
 // Execution is deterministic.
 func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets) (*ExecResult, error) {
+	return ExecuteWith(st, chainID, blk, senders, sets, nil)
+}
+
+// ExecuteWith is Execute verifying evidence signatures through rec (a
+// cache of verified signatures; Recover if nil): a double sign the node
+// already verified when it arrived costs no recovery again.
+func ExecuteWith(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer) (*ExecResult, error) {
 	h := blk.Header.Height
 	if h != st.Height()+1 {
 		return nil, fmt.Errorf("block h=%d: %w: state is at height %d", h, staking.ErrBadHeight, st.Height())
 	}
 	res := &ExecResult{Receipts: make([]Receipt, len(blk.Txs))}
 	for i, ev := range blk.Evidence {
-		rec, err := applyEvidence(st, chainID, h, ev, sets)
+		slash, err := applyEvidence(st, chainID, h, ev, sets, rec)
 		if err != nil {
 			return nil, fmt.Errorf("block h=%d evidence %d: %w", h, i, err)
 		}
-		res.Slashed = append(res.Slashed, rec)
+		res.Slashed = append(res.Slashed, slash)
 	}
 	for i, tx := range blk.Txs {
 		r := &res.Receipts[i]
@@ -172,7 +179,7 @@ func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 	return res, nil
 }
 
-func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidence, sets EvidenceSets) (SlashRecord, error) {
+func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidence, sets EvidenceSets, rec Recoverer) (SlashRecord, error) {
 	eh := ev.Height()
 	if eh >= height {
 		return SlashRecord{}, fmt.Errorf("%w: double sign at h=%d is not before the block", ErrInvalidEvidence, eh)
@@ -184,7 +191,7 @@ func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidenc
 	if err != nil {
 		return SlashRecord{}, fmt.Errorf("%w: validator set of h=%d: %v", ErrInvalidEvidence, eh, err)
 	}
-	if err := ev.Verify(chainID, set); err != nil {
+	if err := ev.VerifyWith(chainID, set, rec); err != nil {
 		return SlashRecord{}, fmt.Errorf("%w: %v", ErrInvalidEvidence, err)
 	}
 	v := ev.Validator()

@@ -3,6 +3,7 @@ package chain
 import (
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -44,8 +45,24 @@ func (v *Vote) IsNil() bool { return v.BlockHash == (Hash{}) }
 
 // VoteSignHash is the digest a validator signs for a vote:
 // keccak256(rlp(["vote", chainID, type, height, round, blockHash])).
+//
+// The RLP list [DomainVote, chainID, t, height, round, block] is written
+// field by field, not through reflection: every vote received is hashed at
+// least once, and this is the hot path of vote handling.
 func VoteSignHash(chainID string, t VoteType, height uint64, round uint32, block Hash) Hash {
-	return rlpHash([]any{DomainVote, chainID, t, height, round, block})
+	w := rlp.NewEncoderBuffer(nil)
+	l := w.List()
+	w.WriteString(DomainVote)
+	w.WriteString(chainID)
+	w.WriteUint64(uint64(t))
+	w.WriteUint64(height)
+	w.WriteUint64(uint64(round))
+	w.WriteBytes(block[:])
+	w.ListEnd(l)
+	var buf [160]byte
+	b := w.AppendToBytes(buf[:0])
+	_ = w.Flush() // no destination: only returns the buffer to its pool
+	return crypto.Keccak256Hash(b)
 }
 
 // SignHash returns the digest v's validator signs on chain chainID.

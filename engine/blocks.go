@@ -202,7 +202,7 @@ func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 	senders := chain.RecoverSenders(txs, e.mempool)
 	for {
 		fork := e.state.Fork()
-		res, err := chain.Execute(fork, e.chainID, blk, senders, e.evidenceSet)
+		res, err := chain.ExecuteWith(fork, e.chainID, blk, senders, e.evidenceSet, e.cfg.Machine.Recoverer)
 		if err != nil && errors.Is(err, chain.ErrInvalidEvidence) && len(blk.Evidence) > 0 {
 			e.log.Warn("dropping evidence that no longer applies", "height", h, "err", err)
 			e.evpool.drop(blk.Evidence)
@@ -241,7 +241,7 @@ func (e *Driver) checkBlock(b *chain.Block) *checkedBlock {
 		return cb
 	}
 	fork := e.state.Fork()
-	res, err := chain.Execute(fork, e.chainID, b, senders, e.evidenceSet)
+	res, err := chain.ExecuteWith(fork, e.chainID, b, senders, e.evidenceSet, e.cfg.Machine.Recoverer)
 	switch {
 	case err != nil:
 		cb.err = err

@@ -254,7 +254,7 @@ func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
 			return nil
 		}
-		key := voteKey{in.Vote.SignHash(e.chainID), in.Vote.Signature}
+		key := keyOf(in.Vote)
 		if _, dup := e.seenVotes[key]; dup {
 			return nil
 		}
@@ -322,10 +322,21 @@ func inputHeight(in consensus.Input, current uint64) uint64 {
 	return current
 }
 
-// voteKey identifies a signed vote exactly: its sign-bytes and signature.
+// voteKey identifies a signed vote exactly: the fields its signature
+// covers (the chain id is the driver's) and the signature. Building it
+// costs no hashing, so a duplicate is dropped for the price of a map
+// lookup.
 type voteKey struct {
-	signHash chain.Hash
-	sig      chain.Signature
+	typ       chain.VoteType
+	height    uint64
+	round     uint32
+	block     chain.Hash
+	validator chain.Address
+	sig       chain.Signature
+}
+
+func keyOf(v *chain.Vote) voteKey {
+	return voteKey{v.Type, v.Height, v.Round, v.BlockHash, v.Validator, v.Signature}
 }
 
 // step feeds in, and every input its actions produce, through the Machine.

@@ -107,11 +107,12 @@ func (n *node) start() {
 		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "load state: " + err.Error()})
 		return
 	}
-	signer, err := validator.NewLocalSigner(s.vals[n.id].key, signerState{n})
+	local, err := validator.NewLocalSigner(s.vals[n.id].key, signerState{n})
 	if err != nil {
 		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "signer: " + err.Error()})
 		return
 	}
+	signer := knownSigner{local, &s.check}
 	mc := s.cfg.Consensus
 	mc.Recoverer = &s.check // one signature cache for every validator of the run
 	cfg := engine.Config{ChainID: ChainID, GenesisTime: Genesis, MaxBlockTxs: 100, Machine: mc}
@@ -290,6 +291,30 @@ func (n *node) describe() string {
 	return fmt.Sprintf("store h=%d, at h=%d r=%d %s proposer=%s locked=%d/%s valid=%d/%s prevotes[%s] precommits[%s]; last signed h=%d r=%d %s",
 		n.disk.store.Height(), rs.Height, rs.Round, rs.Step, n.s.trace.who(rs.Proposer), rs.LockedRound, short(rs.LockedBlock),
 		rs.ValidRound, short(rs.ValidBlock), tally(rs.Prevotes), tally(rs.Precommits), last.Height, last.Round, last.Step)
+}
+
+// knownSigner is the validator's signer; the run's signature cache learns
+// every signature it releases, as it does every Byzantine one, so the
+// Machines' verification of honest votes costs no recovery.
+type knownSigner struct {
+	*validator.LocalSigner
+	c *checker
+}
+
+func (k knownSigner) SignVote(ctx context.Context, chainID string, v *chain.Vote) error {
+	if err := k.LocalSigner.SignVote(ctx, chainID, v); err != nil {
+		return err
+	}
+	k.c.knownSig(v.SignHash(chainID), v.Signature, v.Validator)
+	return nil
+}
+
+func (k knownSigner) SignProposal(ctx context.Context, chainID string, p *chain.Proposal) error {
+	if err := k.LocalSigner.SignProposal(ctx, chainID, p); err != nil {
+		return err
+	}
+	k.c.knownSig(p.SignHash(chainID), p.Signature, p.Proposer)
+	return nil
 }
 
 // clock is the wall clock every simulated process reads.
