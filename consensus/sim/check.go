@@ -157,7 +157,6 @@ func (c *checker) verifyCert(cert *chain.Certificate, h uint64, set *staking.Val
 	return err
 }
 
-
 // finalized checks a block honest validator n committed: it is the height
 // after the last one n committed, its certificate is for the block and
 // verifies against the height's validator set (more than two thirds of
