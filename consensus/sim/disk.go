@@ -3,64 +3,57 @@ package sim
 import (
 	"github.com/quorumchain/quorumchain/chain/store"
 	"github.com/quorumchain/quorumchain/consensus"
+	"github.com/quorumchain/quorumchain/engine/wal"
+	"github.com/quorumchain/quorumchain/internal/crashfile"
 	"github.com/quorumchain/quorumchain/validator"
 )
 
 // disk is what an honest validator keeps across crashes: the chain store,
-// the signer's record and the consensus log. The store commits a block
-// atomically and the signer's record is replaced atomically (as their
-// production backends do), so a crash keeps or loses each such write
-// whole; the log loses whatever was appended after its last Sync.
+// the signer's record and the consensus log file. The store commits a
+// block atomically and the signer's record is replaced atomically, as
+// their production backends do, so a crash keeps or loses each such write
+// whole. The log is the node's own (engine/wal) over a simulated file
+// whose unsynced writes a crash loses, keeps in part, or tears with
+// garbage (internal/crashfile), so the log's recovery of a torn tail runs
+// at every restart.
 type disk struct {
 	store  *store.Store
 	signer *validator.MemoryState
-	synced []logRecord
-	// pending are the records appended since the last Sync, lost in a crash.
-	pending []logRecord
+	file   *crashfile.File
+	log    *wal.Log // the running process's handle on file
 }
 
-type logRecord struct {
-	height uint64
-	in     consensus.Input
+func newDisk(st *store.Store) *disk {
+	return &disk{store: st, signer: &validator.MemoryState{}, file: crashfile.New(nil)}
 }
 
-// crash drops what a crash loses.
-func (d *disk) crash(*sim) { d.pending = nil }
-
-// restart prepares the disk for a new process.
-func (d *disk) restart(*sim) {}
-
-// logged counts the log records of height h.
-func (d *disk) logged(h uint64) int {
-	k := 0
-	for _, r := range d.synced {
-		if r.height == h {
-			k++
-		}
-	}
-	return k
+// crash leaves on the log file what a crash could leave of it.
+func (d *disk) crash(s *sim) {
+	d.file.Crash(s.rng)
+	d.log = nil
 }
 
-// logOf is the consensus log as the driver sees it; every write passes a
-// fault point.
+// restart opens the log for a new process.
+func (d *disk) restart(*sim) { d.log = wal.New(d.file) }
+
+// logOf is the consensus log as the driver sees it: the node's log, each
+// write behind fault points.
 type logOf struct{ n *node }
 
 func (l logOf) Append(h uint64, in consensus.Input) error {
 	if err := l.n.fault(true); err != nil {
 		return err
 	}
-	d := l.n.disk
-	d.pending = append(d.pending, logRecord{h, in})
-	return nil
+	return l.n.disk.log.Append(h, in)
 }
 
 func (l logOf) Sync() error {
 	if err := l.n.fault(true); err != nil {
 		return err
 	}
-	d := l.n.disk
-	d.synced = append(d.synced, d.pending...)
-	d.pending = nil
+	if err := l.n.disk.log.Sync(); err != nil {
+		return err
+	}
 	return l.n.fault(false)
 }
 
@@ -68,28 +61,10 @@ func (l logOf) Reset(committed uint64) error {
 	if err := l.n.fault(true); err != nil {
 		return err
 	}
-	d := l.n.disk
-	var keep []logRecord
-	for _, r := range append(d.synced, d.pending...) {
-		if r.height > committed {
-			keep = append(keep, r)
-		}
+	if err := l.n.disk.log.Reset(committed); err != nil {
+		return err
 	}
-	d.synced, d.pending = keep, nil
-	return nil
+	return l.n.fault(false)
 }
 
-func (l logOf) ReadAll(h uint64) ([]consensus.Input, error) {
-	var out []consensus.Input
-	for _, r := range l.n.disk.synced {
-		if r.height == h {
-			out = append(out, r.in)
-		}
-	}
-	for _, r := range l.n.disk.pending {
-		if r.height == h {
-			out = append(out, r.in)
-		}
-	}
-	return out, nil
-}
+func (l logOf) ReadAll(h uint64) ([]consensus.Input, error) { return l.n.disk.log.ReadAll(h) }

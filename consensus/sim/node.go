@@ -22,7 +22,7 @@ import (
 // timers as package node feeds it in production.
 //
 // The disk is a real chain store (cometbft-db's in-memory backend), the
-// signer's double-sign record and the consensus log (see disk.go), each
+// signer's double-sign record and the node's consensus log (see disk.go), each
 // behind fault points: before GST the process may crash before or after
 // any write or send, and a write may fail, which halts the driver.
 type node struct {
@@ -125,9 +125,14 @@ func (n *node) start() {
 		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "driver: " + err.Error()})
 		return
 	}
-	if k := n.disk.logged(n.disk.store.Height() + 1); k > 0 {
+	logged, err := n.disk.log.ReadAll(n.disk.store.Height() + 1)
+	if err != nil {
+		s.violate(Violation{Kind: "restart", Node: n.id, Detail: "read log: " + err.Error()})
+		return
+	}
+	if len(logged) > 0 {
 		s.rep.Replays++
-		s.rep.ReplayedInputs += k
+		s.rep.ReplayedInputs += len(logged)
 	}
 	n.height = n.disk.store.Height() + 1
 	n.call(func() error { return n.driver.Start(context.Background()) })

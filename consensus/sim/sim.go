@@ -15,7 +15,6 @@ import (
 	"github.com/quorumchain/quorumchain/genesis"
 	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/staking"
-	"github.com/quorumchain/quorumchain/validator"
 )
 
 // ChainID is the chain id of every simulated network.
@@ -146,7 +145,7 @@ func (s *sim) setup() error {
 				st.Close()
 				return fmt.Errorf("sim: store: %w", err)
 			}
-			s.nodes[i] = &node{s: s, id: i, crashAt: -1, disk: &disk{store: st, signer: &validator.MemoryState{}}}
+			s.nodes[i] = &node{s: s, id: i, crashAt: -1, disk: newDisk(st)}
 			continue
 		}
 		b := cfg.Behaviour
