@@ -30,7 +30,7 @@ func randomInput(r *rand.Rand, height uint64) consensus.Input {
 // readEverything reads every record of l, of every height, in order.
 func readEverything(t *testing.T, l *Log) []heightInput {
 	t.Helper()
-	recs, err := l.readRecords(func(uint64) bool { return true })
+	recs, err := l.readRecords(func(uint64) bool { return true }, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func crashHistory(t *testing.T, r *rand.Rand, l *Log) (written []heightInput, sy
 			if err := l.Append(h, in); err != nil {
 				t.Fatal(err)
 			}
-			written = append(written, heightInput{h, in})
+			written = append(written, heightInput{height: h, in: in})
 		case op < 9:
 			if err := l.Sync(); err != nil {
 				t.Fatal(err)

@@ -40,7 +40,7 @@ func TestRecordFormatIsStable(t *testing.T) {
 	}
 	want := goldenInputs()
 	l := New(crashfile.New(golden))
-	got, err := l.readRecords(func(uint64) bool { return true })
+	got, err := l.readRecords(func(uint64) bool { return true }, true)
 	if err != nil {
 		t.Fatal(err)
 	}

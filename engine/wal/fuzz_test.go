@@ -92,13 +92,16 @@ func FuzzFile(f *testing.F) {
 			r := bufio.NewReader(bytes.NewReader(b))
 			total = 0
 			for i := 0; i < 1000; i++ {
-				_, _, n, err := readRecord(r)
+				rec, payload, err := readRecord(r)
 				if err != nil {
 					if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, errCorruptRecord) {
 						t.Errorf("read record: unexpected error %v", err)
 					}
 					return
 				}
+				// A body that does not decode is an error, never a panic.
+				_, _ = decodeInput(rec.Kind, rec.Body)
+				n := int64(8 + len(payload))
 				if n <= 8 {
 					t.Errorf("record of %d bytes, header included", n)
 					return

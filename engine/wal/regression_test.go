@@ -24,7 +24,7 @@ func TestTornHeaderDoesNotAllocateClaimedLength(t *testing.T) {
 	binary.BigEndian.PutUint32(hdr[:4], maxRecord)
 	for _, log := range [][]byte{hdr[:], append(hdr[:], make([]byte, 100)...)} {
 		var err error
-		got := fuzztest.AllocatedBytes(func() { _, _, _, err = readRecord(bufio.NewReader(bytes.NewReader(log))) })
+		got := fuzztest.AllocatedBytes(func() { _, _, err = readRecord(bufio.NewReader(bytes.NewReader(log))) })
 		if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 			t.Fatalf("torn record of %d bytes: got error %v, want an EOF", len(log), err)
 		}
@@ -73,7 +73,7 @@ func TestReplaysLargeRecordsBeforeATornTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	got, err := w.readRecords(func(uint64) bool { return true })
+	got, err := w.readRecords(func(uint64) bool { return true }, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func (w *Log) Append(height uint64, in consensus.Input) error {
 		return nil
 	}
 	if !w.scanned {
-		if _, err := w.readRecords(func(uint64) bool { return false }); err != nil {
+		if _, err := w.scan(func(uint64) bool { return false }, false); err != nil {
 			return err
 		}
 	}
@@ -88,6 +88,11 @@ func (w *Log) Append(height uint64, in consensus.Input) error {
 	if err != nil {
 		return fmt.Errorf("wal: encode record: %w", err)
 	}
+	return w.writeFrame(payload)
+}
+
+// writeFrame appends one record: its length, its CRC and its payload.
+func (w *Log) writeFrame(payload []byte) error {
 	var hdr [8]byte
 	binary.BigEndian.PutUint32(hdr[:4], uint32(len(payload)))
 	binary.BigEndian.PutUint32(hdr[4:], crc32.Checksum(payload, crcTable))
@@ -128,7 +133,7 @@ func (w *Log) Sync() error {
 // and votes of the next height that arrived early from peers, which gossip
 // delivers again.
 func (w *Log) Reset(committed uint64) error {
-	kept, err := w.readRecords(func(h uint64) bool { return h > committed })
+	kept, err := w.scan(func(h uint64) bool { return h > committed }, false)
 	if err != nil {
 		return err
 	}
@@ -140,7 +145,8 @@ func (w *Log) Reset(committed uint64) error {
 	}
 	w.w.Reset(w.f)
 	for _, r := range kept {
-		if err := w.Append(r.height, r.in); err != nil {
+		// The kept records are copied as they were read, not re-encoded.
+		if err := w.writeFrame(r.payload); err != nil {
 			return err
 		}
 	}
@@ -152,11 +158,18 @@ type heightInput struct {
 	in     consensus.Input
 }
 
+// rawRecord is a record read back: its height and payload, and its input
+// when it was decoded.
+type rawRecord struct {
+	heightInput
+	payload []byte
+}
+
 // ReadAll returns the logged inputs of height, in order. Records of other
 // heights are skipped. A torn or corrupt tail is cut off so that appends
 // continue from the last good record.
 func (w *Log) ReadAll(height uint64) ([]consensus.Input, error) {
-	recs, err := w.readRecords(func(h uint64) bool { return h == height })
+	recs, err := w.readRecords(func(h uint64) bool { return h == height }, true)
 	if err != nil {
 		return nil, err
 	}
@@ -179,11 +192,27 @@ func (w *Log) Close() error {
 	return nil
 }
 
-// readRecords reads the whole log, returns the records whose height keep
+// readRecords returns the decoded inputs of the records whose height keep
+// accepts (see scan).
+func (w *Log) readRecords(keep func(uint64) bool, decode bool) ([]heightInput, error) {
+	raw, err := w.scan(keep, decode)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]heightInput, len(raw))
+	for i := range raw {
+		out[i] = raw[i].heightInput
+	}
+	return out, nil
+}
+
+// scan reads the whole log, returns the records whose height keep
 // accepts, and leaves the file positioned after the last good record (a
-// torn tail is truncated). A read error of the file is returned as it is,
-// with nothing truncated.
-func (w *Log) readRecords(keep func(uint64) bool) ([]heightInput, error) {
+// torn tail is truncated). With decode, the inputs of the kept records are
+// decoded, and one that does not decode is corrupt (it ends the log like a
+// bad checksum); records not kept are never decoded. A read error of the
+// file is returned as it is, with nothing truncated.
+func (w *Log) scan(keep func(uint64) bool, decode bool) ([]rawRecord, error) {
 	if err := w.w.Flush(); err != nil {
 		return nil, fmt.Errorf("wal: flush: %w", err)
 	}
@@ -195,10 +224,10 @@ func (w *Log) readRecords(keep func(uint64) bool) ([]heightInput, error) {
 	}
 	r := w.r
 	r.Reset(w.f)
-	var out []heightInput
+	var out []rawRecord
 	var good int64
 	for {
-		in, recHeight, n, err := readRecord(r)
+		rec, payload, err := readRecord(r)
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errCorruptRecord) {
 			break // the end of the log, or a torn/corrupt tail
 		}
@@ -207,10 +236,16 @@ func (w *Log) readRecords(keep func(uint64) bool) ([]heightInput, error) {
 			// nothing is truncated.
 			return nil, fmt.Errorf("wal: read: %w", err)
 		}
-		good += n
-		if in != nil && keep(recHeight) {
-			out = append(out, heightInput{recHeight, in})
+		if keep(rec.Height) {
+			hi := rawRecord{heightInput: heightInput{height: rec.Height}, payload: payload}
+			if decode {
+				if hi.in, err = decodeInput(rec.Kind, rec.Body); err != nil {
+					break // corrupt: the log ends here
+				}
+			}
+			out = append(out, hi)
 		}
+		good += int64(8 + len(payload))
 	}
 	if err := w.f.Truncate(good); err != nil {
 		return nil, fmt.Errorf("wal: truncate torn tail: %w", err)
@@ -225,31 +260,29 @@ func (w *Log) readRecords(keep func(uint64) bool) ([]heightInput, error) {
 
 var errCorruptRecord = errors.New("wal: corrupt record")
 
-func readRecord(r *bufio.Reader) (consensus.Input, uint64, int64, error) {
+// readRecord reads one record frame and checks its CRC and the record's
+// envelope (height, kind, body bytes); the body is decoded by the caller.
+func readRecord(r *bufio.Reader) (record, []byte, error) {
 	var hdr [8]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, 0, 0, err
+		return record{}, nil, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:4])
 	if n > maxRecord {
-		return nil, 0, 0, errCorruptRecord
+		return record{}, nil, errCorruptRecord
 	}
 	payload, err := readPayload(r, int(n))
 	if err != nil {
-		return nil, 0, 0, err
+		return record{}, nil, err
 	}
 	if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(hdr[4:]) {
-		return nil, 0, 0, errCorruptRecord
+		return record{}, nil, errCorruptRecord
 	}
 	var rec record
 	if err := rlp.DecodeBytes(payload, &rec); err != nil {
-		return nil, 0, 0, errCorruptRecord
+		return record{}, nil, errCorruptRecord
 	}
-	in, err := decodeInput(rec.Kind, rec.Body)
-	if err != nil {
-		return nil, 0, 0, errCorruptRecord
-	}
-	return in, rec.Height, int64(8 + n), nil
+	return rec, payload, nil
 }
 
 // readChunk is how much readPayload allocates ahead of the bytes it has.
