@@ -84,6 +84,7 @@ type Store struct {
 
 	mu        sync.Mutex // serialises writers
 	height    atomic.Uint64
+	sets      setCache
 	initDone  atomic.Bool
 	closed    atomic.Bool
 	failPoint func(point string) error // nil in production; guarded by mu
@@ -244,7 +245,56 @@ func (s *Store) Tx(hash chain.Hash) (TxLocation, error) {
 
 // ValidatorSet is the validator set of height h, with its proposer
 // priorities; heights 1 through Height()+1 are stored.
-func (s *Store) ValidatorSet(h uint64) (*staking.ValidatorSet, error) { return ReadValidators(s.db, h) }
+//
+// A height's set is written once and never changes, and sets are immutable,
+// so the decoded sets of recent heights are kept: the consensus driver
+// reads the current and previous ones at every block and every piece of
+// evidence.
+func (s *Store) ValidatorSet(h uint64) (*staking.ValidatorSet, error) {
+	if set := s.sets.get(h); set != nil {
+		return set, nil
+	}
+	set, err := ReadValidators(s.db, h)
+	if err != nil {
+		return nil, err
+	}
+	s.sets.put(h, set)
+	return set, nil
+}
+
+// setCacheSize bounds the decoded validator sets a store keeps.
+const setCacheSize = 16
+
+// setCache keeps the decoded validator sets of the highest heights read.
+type setCache struct {
+	mu   sync.Mutex
+	sets map[uint64]*staking.ValidatorSet
+}
+
+func (c *setCache) get(h uint64) *staking.ValidatorSet {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sets[h]
+}
+
+func (c *setCache) put(h uint64, set *staking.ValidatorSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sets == nil {
+		c.sets = make(map[uint64]*staking.ValidatorSet, setCacheSize)
+	}
+	if len(c.sets) >= setCacheSize {
+		low := h
+		for k := range c.sets {
+			low = min(low, k)
+		}
+		if low == h {
+			return // older than everything kept
+		}
+		delete(c.sets, low)
+	}
+	c.sets[h] = set
+}
 
 // StateHash is the state hash after the block of height h (h >= 1).
 func (s *Store) StateHash(h uint64) (chain.Hash, error) { return ReadStateHash(s.db, h) }

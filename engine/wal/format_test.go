@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/rlp"
+
 	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/internal/crashfile"
 )
@@ -79,4 +81,48 @@ func assertRecords(t *testing.T, what string, got, want []heightInput) {
 
 func sameRecord(t *testing.T, a, b heightInput) bool {
 	return a.height == b.height && bytes.Equal(encodeForCompare(t, a.in), encodeForCompare(t, b.in))
+}
+
+// TestRecordEnvelopeMatchesReflection checks the hand-written record
+// envelope against rlp's reflection encoding and decoding of record, for
+// edge heights, kinds and bodies, and that malformed envelopes are
+// rejected by both alike.
+func TestRecordEnvelopeMatchesReflection(t *testing.T) {
+	bodies := [][]byte{nil, {0}, {0x7f}, {0x80}, bytes.Repeat([]byte{1}, 55), bytes.Repeat([]byte{2}, 56), bytes.Repeat([]byte{3}, 70000)}
+	for _, h := range []uint64{0, 1, 127, 128, 255, 256, 1 << 40, ^uint64(0)} {
+		for _, kind := range []uint8{0, 1, 127, 128, 255} {
+			for _, body := range bodies {
+				got := encodeRecord(h, kind, body)
+				want, err := rlp.EncodeToBytes(&record{Height: h, Kind: kind, Body: body})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("encodeRecord(%d, %d, %d bytes) differs from the reflection encoding", h, kind, len(body))
+				}
+				rec, err := decodeRecord(got)
+				if err != nil || rec.Height != h || rec.Kind != kind || !bytes.Equal(rec.Body, body) {
+					t.Fatalf("decodeRecord(encodeRecord(%d, %d, %d bytes)) = %d, %d, %d bytes, %v", h, kind, len(body), rec.Height, rec.Kind, len(rec.Body), err)
+				}
+			}
+		}
+	}
+	bad := [][]byte{
+		{},
+		{0xc0},                               // no fields
+		{0xc2, 0x01, 0x02},                   // two fields
+		{0xc4, 0x01, 0x02, 0x80, 0x80},       // four fields
+		{0xc4, 0x00, 0x02, 0x80},             // height with a leading zero byte
+		{0xc5, 0x01, 0x82, 0x01, 0x00, 0x80}, // kind above 255
+		{0xc3, 0x01, 0x02, 0x80, 0x00},       // trailing bytes after the list
+		{0xc4, 0x01, 0x02, 0x81, 0x05},       // non-canonical one-byte body
+		{0xc4, 0x01, 0x02, 0xc0},             // body is a list
+	}
+	for _, b := range bad {
+		var rec record
+		refErr := rlp.DecodeBytes(b, &rec)
+		if _, err := decodeRecord(b); err == nil || refErr == nil {
+			t.Errorf("envelope %x: decodeRecord error %v, reflection error %v; want both to fail", b, err, refErr)
+		}
+	}
 }

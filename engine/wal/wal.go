@@ -84,11 +84,7 @@ func (w *Log) Append(height uint64, in consensus.Input) error {
 	if err != nil {
 		return fmt.Errorf("wal: encode %T: %w", in, err)
 	}
-	payload, err := rlp.EncodeToBytes(&record{Height: height, Kind: kind, Body: b})
-	if err != nil {
-		return fmt.Errorf("wal: encode record: %w", err)
-	}
-	return w.writeFrame(payload)
+	return w.writeFrame(encodeRecord(height, kind, b))
 }
 
 // writeFrame appends one record: its length, its CRC and its payload.
@@ -278,11 +274,58 @@ func readRecord(r *bufio.Reader) (record, []byte, error) {
 	if crc32.Checksum(payload, crcTable) != binary.BigEndian.Uint32(hdr[4:]) {
 		return record{}, nil, errCorruptRecord
 	}
-	var rec record
-	if err := rlp.DecodeBytes(payload, &rec); err != nil {
+	rec, err := decodeRecord(payload)
+	if err != nil {
 		return record{}, nil, errCorruptRecord
 	}
 	return rec, payload, nil
+}
+
+// encodeRecord is the RLP encoding of record{height, kind, body}, written
+// field by field: every input the node steps is appended, so this is on
+// the consensus hot path.
+func encodeRecord(height uint64, kind uint8, body []byte) []byte {
+	w := rlp.NewEncoderBuffer(nil)
+	l := w.List()
+	w.WriteUint64(height)
+	w.WriteUint64(uint64(kind))
+	w.WriteBytes(body)
+	w.ListEnd(l)
+	out := w.ToBytes()
+	_ = w.Flush() // no destination: only returns the buffer to its pool
+	return out
+}
+
+// decodeRecord decodes what encodeRecord writes, as strictly as
+// rlp.DecodeBytes into a record would: canonical integers, a kind that
+// fits a byte, and nothing after the body or after the list.
+func decodeRecord(payload []byte) (record, error) {
+	content, rest, err := rlp.SplitList(payload)
+	if err != nil {
+		return record{}, err
+	}
+	if len(rest) > 0 {
+		return record{}, rlp.ErrMoreThanOneValue
+	}
+	var rec record
+	var kind uint64
+	if rec.Height, content, err = rlp.SplitUint64(content); err != nil {
+		return record{}, err
+	}
+	if kind, content, err = rlp.SplitUint64(content); err != nil {
+		return record{}, err
+	}
+	if kind > 0xff {
+		return record{}, fmt.Errorf("record kind %d", kind)
+	}
+	rec.Kind = uint8(kind)
+	if rec.Body, content, err = rlp.SplitString(content); err != nil {
+		return record{}, err
+	}
+	if len(content) > 0 {
+		return record{}, errors.New("record has more than three fields")
+	}
+	return rec, nil
 }
 
 // readChunk is how much readPayload allocates ahead of the bytes it has.
