@@ -15,14 +15,16 @@ func simulateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "simulate",
 		Usage: "run consensus in a deterministic simulated network and report finality and any safety violation",
-		Description: "Runs V consensus Machines (the node's own core) on virtual time with one seeded PRNG choosing\n" +
-			"latencies, drops, duplicates, partitions, crashes and which validators are Byzantine (up to\n" +
-			"--byzantine-stake of the total, behaving as --behaviour). After every event it checks agreement,\n" +
-			"that every certificate carries more than two thirds of the stake, validity, and that no honest\n" +
-			"validator double-signed; after GST, that heights keep finalizing. The same --seed replays the\n" +
-			"same run exactly. Exit status 1 on a violation, with the seed and the last events.\n\n" +
+		Description: "Runs V validators, each the node's own consensus driver (WAL, replay, signer, block building and\n" +
+			"execution, evidence, catch-up gossip and block sync) over an in-memory store and log, on virtual time\n" +
+			"with one seeded PRNG choosing latencies, drops, duplicates, partitions, crashes at any disk write or\n" +
+			"send, torn log writes, failing writes, and which validators are Byzantine (up to --byzantine-stake of\n" +
+			"the total, behaving as --behaviour). After every event it checks agreement, that every certificate\n" +
+			"carries more than two thirds of the stake, that no honest validator double-signed or halted, and\n" +
+			"that replays reject nothing the live run accepted; after GST, that heights keep finalizing. The same\n" +
+			"--seed replays the same run exactly. Exit status 1 on a violation, with the seed and the last events.\n\n" +
 			"--net takes comma-separated key=value: latency=MIN-MAX (e.g. 5-50ms), drop=P, dup=P,\n" +
-			"partition=DURATION, gst=DURATION, crash=P, restart=MIN-MAX, gossip=DURATION.",
+			"partition=DURATION, gst=DURATION, crash=P, restart=MIN-MAX, writefail=P, gossip=DURATION.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "validators", Usage: "number of validators", Value: 4},
 			&cli.StringFlag{Name: "stakes", Usage: "comma-separated stakes (default: random in 1..100)"},

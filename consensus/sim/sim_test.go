@@ -143,50 +143,6 @@ func TestSimulate(t *testing.T) {
 		heights, maxRound, byzRuns, coalitionRuns, crashes, evidence, msgs, maxGap)
 }
 
-// TestHiddenPOLRegression replays the seed that found a liveness failure:
-// an equivocator's prevote hid a polka from an honest validator that had
-// counted the equivocator's other vote first, so validators disagreed
-// forever about a locked block's POL. Each distinct vote now counts toward
-// its own block (consensus.voteSet.addConflicting).
-func TestHiddenPOLRegression(t *testing.T) {
-	const seed = 95
-	r, err := Run(RandomConfig(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Failed() {
-		var b bytes.Buffer
-		if err := r.WriteText(&b); err != nil {
-			t.Fatal(err)
-		}
-		t.Fatalf("seed %d:\n%s", seed, b.String())
-	}
-}
-
-// TestHiddenLockRegression replays the seed that found a lock hidden by a
-// late prevote: a validator holding 8 of 293 stake restarted after GST,
-// prevoted round 8's block late and so completed a polka that only it saw
-// in round 8. It locked; the others, already in round 9, counted the same
-// polka but never made the block their valid value (the paper's lines
-// 42-43 need the current round), so every proposer but the locked one
-// proposed fresh blocks it prevoted nil, and no polka could form without
-// its stake. A polka of any round above the valid round now updates the
-// valid value (consensus.Machine.uponPolkaValid).
-func TestHiddenLockRegression(t *testing.T) {
-	const seed = 707870
-	r, err := Run(RandomConfig(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Failed() || r.HeightsFinalized == 0 {
-		var b bytes.Buffer
-		if err := r.WriteText(&b); err != nil {
-			t.Fatal(err)
-		}
-		t.Fatalf("seed %d:\n%s", seed, b.String())
-	}
-}
-
 // TestReplay replays one seed with its full trace:
 //
 //	go test ./consensus/sim -run TestReplay -seed=N -v [-scenario=above|below]
