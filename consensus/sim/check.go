@@ -93,7 +93,7 @@ func (c *checker) knownSig(digest chain.Hash, sig chain.Signature, by chain.Addr
 	c.sigs[sigKey{digest, sig}] = by
 }
 
-// Recover implements consensus.Recoverer for the run's Machines.
+// Recover implements consensus.Recoverer for the run's Machines and drivers.
 func (c *checker) Recover(digest chain.Hash, sig *chain.Signature) (chain.Address, error) {
 	return c.recover(digest, sig)
 }
@@ -204,7 +204,7 @@ func (c *checker) finalized(n *node, b *chain.Block, cert *chain.Certificate) {
 	s.onFinalize(n, h, cert)
 }
 
-// evidence checks evidence an honest Machine reported: it verifies, and it
+// evidence checks evidence an honest driver gossips: it verifies, and it
 // accuses a Byzantine validator (honest ones never double-sign).
 func (c *checker) evidence(n *node, e *chain.Evidence) {
 	s := c.s

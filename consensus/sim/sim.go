@@ -457,7 +457,7 @@ func (s *sim) violate(v Violation) {
 
 func (s *sim) finish() *Report {
 	// A copy: a pointer into s would keep the whole simulated network
-	// (Machines, queues, stores) alive as long as the report.
+	// (drivers, queues, stores) alive as long as the report.
 	rep := s.rep
 	r := &rep
 	r.VirtualTime = s.now

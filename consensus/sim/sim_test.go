@@ -274,9 +274,10 @@ func TestLivenessAfterGST(t *testing.T) {
 	}
 }
 
-// TestCrashRecovery: frequent crashes at random points of an event's
-// actions, then restarts that replay the WAL; no honest validator double
-// signs, none loses a final block, and the network recovers.
+// TestCrashRecovery: frequent crashes at random fault points (disk writes
+// and sends), torn log tails, then restarts that replay the log; no honest
+// validator double signs, none loses a final block, and the network
+// recovers.
 func TestCrashRecovery(t *testing.T) {
 	reports := runSeeds(t, 1, 40, CrashConfig)
 	checkReports(t, reports)
