@@ -77,6 +77,9 @@ func (e *Driver) startHeight(replay bool) error {
 		e.log.Info("replaying consensus WAL", "height", h, "inputs", len(logged))
 	}
 	todo := consensus.Replay(e.machine, append([]consensus.Input{nh}, logged...), e.replayed)
+	if err := e.replayNextHeight(h); err != nil {
+		return err
+	}
 	for _, a := range todo {
 		if e.height != h {
 			break // a Finalize committed the height and started the next
@@ -86,6 +89,29 @@ func (e *Driver) startHeight(replay bool) error {
 		}
 	}
 	return e.drain()
+}
+
+// replayNextHeight gives the restarted Machine at height h the proposals
+// and votes of height h+1 that the log holds (they arrived early, before
+// the crash, and the Machine buffered them), in log order, so that its
+// buffer for h+1 is what the log says it is: when h+1 starts, live or
+// after another restart (see restoreNewHeight), the Machine counts the
+// same buffered inputs. They are already in the log and are not logged
+// again. This runs before the replay's remaining actions, one of which may
+// be the Finalize that starts h+1.
+func (e *Driver) replayNextHeight(h uint64) error {
+	next, err := e.wal.ReadAll(h + 1)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrHalt, err)
+	}
+	for _, in := range next {
+		switch in.(type) {
+		case consensus.ProposalReceived, consensus.VoteReceived:
+			acts, outcome := e.machine.StepOutcome(in)
+			e.replayed(in, acts, outcome)
+		}
+	}
+	return nil
 }
 
 // restoreNewHeight rebuilds the height's inputs as the Machine first saw

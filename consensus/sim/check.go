@@ -232,9 +232,10 @@ func (c *checker) evidence(n *node, e *chain.Evidence) {
 
 // rejected flags the Machine rejecting an input that an honest party
 // made: honest votes, proposals and sync commits, and the driver's own
-// answers, are always valid. A replay must reject exactly what the live
-// run rejected: a logged input of a Byzantine validator rejected on
-// replay must have been rejected when it was first stepped.
+// answers, are always valid. A replay must reject only what the live run
+// rejected: a logged input of a Byzantine validator rejected on replay
+// must have been rejected when it was first stepped, or be from a signer
+// that the height's set no longer holds.
 func (c *checker) rejected(n *node, in consensus.Input, err error, replay bool) {
 	s := c.s
 	honest := func(addr chain.Address) bool {
@@ -269,7 +270,12 @@ func (c *checker) rejected(n *node, in consensus.Input, err error, replay bool) 
 			Detail: fmt.Sprintf("Machine rejected a %s (replay: %v): %v", who, replay, err)})
 	case !replay:
 		c.rejectedLive[key] = true
-	case !c.rejectedLive[key]:
+	case !c.rejectedLive[key] && !errors.Is(err, consensus.ErrUnknownValidator):
+		// A Byzantine vote or proposal of the next height, buffered (and
+		// logged) before a crash, is rejected on replay when that height's
+		// set no longer holds its signer (it was jailed); live, the Machine
+		// rejects it the same way when the height starts, so only other
+		// reasons mean the replay diverged.
 		s.violate(Violation{Kind: "replay", Node: n.id, Height: n.height, Round: n.round,
 			Detail: fmt.Sprintf("logged %s, accepted when first stepped, rejected on replay: %v", s.trace.fmtInput(in), err)})
 	}
