@@ -392,7 +392,9 @@ func TestConfigErrors(t *testing.T) {
 // a clean network (no faults; gossip off with many validators, where its
 // bookkeeping would dominate).
 func BenchmarkSimulatedHeights(b *testing.B) {
-	for _, v := range []struct{ validators, heights int }{{4, 20}, {100, 2}, {1000, 1}} {
+	// Every validator relays every vote it accepts to every other, as the
+	// node does, so a height costs O(validators^3) deliveries.
+	for _, v := range []struct{ validators, heights int }{{4, 20}, {25, 2}, {100, 1}} {
 		b.Run(fmt.Sprintf("validators=%d", v.validators), func(b *testing.B) {
 			heights := 0
 			for i := 0; i < b.N; i++ {
