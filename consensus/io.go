@@ -71,16 +71,23 @@ type Action interface{ isAction() }
 // is the first height). Validators is the set of Height; LastBlockTime is the
 // header time of Height-1 (genesis time at height 1), Now the caller's clock.
 //
+// NextValidators is the membership of Height+1 (known once Height-1 is
+// committed: staking selects a set one height before it serves). The
+// Machine buffers early proposals and votes of Height+1 only from its
+// members; nil buffers none. Only membership counts: the stakes and
+// priorities of Height+1 are taken from that height's own NewHeight.
+//
 // TxsAvailable (added by consensus) tells whether the mempool holds
 // transactions at the start of the height; with Config.SkipEmptyBlocks the
 // Machine otherwise waits for a TxsAvailable input. A TxsAvailable input
 // that arrives before NewHeight does not carry over to the new height.
 type NewHeight struct {
-	Height        uint64
-	Validators    *staking.ValidatorSet
-	LastBlockTime time.Time
-	Now           time.Time
-	TxsAvailable  bool
+	Height         uint64
+	Validators     *staking.ValidatorSet
+	NextValidators *staking.ValidatorSet
+	LastBlockTime  time.Time
+	Now            time.Time
+	TxsAvailable   bool
 }
 
 // ProposalReceived carries a proposal and its block from the network. The

@@ -108,14 +108,17 @@ type Machine struct {
 	txWait       time.Duration
 	txsAvailable bool
 
-	future futureBuffer
+	// nextSet is the validator set of height+1 (NewHeight.NextValidators):
+	// only its members' early messages are buffered.
+	nextSet *staking.ValidatorSet
+	future  futureBuffer
 
 	out      []Action
 	accepted bool // the input being stepped was stored or counted (see StepOutcome)
 }
 
-// NewMachine returns a Machine waiting for its first NewHeight. Messages for
-// height 1 that arrive before it are buffered.
+// NewMachine returns a Machine waiting for its first NewHeight. Messages
+// that arrive before it are ignored (no validator set is known yet).
 func NewMachine(cfg Config) *Machine {
 	return &Machine{cfg: cfg, lockedRound: -1, validRound: -1, selfIdx: -1}
 }
@@ -222,6 +225,7 @@ func (m *Machine) onNewHeight(in NewHeight) {
 	vals := in.Validators.Validators()
 	m.height = in.Height
 	m.set = in.Validators
+	m.nextSet = in.NextValidators
 	m.stakes = make([]uint64, len(vals))
 	m.index = make(map[chain.Address]int, len(vals))
 	m.selfIdx = -1

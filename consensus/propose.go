@@ -108,7 +108,8 @@ func (m *Machine) onOwnProposal(in OwnProposal) {
 
 // onProposal verifies and stores a proposal of the current height (any
 // round up to futureRoundWindow ahead) with its block, and asks for the
-// block to be checked. A proposal for the next height is buffered, unless
+// block to be checked. A proposal for the next height is buffered, if its
+// proposer is a member of that height's set (see futureBuffer), unless
 // fromFuture says it is being taken out of that buffer; older ones,
 // duplicates and a second proposal of a round are ignored.
 func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
@@ -118,7 +119,7 @@ func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 		return
 	}
 	if m.set == nil || p.Height > m.height {
-		if p.Height == m.height+1 && !fromFuture && m.future.addProposal(in, m.height+1) {
+		if p.Height == m.height+1 && !fromFuture && m.future.addProposal(in, m.height+1, m.nextSet) {
 			m.accept()
 		}
 		return
