@@ -111,11 +111,19 @@ type TimeoutFired struct {
 // BlockChecked answers CheckBlock: whether the block with this hash at this
 // height is valid (executes correctly against the state after Height-1 and
 // its header commitments match).
+//
+// Untimely marks a valid block whose time is too far ahead of the local
+// clock. Validity that depends on a clock must only ever delay a prevote:
+// the Machine does not prevote for an untimely block as a proposal (lines
+// 22-33), but decides it like any valid block when more than two thirds of
+// the stake certify it (by precommits or a block-sync certificate), so a
+// node whose clock runs slow follows the chain instead of halting.
 type BlockChecked struct {
-	Height uint64
-	Hash   chain.Hash
-	Valid  bool
-	Reason string // why not, when !Valid
+	Height   uint64
+	Hash     chain.Hash
+	Valid    bool
+	Reason   string // why not, when !Valid
+	Untimely bool
 }
 
 // BlockBuilt answers BuildBlock with the block the local proposer proposes.

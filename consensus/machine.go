@@ -42,6 +42,9 @@ type blockEntry struct {
 	hash   chain.Hash
 	round  uint32 // round where it was first seen, for CheckBlock
 	status blockStatus
+	// untimely: valid, but its time is too far ahead of the local clock
+	// (see BlockChecked): no prevote for it as a proposal.
+	untimely bool
 }
 
 // waitPhase is what a Machine in StepNewHeight waits for.
@@ -318,6 +321,7 @@ func (m *Machine) onBlockChecked(in BlockChecked) {
 		return
 	}
 	e.status = blockValid
+	e.untimely = in.Untimely
 }
 
 func (m *Machine) onTxsAvailable() {

@@ -184,8 +184,9 @@ func (m *Machine) uponProposal() bool {
 		if !known {
 			return false
 		}
-		// line 23: valid(v) ∧ (lockedRound = −1 ∨ lockedValue = v)
-		if valid && (m.lockedRound == -1 || m.lockedHash == p.BlockHash) {
+		// line 23: valid(v) ∧ (lockedRound = −1 ∨ lockedValue = v); an
+		// untimely block is not prevoted (see BlockChecked)
+		if valid && !e.untimely && (m.lockedRound == -1 || m.lockedHash == p.BlockHash) {
 			m.enterPrevote(p.BlockHash) // line 24
 		} else {
 			m.enterPrevote(chain.Hash{}) // line 26
@@ -202,7 +203,7 @@ func (m *Machine) uponProposal() bool {
 		return false
 	}
 	// line 29: valid(v) ∧ (lockedRound ≤ vr ∨ lockedValue = v)
-	if valid && (m.lockedRound <= p.POLRound || m.lockedHash == p.BlockHash) {
+	if valid && !e.untimely && (m.lockedRound <= p.POLRound || m.lockedHash == p.BlockHash) {
 		m.enterPrevote(p.BlockHash) // line 30
 	} else {
 		m.enterPrevote(chain.Hash{}) // line 32

@@ -33,6 +33,10 @@ type Gossip interface {
 	// SendConsensus sends one peer the proposals and votes of the current
 	// height, so that a peer that connects mid-height catches up.
 	SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalReceived, votes []*chain.Vote)
+	// Misbehaved reports a peer that sent what no honest node sends (a
+	// block-sync answer with a bad certificate); the network disconnects
+	// it, and may ban it for a while.
+	Misbehaved(peer p2p.NodeID, err error)
 }
 
 // Sink receives what the driver does, for events and metrics.
@@ -173,17 +177,21 @@ type Driver struct {
 	machine   *consensus.Machine
 	snap      atomic.Pointer[Snapshot]
 
-	ctx        context.Context
-	state      *staking.State // committed, at height-1
-	height     uint64         // height being decided
-	vals       *staking.ValidatorSet
-	lastHeader *chain.Header // of height-1; nil at height 1
-	lastCert   *chain.Certificate
-	genesisMs  uint64
-	startedAt  time.Time // when this height started, for sync decisions
-	queue      []consensus.Input
-	checked    map[chain.Hash]*checkedBlock
-	seenVotes  map[voteKey]struct{}
+	ctx      context.Context
+	state    *staking.State // committed, at height-1
+	height   uint64         // height being decided
+	vals     *staking.ValidatorSet
+	nextVals *staking.ValidatorSet // membership of height+1 (see admission.go)
+	// heightShare and nextShare are what peers' inputs of the current and
+	// the next height take in the log (see admission.go).
+	heightShare, nextShare logShare
+	lastHeader             *chain.Header // of height-1; nil at height 1
+	lastCert               *chain.Certificate
+	genesisMs              uint64
+	startedAt              time.Time // when this height started, for sync decisions
+	queue                  []consensus.Input
+	checked                map[chain.Hash]*checkedBlock
+	seenVotes              map[voteKey]struct{}
 	// heightProposals and heightVotes are the accepted proposals and votes
 	// of the current height, own ones included, for peers that connect.
 	heightProposals []consensus.ProposalReceived
@@ -196,6 +204,9 @@ type Driver struct {
 	nextProposals []consensus.ProposalReceived
 	nextVotes     []*chain.Vote
 	sync          *syncer
+	// syncRejected is set when the Machine rejects a block-sync answer
+	// (see SyncTick).
+	syncRejected error
 	// lostVote is the signer's last vote of this height, released before a
 	// restart and not yet re-sent (see ownvote.go).
 	lostVote *validator.LastSigned
@@ -243,15 +254,17 @@ func (e *Driver) Start(ctx context.Context) error {
 	return e.startHeight(true)
 }
 
-// Receive handles a proposal, vote or block-sync commit from a peer.
+// Receive handles a proposal, vote or block-sync commit from a peer. A
+// proposal or vote that fails admission (admission.go) is dropped without
+// a trace.
 func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 	switch in := in.(type) {
 	case consensus.ProposalReceived:
-		if in.Proposal.Height != e.height && in.Proposal.Height != e.height+1 {
-			return nil // the Machine keeps neither; the log must not either
+		if !e.admit(in) {
+			return nil
 		}
 	case consensus.VoteReceived:
-		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
+		if !e.admit(in) {
 			return nil
 		}
 		key := keyOf(in.Vote)
@@ -260,7 +273,10 @@ func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 		}
 		e.seenVotes[key] = struct{}{}
 	case consensus.CommitReceived:
-		e.sync.received(in.Block.Header.Height, in)
+		if in.Block == nil || in.Certificate == nil {
+			return nil
+		}
+		e.sync.received(peer, in.Block.Header.Height, in)
 		return e.SyncTick()
 	}
 	return e.step(in)
@@ -345,16 +361,20 @@ func (e *Driver) step(in consensus.Input) error {
 	return e.drain()
 }
 
-// drain logs and steps the queued inputs, and those their actions queue, in
-// order, then publishes the round state.
+// drain steps the queued inputs, and those their actions queue, in order,
+// logging each one the Machine took (see logged) before its actions are
+// carried out, then publishes the round state.
 func (e *Driver) drain() error {
 	for len(e.queue) > 0 {
 		in := e.queue[0]
 		e.queue = e.queue[1:]
-		if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
-			return fmt.Errorf("%w: %w", ErrHalt, err)
-		}
 		actions, outcome := e.machine.StepOutcome(in)
+		if logged(in, outcome) {
+			if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
+				return fmt.Errorf("%w: %w", ErrHalt, err)
+			}
+			e.countLogged(in)
+		}
 		for _, a := range actions {
 			if err := e.do(a); err != nil {
 				return err
@@ -387,6 +407,9 @@ func (e *Driver) do(a consensus.Action) error {
 		if cb.err != nil {
 			r.Reason = cb.err.Error()
 			e.log.Info("proposed block is invalid", "height", a.Height, "round", a.Round, "err", cb.err)
+		} else if e.untimely(a.Block) {
+			r.Untimely = true
+			e.log.Info("proposed block's time is ahead of the local clock: no prevote for it", "height", a.Height, "round", a.Round, "time", a.Block.Header.Time, "drift", maxClockDrift)
 		}
 		e.queue = append(e.queue, r)
 	case consensus.SignVote:
@@ -403,8 +426,11 @@ func (e *Driver) do(a consensus.Action) error {
 		e.log.Warn("double sign detected", "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
 		e.addEvidence(a.Evidence, true)
 	case consensus.RejectedInput:
-		if _, ok := a.Input.(consensus.CommitReceived); ok && errors.Is(a.Err, consensus.ErrInvalidBlock) {
-			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %w", ErrHalt, a.Err)
+		if _, ok := a.Input.(consensus.CommitReceived); ok {
+			if errors.Is(a.Err, consensus.ErrInvalidBlock) {
+				return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %w", ErrHalt, a.Err)
+			}
+			e.syncRejected = a.Err
 		}
 		e.log.Debug("input rejected", "height", e.height, "err", a.Err)
 		e.obs.Rejected(a.Input, a.Err, false)

@@ -155,6 +155,14 @@ type net struct {
 	votes     []*chain.Vote
 	proposals []*chain.Proposal
 	blocks    map[chain.Hash]*chain.Block
+	requests  []blockRequest // block-sync requests sent
+	// misbehaved lists the peers reported through Misbehaved.
+	misbehaved []p2p.NodeID
+}
+
+type blockRequest struct {
+	peer   p2p.NodeID
+	height uint64
 }
 
 func (n *net) BroadcastProposal(p *chain.Proposal, b *chain.Block) {
@@ -167,10 +175,13 @@ func (n *net) BroadcastVote(v *chain.Vote) {
 	n.f.point("gossip.vote", describe(v))
 	n.votes = append(n.votes, v)
 }
-func (n *net) BroadcastEvidence(*chain.Evidence)    {}
-func (n *net) BroadcastStatus(uint64)               {}
-func (n *net) RequestBlock(p2p.NodeID, uint64) bool { return false }
-func (n *net) SendRoundStatus(*p2p.RoundStatus)     {}
+func (n *net) BroadcastEvidence(*chain.Evidence) {}
+func (n *net) BroadcastStatus(uint64)            {}
+func (n *net) RequestBlock(p p2p.NodeID, h uint64) bool {
+	n.requests = append(n.requests, blockRequest{p, h})
+	return true
+}
+func (n *net) SendRoundStatus(*p2p.RoundStatus) {}
 
 // SendProposal records a proposal the driver sends one peer in answer to
 // its RoundStatus (catch-up), as the peers would get it.
@@ -180,6 +191,9 @@ func (n *net) SendProposal(_ p2p.NodeID, p *chain.Proposal, b *chain.Block) {
 	n.blocks[b.Hash()] = b
 }
 func (n *net) SendVotes(p2p.NodeID, []*chain.Vote) {}
+func (n *net) Misbehaved(p p2p.NodeID, _ error) {
+	n.misbehaved = append(n.misbehaved, p)
+}
 func (n *net) SendConsensus(p2p.NodeID, []consensus.ProposalReceived, []*chain.Vote) {
 }
 

@@ -249,6 +249,19 @@ func (n *network) SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalR
 	}
 }
 
+// Misbehaved implements gossip: the driver found a peer's data invalid
+// (a block-sync answer whose certificate does not verify).
+func (n *network) Misbehaved(peer p2p.NodeID, err error) { n.penalize(peer, err) }
+
+// penalize disconnects a peer that sent invalid data. It is the one place
+// the node reports a misbehaving peer from outside the Switch's receive
+// path (which disconnects on an ErrInvalidPeerData error by itself); when
+// the Switch scores and bans peers, the report goes there.
+func (n *network) penalize(peer p2p.NodeID, err error) {
+	n.log.Info("disconnecting misbehaving peer", "peer", peer, "err", err)
+	n.sw.StopPeer(peer, err.Error())
+}
+
 // SendRoundStatus implements gossip. Each peer gets its own Send: a
 // Broadcast would skip peers that already got identical bytes.
 func (n *network) SendRoundStatus(st *p2p.RoundStatus) {
