@@ -229,7 +229,7 @@ func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 	t0 := e.clock.Now()
 	defer func() { e.log.Debug("built block", "height", h, "took", e.clock.Now().Sub(t0)) }()
 	txs := e.mempool.Reap(e.cfg.MaxBlockTxs)
-	evs := e.evpool.pending(h)
+	evs := e.includable(h, e.evpool.pending(h))
 	now := uint64(e.clock.Now().UnixMilli())
 	last := e.genesisMs
 	if e.lastHeader != nil {

@@ -72,7 +72,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		}
 		n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
-		n.deliver(inbound{peer: from, evidence: m.Evidence})
+		return n.receiveEvidence(from, m.Evidence)
 	case *p2p.Status:
 		n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
 	case *p2p.BlockRequest:
