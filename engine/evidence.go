@@ -173,4 +173,3 @@ func (e *Driver) checkEvidence(scratch *staking.State, h, maxAge uint64, ev *cha
 	_, err = scratch.SlashDoubleSign(ev.Validator(), eh, h)
 	return err
 }
-
