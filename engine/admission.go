@@ -25,19 +25,21 @@ import (
 // same Machine: an input the Machine ignored or rejected changed nothing.
 //
 // The log's byte bound. Per height, the records of peers' proposals may
-// take maxLoggedProposalBytes and those of peers' votes
-// maxLoggedVoteBytes; once a height's share is used up, further peers'
+// take Config.MaxLoggedProposalBytes and those of peers' votes
+// Config.MaxLoggedVoteBytes (by default six blocks of the largest size,
+// and 4 MiB, some 20,000 votes); once a height's share is used up, further peers'
 // proposals (or votes) of that height are dropped before the Machine sees
 // them (the reject policy: gossip and catch-up offer them again, and a
 // height that needs more than this is one that Byzantine members are
 // stretching over many rounds). The driver's own inputs (its timeouts,
 // block checks, signatures, NewHeight, synced commits) are never refused:
 // they are a few small records per round, plus the blocks it builds, and
-// the log must hold whatever led to a signature. An honest height of four
-// validators logs about 2 KiB plus its block (TestHonestHeightLogBytes).
+// the log must hold whatever led to a signature. So a height's log holds
+// at most the two shares, one record over each, and the driver's own
+// records (TestHonestHeightLogBytes measures an honest height's).
 const (
-	maxLoggedProposalBytes = 6 * chain.MaxBlockBytes
-	maxLoggedVoteBytes     = 4 << 20
+	DefaultMaxLoggedProposalBytes = 6 * chain.MaxBlockBytes
+	DefaultMaxLoggedVoteBytes     = 4 << 20
 	// voteRecordBytes bounds the log record of a vote: type, height,
 	// round, block hash, validator and signature, RLP-framed.
 	voteRecordBytes = 192
@@ -75,13 +77,13 @@ func (e *Driver) admit(in consensus.Input) bool {
 		if p == nil || in.Block == nil || !e.member(p.Height, p.Proposer) {
 			return false
 		}
-		return e.share(p.Height).proposals < maxLoggedProposalBytes
+		return e.share(p.Height).proposals < e.cfg.MaxLoggedProposalBytes
 	case consensus.VoteReceived:
 		v := in.Vote
 		if v == nil || !e.member(v.Height, v.Validator) {
 			return false
 		}
-		return e.share(v.Height).votes < maxLoggedVoteBytes
+		return e.share(v.Height).votes < e.cfg.MaxLoggedVoteBytes
 	}
 	return true
 }

@@ -135,6 +135,11 @@ type Config struct {
 	MaxBlockTxs int
 	// GenesisTime is the time of height 0, the lower bound of block 1's.
 	GenesisTime time.Time
+	// MaxLoggedProposalBytes and MaxLoggedVoteBytes bound, per height, the
+	// log bytes of peers' proposals and of peers' votes (admission.go);
+	// zero takes the defaults, DefaultMaxLoggedProposalBytes and
+	// DefaultMaxLoggedVoteBytes.
+	MaxLoggedProposalBytes, MaxLoggedVoteBytes int64
 }
 
 // checkedBlock is a block of the current height executed on a fork of the
@@ -222,6 +227,12 @@ var ErrHalt = errors.New("halting")
 func New(cfg Config, deps Deps, state *staking.State) (*Driver, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxLoggedProposalBytes <= 0 {
+		cfg.MaxLoggedProposalBytes = DefaultMaxLoggedProposalBytes
+	}
+	if cfg.MaxLoggedVoteBytes <= 0 {
+		cfg.MaxLoggedVoteBytes = DefaultMaxLoggedVoteBytes
 	}
 	mcfg := cfg.Machine
 	mcfg.ChainID = cfg.ChainID

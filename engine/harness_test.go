@@ -71,6 +71,12 @@ type disk struct {
 	store  *store.Store
 	state  *validator.MemoryState
 	synced []logRecord
+	// log and clock, when set, replace the memLog over this disk and the
+	// fixed clock.
+	log   engine.Log
+	clock engine.Clock
+	// config, when set, adjusts the driver's configuration.
+	config func(*engine.Config)
 }
 
 type logRecord struct {
@@ -342,9 +348,20 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 			TimeoutPrecommit: time.Second, TimeoutPrecommitDelta: 500 * time.Millisecond,
 		},
 	}
+	if d.config != nil {
+		d.config(&cfg)
+	}
+	var lg engine.Log = &memLog{f: f, d: d}
+	if d.log != nil {
+		lg = d.log
+	}
+	var clock engine.Clock = fixedClock{genesisTime.Add(time.Minute)}
+	if d.clock != nil {
+		clock = d.clock
+	}
 	deps := engine.Deps{
-		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: &memLog{f: f, d: d}, Signer: signer,
-		Gossip: p.net, Sink: p.sink, Clock: fixedClock{genesisTime.Add(time.Minute)}, Timers: p.timers,
+		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: lg, Signer: signer,
+		Gossip: p.net, Sink: p.sink, Clock: clock, Timers: p.timers,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	if p.d, err = engine.New(cfg, deps, state); err != nil {
