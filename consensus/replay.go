@@ -5,9 +5,12 @@ import (
 	"github.com/quorumchain/quorumchain/staking"
 )
 
-// Restart after a crash. A node logs every input before it steps the
-// Machine (a write-ahead log), so a fresh Machine fed the same inputs in
-// the same order reaches the crashed one's state. Replay is the one
+// Restart after a crash. A node logs every input that changed the Machine
+// (a proposal or vote the Machine accepted, any other input it did not
+// reject), in the order stepped and before the input's actions are carried
+// out (a write-ahead log); an input ignored or rejected changed nothing, so
+// a fresh Machine fed the logged inputs in the same order reaches the
+// crashed one's state. Replay is the one
 // algorithm for it, used by the node and by the simulator alike.
 
 // ReplayObserver sees each logged input as it is replayed, with the

@@ -48,18 +48,27 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		return n.receiveTxs(m)
 	case *p2p.ProposalMessage:
 		p := m.Proposal
+		if !n.admissible(p.Height, p.Proposer) {
+			return nil
+		}
 		if err := n.sigs.verify(p.SignHash(n.chainID), &p.Signature, p.Proposer); err != nil {
 			return fmt.Errorf("%w: proposal h=%d r=%d: %v", p2p.ErrInvalidPeerData, p.Height, p.Round, err)
 		}
 		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
 		v := m.Vote
+		if !n.admissible(v.Height, v.Validator) {
+			return nil
+		}
 		if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 			return fmt.Errorf("%w: vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 		}
 		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 	case *p2p.VotesMessage:
 		for _, v := range m.Votes {
+			if !n.admissible(v.Height, v.Validator) {
+				continue
+			}
 			if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 				return fmt.Errorf("%w: catch-up vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 			}
