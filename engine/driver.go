@@ -278,11 +278,9 @@ func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 		if !e.admit(in) {
 			return nil
 		}
-		key := keyOf(in.Vote)
-		if _, dup := e.seenVotes[key]; dup {
-			return nil
+		if _, dup := e.seenVotes[keyOf(in.Vote)]; dup {
+			return nil // accepted before
 		}
-		e.seenVotes[key] = struct{}{}
 	case consensus.CommitReceived:
 		if in.Block == nil || in.Certificate == nil {
 			return nil
@@ -459,6 +457,11 @@ func (e *Driver) afterInput(in consensus.Input, outcome consensus.Outcome) {
 	}
 	switch in := in.(type) {
 	case consensus.VoteReceived:
+		// Only accepted votes are remembered, so the set is bounded by
+		// what the Machine keeps, whatever peers send.
+		if in.Vote.Height >= e.height {
+			e.seenVotes[keyOf(in.Vote)] = struct{}{}
+		}
 		e.sendVote(in.Vote)
 	case consensus.ProposalReceived:
 		e.sendProposal(in.Proposal, in.Block)
