@@ -347,23 +347,6 @@ func inputHeight(in consensus.Input, current uint64) uint64 {
 	return current
 }
 
-// voteKey identifies a signed vote exactly: the fields its signature
-// covers (the chain id is the driver's) and the signature. Building it
-// costs no hashing, so a duplicate is dropped for the price of a map
-// lookup.
-type voteKey struct {
-	typ       chain.VoteType
-	height    uint64
-	round     uint32
-	block     chain.Hash
-	validator chain.Address
-	sig       chain.Signature
-}
-
-func keyOf(v *chain.Vote) voteKey {
-	return voteKey{v.Type, v.Height, v.Round, v.BlockHash, v.Validator, v.Signature}
-}
-
 // step feeds in, and every input its actions produce, through the Machine.
 func (e *Driver) step(in consensus.Input) error {
 	e.queue = append(e.queue, in)
