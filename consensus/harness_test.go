@@ -102,7 +102,7 @@ func (h *harness) step(in consensus.Input) []consensus.Action {
 func (h *harness) start(height uint64) []consensus.Action {
 	h.t.Helper()
 	h.height = height
-	return h.step(consensus.NewHeight{Height: height, Validators: h.vals.Set, LastBlockTime: t0, Now: t0})
+	return h.step(consensus.NewHeight{Height: height, Validators: h.vals.Set, NextValidators: h.vals.Set, LastBlockTime: t0, Now: t0})
 }
 
 // propose delivers the proposal of round r (by its proposer) for b.

@@ -36,22 +36,23 @@ func TestFutureHeightBuffered(t *testing.T) {
 	mustOwnVote(t, acts, chain.Precommit, b2.Hash()) // the buffered prevotes made a polka
 }
 
-// TestFutureHeightBufferBeforeFirstHeight: messages for height 1 that
-// arrive before the first NewHeight are replayed too.
+// TestFutureHeightBufferBeforeFirstHeight: messages that arrive before the
+// first NewHeight are ignored, since no validator set says who may send
+// them; the driver never steps a Machine before its first NewHeight.
 func TestFutureHeightBufferBeforeFirstHeight(t *testing.T) {
 	vals := ct.Equal(4, 10)
 	self := nonProposer(vals, 0)
 	h := newHarness(t, vals, self)
 	h.height = 1
 	b := vals.Block(vals.Proposer(0), 1, 1)
-	if acts := h.propose(0, chain.NoPOLRound, b); len(acts) != 0 {
-		t.Fatalf("actions before NewHeight:\n%s", ct.Describe(acts))
-	}
-	if rs := h.rs(); rs.Height != 0 || rs.Step != consensus.StepNewHeight {
-		t.Fatalf("round state before NewHeight %+v", rs)
+	p := vals.Proposal(vals.Proposer(0), 1, 0, chain.NoPOLRound, b.Hash())
+	if _, out := h.m.StepOutcome(consensus.ProposalReceived{Proposal: p, Block: b}); out != consensus.Ignored {
+		t.Fatalf("proposal before NewHeight: %s, want ignored", out)
 	}
 	acts := h.start(1)
-	mustOwnVote(t, acts, chain.Prevote, b.Hash())
+	if _, ok := ownVote(acts, chain.Prevote); ok {
+		t.Fatalf("prevoted a proposal received before the first NewHeight:\n%s", ct.Describe(acts))
+	}
 }
 
 // TestBlockInterval: the height waits for the rest of the block interval.
@@ -176,8 +177,9 @@ func TestNewHeightRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestFutureHeightBufferBounded: the next-height buffer keeps a bounded
-// number of unverified messages and one vote per (validator, round, type).
+// TestFutureHeightBufferBounded: the next-height buffer keeps, of one
+// member of the next set, at most four unverified votes, one per (round,
+// type), and two proposals.
 func TestFutureHeightBufferBounded(t *testing.T) {
 	vals := ct.Equal(4, 10)
 	h := newHarness(t, vals, -1)
@@ -193,7 +195,7 @@ func TestFutureHeightBufferBounded(t *testing.T) {
 		p := &chain.Proposal{Height: 2, Round: uint32(i), POLRound: chain.NoPOLRound, BlockHash: b.Hash(), Proposer: vals.List[0].Address}
 		h.step(consensus.ProposalReceived{Proposal: p, Block: b})
 	}
-	acts := h.step(consensus.NewHeight{Height: 2, Validators: vals.Set, LastBlockTime: t0, Now: t0})
+	acts := h.step(consensus.NewHeight{Height: 2, Validators: vals.Set, NextValidators: vals.Set, LastBlockTime: t0, Now: t0})
 	var votes, proposals int
 	for _, rej := range ct.FindAll[consensus.RejectedInput](acts) {
 		switch rej.Input.(type) {
@@ -205,7 +207,47 @@ func TestFutureHeightBufferBounded(t *testing.T) {
 	}
 	// Votes beyond the round window are dropped after verification is
 	// skipped, so at most the buffered ones are rejected.
-	if votes == 0 || votes > 64 || proposals == 0 || proposals > 4 {
-		t.Fatalf("replayed %d votes and %d proposals, want 1..64 and 1..4", votes, proposals)
+	if votes == 0 || votes > 4 || proposals == 0 || proposals > 2 {
+		t.Fatalf("replayed %d votes and %d proposals, want 1..4 and 1..2", votes, proposals)
 	}
+}
+
+// TestNextHeightJunkDoesNotCrowdOutHonestVotes: a signer outside the next
+// height's set, and a member of it that floods, fill only their own
+// allowance of the next-height buffer; the honest early proposal and
+// prevotes are still buffered and make a polka when the height starts.
+func TestNextHeightJunkDoesNotCrowdOutHonestVotes(t *testing.T) {
+	vals := ct.Equal(4, 10)
+	self := nonProposer(vals, 0)
+	h := newHarness(t, vals, self)
+	h.start(1)
+	byz := h.others(vals.Proposer(0))[0]
+	outsider := ct.Key(100)
+	for r := uint32(0); r < 500; r++ {
+		for _, typ := range []chain.VoteType{chain.Prevote, chain.Precommit} {
+			junk := ct.SignVote(outsider, ct.ChainID, typ, 2, r, chain.Hash{byte(r)})
+			if _, out := h.m.StepOutcome(consensus.VoteReceived{Vote: junk}); out == consensus.Accepted {
+				t.Fatalf("a non-member's next-height vote was buffered")
+			}
+			h.step(consensus.VoteReceived{Vote: vals.Vote(byz, typ, 2, r+1, chain.Hash{byte(r)})})
+		}
+		jb := ct.NewBlock(ct.ChainID, 2, ct.Address(100), uint64(r))
+		h.step(consensus.ProposalReceived{Proposal: ct.SignProposal(outsider, ct.ChainID, 2, r, chain.NoPOLRound, jb.Hash()), Block: jb})
+	}
+	b2 := vals.Block(vals.Proposer(0), 2, 2)
+	p2 := vals.Proposal(vals.Proposer(0), 2, 0, chain.NoPOLRound, b2.Hash())
+	if _, out := h.m.StepOutcome(consensus.ProposalReceived{Proposal: p2, Block: b2}); out != consensus.Accepted {
+		t.Fatalf("honest next-height proposal: %s, want accepted", out)
+	}
+	for _, i := range h.others(byz) {
+		if _, out := h.m.StepOutcome(consensus.VoteReceived{Vote: vals.Vote(i, chain.Prevote, 2, 0, b2.Hash())}); out != consensus.Accepted {
+			t.Fatalf("honest next-height prevote of %d: %s, want accepted", i, out)
+		}
+	}
+	b1 := vals.Block(vals.Proposer(0), 1, 1)
+	h.propose(0, chain.NoPOLRound, b1)
+	mustFind[consensus.Finalize](t, h.votes(chain.Precommit, 0, b1.Hash(), h.others()...))
+	acts := h.start(2)
+	mustOwnVote(t, acts, chain.Prevote, b2.Hash())
+	mustOwnVote(t, acts, chain.Precommit, b2.Hash()) // the buffered honest prevotes made a polka
 }

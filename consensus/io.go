@@ -71,16 +71,23 @@ type Action interface{ isAction() }
 // is the first height). Validators is the set of Height; LastBlockTime is the
 // header time of Height-1 (genesis time at height 1), Now the caller's clock.
 //
+// NextValidators is the membership of Height+1 (known once Height-1 is
+// committed: staking selects a set one height before it serves). The
+// Machine buffers early proposals and votes of Height+1 only from its
+// members; nil buffers none. Only membership counts: the stakes and
+// priorities of Height+1 are taken from that height's own NewHeight.
+//
 // TxsAvailable (added by consensus) tells whether the mempool holds
 // transactions at the start of the height; with Config.SkipEmptyBlocks the
 // Machine otherwise waits for a TxsAvailable input. A TxsAvailable input
 // that arrives before NewHeight does not carry over to the new height.
 type NewHeight struct {
-	Height        uint64
-	Validators    *staking.ValidatorSet
-	LastBlockTime time.Time
-	Now           time.Time
-	TxsAvailable  bool
+	Height         uint64
+	Validators     *staking.ValidatorSet
+	NextValidators *staking.ValidatorSet
+	LastBlockTime  time.Time
+	Now            time.Time
+	TxsAvailable   bool
 }
 
 // ProposalReceived carries a proposal and its block from the network. The
@@ -104,11 +111,19 @@ type TimeoutFired struct {
 // BlockChecked answers CheckBlock: whether the block with this hash at this
 // height is valid (executes correctly against the state after Height-1 and
 // its header commitments match).
+//
+// Untimely marks a valid block whose time is too far ahead of the local
+// clock. Validity that depends on a clock must only ever delay a prevote:
+// the Machine does not prevote for an untimely block as a proposal (lines
+// 22-33), but decides it like any valid block when more than two thirds of
+// the stake certify it (by precommits or a block-sync certificate), so a
+// node whose clock runs slow follows the chain instead of halting.
 type BlockChecked struct {
-	Height uint64
-	Hash   chain.Hash
-	Valid  bool
-	Reason string // why not, when !Valid
+	Height   uint64
+	Hash     chain.Hash
+	Valid    bool
+	Reason   string // why not, when !Valid
+	Untimely bool
 }
 
 // BlockBuilt answers BuildBlock with the block the local proposer proposes.

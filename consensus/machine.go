@@ -42,6 +42,9 @@ type blockEntry struct {
 	hash   chain.Hash
 	round  uint32 // round where it was first seen, for CheckBlock
 	status blockStatus
+	// untimely: valid, but its time is too far ahead of the local clock
+	// (see BlockChecked): no prevote for it as a proposal.
+	untimely bool
 }
 
 // waitPhase is what a Machine in StepNewHeight waits for.
@@ -108,14 +111,17 @@ type Machine struct {
 	txWait       time.Duration
 	txsAvailable bool
 
-	future futureBuffer
+	// nextSet is the validator set of height+1 (NewHeight.NextValidators):
+	// only its members' early messages are buffered.
+	nextSet *staking.ValidatorSet
+	future  futureBuffer
 
 	out      []Action
 	accepted bool // the input being stepped was stored or counted (see StepOutcome)
 }
 
-// NewMachine returns a Machine waiting for its first NewHeight. Messages for
-// height 1 that arrive before it are buffered.
+// NewMachine returns a Machine waiting for its first NewHeight. Messages
+// that arrive before it are ignored (no validator set is known yet).
 func NewMachine(cfg Config) *Machine {
 	return &Machine{cfg: cfg, lockedRound: -1, validRound: -1, selfIdx: -1}
 }
@@ -222,6 +228,7 @@ func (m *Machine) onNewHeight(in NewHeight) {
 	vals := in.Validators.Validators()
 	m.height = in.Height
 	m.set = in.Validators
+	m.nextSet = in.NextValidators
 	m.stakes = make([]uint64, len(vals))
 	m.index = make(map[chain.Address]int, len(vals))
 	m.selfIdx = -1
@@ -314,6 +321,7 @@ func (m *Machine) onBlockChecked(in BlockChecked) {
 		return
 	}
 	e.status = blockValid
+	e.untimely = in.Untimely
 }
 
 func (m *Machine) onTxsAvailable() {

@@ -108,7 +108,8 @@ func (m *Machine) onOwnProposal(in OwnProposal) {
 
 // onProposal verifies and stores a proposal of the current height (any
 // round up to futureRoundWindow ahead) with its block, and asks for the
-// block to be checked. A proposal for the next height is buffered, unless
+// block to be checked. A proposal for the next height is buffered, if its
+// proposer is a member of that height's set (see futureBuffer), unless
 // fromFuture says it is being taken out of that buffer; older ones,
 // duplicates and a second proposal of a round are ignored.
 func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
@@ -118,7 +119,7 @@ func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 		return
 	}
 	if m.set == nil || p.Height > m.height {
-		if p.Height == m.height+1 && !fromFuture && m.future.addProposal(in, m.height+1) {
+		if p.Height == m.height+1 && !fromFuture && m.future.addProposal(in, m.height+1, m.nextSet) {
 			m.accept()
 		}
 		return
@@ -183,8 +184,9 @@ func (m *Machine) uponProposal() bool {
 		if !known {
 			return false
 		}
-		// line 23: valid(v) ∧ (lockedRound = −1 ∨ lockedValue = v)
-		if valid && (m.lockedRound == -1 || m.lockedHash == p.BlockHash) {
+		// line 23: valid(v) ∧ (lockedRound = −1 ∨ lockedValue = v); an
+		// untimely block is not prevoted (see BlockChecked)
+		if valid && !e.untimely && (m.lockedRound == -1 || m.lockedHash == p.BlockHash) {
 			m.enterPrevote(p.BlockHash) // line 24
 		} else {
 			m.enterPrevote(chain.Hash{}) // line 26
@@ -201,7 +203,7 @@ func (m *Machine) uponProposal() bool {
 		return false
 	}
 	// line 29: valid(v) ∧ (lockedRound ≤ vr ∨ lockedValue = v)
-	if valid && (m.lockedRound <= p.POLRound || m.lockedHash == p.BlockHash) {
+	if valid && !e.untimely && (m.lockedRound <= p.POLRound || m.lockedHash == p.BlockHash) {
 		m.enterPrevote(p.BlockHash) // line 30
 	} else {
 		m.enterPrevote(chain.Hash{}) // line 32

@@ -1,10 +1,16 @@
 package consensus
 
-import "github.com/quorumchain/quorumchain/chain"
+import (
+	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/staking"
+)
 
-// Restart after a crash. A node logs every input before it steps the
-// Machine (a write-ahead log), so a fresh Machine fed the same inputs in
-// the same order reaches the crashed one's state. Replay is the one
+// Restart after a crash. A node logs every input that changed the Machine
+// (a proposal or vote the Machine accepted, any other input it did not
+// reject), in the order stepped and before the input's actions are carried
+// out (a write-ahead log); an input ignored or rejected changed nothing, so
+// a fresh Machine fed the logged inputs in the same order reaches the
+// crashed one's state. Replay is the one
 // algorithm for it, used by the node and by the simulator alike.
 
 // ReplayObserver sees each logged input as it is replayed, with the
@@ -96,20 +102,22 @@ func sameVoteSlot(a, b *chain.Vote) bool {
 
 // NextHeightInputs returns, of log, the inputs of height that a Machine at
 // height-1 would have buffered (the proposals and votes of the next height
-// that arrived early), in the order and with the bounds of that buffer. A
+// that arrived early), in the order and with the bounds of that buffer;
+// members is the validator set of height (that Machine's
+// NewHeight.NextValidators). A
 // node whose log keeps one height's inputs carries these over to the log
 // of height, right after its NewHeight: the Machine replays them there.
-func NextHeightInputs(log []Input, height uint64, validators int) []Input {
+func NextHeightInputs(log []Input, height uint64, members *staking.ValidatorSet) []Input {
 	var f futureBuffer
 	for _, in := range log {
 		switch in := in.(type) {
 		case ProposalReceived:
 			if in.Proposal != nil && in.Block != nil && in.Proposal.Height == height {
-				f.addProposal(in, height)
+				f.addProposal(in, height, members)
 			}
 		case VoteReceived:
 			if in.Vote != nil && in.Vote.Height == height {
-				f.addVote(in, height, validators)
+				f.addVote(in, height, members)
 			}
 		}
 	}

@@ -11,8 +11,9 @@ import (
 // cheapest to dearest so that a vote already counted, or from a
 // non-validator, costs no signature recovery:
 //
-//  1. height: the next height is buffered (unless fromFuture says the vote
-//     is being taken out of that buffer), older ones and any vote after
+//  1. height: the next height's is buffered if its signer is a member of
+//     that height's set, within the signer's allowance (unless fromFuture
+//     says the vote is being taken out of that buffer), older ones and any vote after
 //     the decision are ignored;
 //  2. membership (rejected), round window (ignored beyond it);
 //  3. duplicate of the counted vote, or an equivocation already reported:
@@ -27,7 +28,7 @@ func (m *Machine) onVote(in VoteReceived, fromFuture bool) {
 		return
 	}
 	if m.set == nil || v.Height > m.height {
-		if v.Height == m.height+1 && !fromFuture && m.future.addVote(in, m.height+1, len(m.stakes)) {
+		if v.Height == m.height+1 && !fromFuture && m.future.addVote(in, m.height+1, m.nextSet) {
 			m.accept()
 		}
 		return

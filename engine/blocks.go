@@ -12,8 +12,18 @@ import (
 )
 
 // maxClockDrift is how far ahead of the local clock a proposed block's time
-// may be. Validity that depends on a clock only ever delays a prevote.
+// may be for this node to prevote it. Validity that depends on a clock only
+// ever delays a prevote: the check is not part of checkBlock (which also
+// judges certified blocks, from block sync and at finalize) but marks a
+// valid block untimely in the answer to CheckBlock (see
+// consensus.BlockChecked), and the Machine still decides a certified one.
 const maxClockDrift = 10 * time.Second
+
+// untimely reports whether b's time is more than maxClockDrift ahead of
+// the local clock.
+func (e *Driver) untimely(b *chain.Block) bool {
+	return b.Header.Time > uint64(e.clock.Now().Add(maxClockDrift).UnixMilli())
+}
 
 // startHeight starts the Machine on the height after the store's latest
 // final block; with replay it first feeds the inputs logged in the WAL for
@@ -36,7 +46,11 @@ func (e *Driver) startHeight(replay bool) error {
 		}
 		lastTime = time.UnixMilli(int64(e.lastHeader.Time))
 	}
-	e.height, e.vals = h, vals
+	e.height, e.vals, e.nextVals = h, vals, e.state.PendingValidators()
+	e.heightShare, e.nextShare = e.nextShare, logShare{}
+	if replay {
+		e.heightShare = logShare{} // counted again as the log is replayed
+	}
 	e.timers.StopBelow(h)
 	e.checked = make(map[chain.Hash]*checkedBlock)
 	e.seenVotes = make(map[voteKey]struct{})
@@ -53,7 +67,7 @@ func (e *Driver) startHeight(replay bool) error {
 	e.startedAt = e.clock.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
 	e.publishCommitted()
-	nh := consensus.NewHeight{Height: h, Validators: vals, LastBlockTime: lastTime, Now: e.startedAt, TxsAvailable: e.mempool.Size() > 0}
+	nh := consensus.NewHeight{Height: h, Validators: vals, NextValidators: e.nextVals, LastBlockTime: lastTime, Now: e.startedAt, TxsAvailable: e.mempool.Size() > 0}
 	if !replay {
 		e.queue = append(e.queue, nh)
 		return nil
@@ -132,15 +146,14 @@ func (e *Driver) restoreNewHeight(nh consensus.NewHeight, logged []consensus.Inp
 	if at < 0 {
 		return nh, logged, false, nil
 	}
-	validators := 0 // a Machine that had not started a height
+	// The Machine at the height before buffered them from the members of
+	// this height's set (its NewHeight.NextValidators: the same
+	// membership); a Machine that had not started a height buffered none.
+	var members *staking.ValidatorSet
 	if nh.Height > 1 {
-		prev, err := e.store.ValidatorSet(nh.Height - 1)
-		if err != nil {
-			return nh, nil, false, fmt.Errorf("%w: validator set of h=%d: %w", ErrHalt, nh.Height-1, err)
-		}
-		validators = prev.Len()
+		members = nh.Validators
 	}
-	out := consensus.NextHeightInputs(logged[:at], nh.Height, validators)
+	out := consensus.NextHeightInputs(logged[:at], nh.Height, members)
 	for _, in := range logged[at+1:] {
 		if _, ok := in.(consensus.NewHeight); !ok {
 			out = append(out, in)
@@ -154,6 +167,7 @@ func (e *Driver) restoreNewHeight(nh consensus.NewHeight, logged []consensus.Inp
 // included) and evidence. Nothing is relayed or published again.
 func (e *Driver) replayed(in consensus.Input, acts []consensus.Action, outcome consensus.Outcome) {
 	if outcome == consensus.Accepted {
+		e.countLogged(in)
 		switch in := in.(type) {
 		case consensus.VoteReceived:
 			e.keepVote(in.Vote)
@@ -215,7 +229,7 @@ func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 	t0 := e.clock.Now()
 	defer func() { e.log.Debug("built block", "height", h, "took", e.clock.Now().Sub(t0)) }()
 	txs := e.mempool.Reap(e.cfg.MaxBlockTxs)
-	evs := e.evpool.pending(h)
+	evs := e.includable(h, e.evpool.pending(h))
 	now := uint64(e.clock.Now().UnixMilli())
 	last := e.genesisMs
 	if e.lastHeader != nil {
@@ -299,9 +313,6 @@ func (e *Driver) validateHeader(b *chain.Block, txHashes []chain.Hash) error {
 	}
 	if hd.Time <= last {
 		return fmt.Errorf("time %d not after parent time %d", hd.Time, last)
-	}
-	if limit := uint64(e.clock.Now().Add(maxClockDrift).UnixMilli()); hd.Time > limit {
-		return fmt.Errorf("time %d is more than %s ahead of the local clock", hd.Time, maxClockDrift)
 	}
 	if _, ok := e.vals.StakeOf(hd.Proposer); !ok {
 		return fmt.Errorf("proposer %s is not a validator", chain.FormatAddress(hd.Proposer))

@@ -15,10 +15,17 @@
 //
 // Ordering guarantees, whatever the caller:
 //
-//   - every input is appended to the log before it is stepped, and the log
-//     is synced before every vote and proposal is signed, so a node killed
-//     at any moment restarts in the same height and round with the same
-//     lock, and can ask its signer again for exactly what it signed;
+//   - a peer's proposal or vote reaches the Machine only for the current
+//     or the next height and from a member of that height's validator set
+//     (admission.go); everything else is dropped without a log write or a
+//     relay;
+//   - every input the Machine took (a peer's proposal or vote it accepted,
+//     any of the driver's own inputs it did not reject) is appended to the
+//     log right after it is stepped and before any of its actions is
+//     carried out, and the log is synced before every vote and proposal
+//     is signed, so a node killed at any moment restarts in the same
+//     height and round with the same lock, and can ask its signer again
+//     for exactly what it signed; the log of a height is bounded in bytes;
 //   - the signer persists its last signed height/round/step before a
 //     signature leaves it, so a restarted validator never signs twice;
 //   - a decided block is committed to the store before the next height

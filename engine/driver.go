@@ -33,6 +33,10 @@ type Gossip interface {
 	// SendConsensus sends one peer the proposals and votes of the current
 	// height, so that a peer that connects mid-height catches up.
 	SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalReceived, votes []*chain.Vote)
+	// Misbehaved reports a peer that sent what no honest node sends (a
+	// block-sync answer with a bad certificate); the network disconnects
+	// it, and may ban it for a while.
+	Misbehaved(peer p2p.NodeID, err error)
 }
 
 // Sink receives what the driver does, for events and metrics.
@@ -131,6 +135,11 @@ type Config struct {
 	MaxBlockTxs int
 	// GenesisTime is the time of height 0, the lower bound of block 1's.
 	GenesisTime time.Time
+	// MaxLoggedProposalBytes and MaxLoggedVoteBytes bound, per height, the
+	// log bytes of peers' proposals and of peers' votes (admission.go);
+	// zero takes the defaults, DefaultMaxLoggedProposalBytes and
+	// DefaultMaxLoggedVoteBytes.
+	MaxLoggedProposalBytes, MaxLoggedVoteBytes int64
 }
 
 // checkedBlock is a block of the current height executed on a fork of the
@@ -173,17 +182,21 @@ type Driver struct {
 	machine   *consensus.Machine
 	snap      atomic.Pointer[Snapshot]
 
-	ctx        context.Context
-	state      *staking.State // committed, at height-1
-	height     uint64         // height being decided
-	vals       *staking.ValidatorSet
-	lastHeader *chain.Header // of height-1; nil at height 1
-	lastCert   *chain.Certificate
-	genesisMs  uint64
-	startedAt  time.Time // when this height started, for sync decisions
-	queue      []consensus.Input
-	checked    map[chain.Hash]*checkedBlock
-	seenVotes  map[voteKey]struct{}
+	ctx      context.Context
+	state    *staking.State // committed, at height-1
+	height   uint64         // height being decided
+	vals     *staking.ValidatorSet
+	nextVals *staking.ValidatorSet // membership of height+1 (see admission.go)
+	// heightShare and nextShare are what peers' inputs of the current and
+	// the next height take in the log (see admission.go).
+	heightShare, nextShare logShare
+	lastHeader             *chain.Header // of height-1; nil at height 1
+	lastCert               *chain.Certificate
+	genesisMs              uint64
+	startedAt              time.Time // when this height started, for sync decisions
+	queue                  []consensus.Input
+	checked                map[chain.Hash]*checkedBlock
+	seenVotes              map[voteKey]struct{}
 	// heightProposals and heightVotes are the accepted proposals and votes
 	// of the current height, own ones included, for peers that connect.
 	heightProposals []consensus.ProposalReceived
@@ -196,6 +209,9 @@ type Driver struct {
 	nextProposals []consensus.ProposalReceived
 	nextVotes     []*chain.Vote
 	sync          *syncer
+	// syncRejected is set when the Machine rejects a block-sync answer
+	// (see SyncTick).
+	syncRejected error
 	// lostVote is the signer's last vote of this height, released before a
 	// restart and not yet re-sent (see ownvote.go).
 	lostVote *validator.LastSigned
@@ -211,6 +227,12 @@ var ErrHalt = errors.New("halting")
 func New(cfg Config, deps Deps, state *staking.State) (*Driver, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxLoggedProposalBytes <= 0 {
+		cfg.MaxLoggedProposalBytes = DefaultMaxLoggedProposalBytes
+	}
+	if cfg.MaxLoggedVoteBytes <= 0 {
+		cfg.MaxLoggedVoteBytes = DefaultMaxLoggedVoteBytes
 	}
 	mcfg := cfg.Machine
 	mcfg.ChainID = cfg.ChainID
@@ -243,24 +265,27 @@ func (e *Driver) Start(ctx context.Context) error {
 	return e.startHeight(true)
 }
 
-// Receive handles a proposal, vote or block-sync commit from a peer.
+// Receive handles a proposal, vote or block-sync commit from a peer. A
+// proposal or vote that fails admission (admission.go) is dropped without
+// a trace.
 func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 	switch in := in.(type) {
 	case consensus.ProposalReceived:
-		if in.Proposal.Height != e.height && in.Proposal.Height != e.height+1 {
-			return nil // the Machine keeps neither; the log must not either
+		if !e.admit(in) {
+			return nil
 		}
 	case consensus.VoteReceived:
-		if in.Vote.Height != e.height && in.Vote.Height != e.height+1 {
+		if !e.admit(in) {
 			return nil
 		}
-		key := keyOf(in.Vote)
-		if _, dup := e.seenVotes[key]; dup {
-			return nil
+		if _, dup := e.seenVotes[keyOf(in.Vote)]; dup {
+			return nil // accepted before
 		}
-		e.seenVotes[key] = struct{}{}
 	case consensus.CommitReceived:
-		e.sync.received(in.Block.Header.Height, in)
+		if in.Block == nil || in.Certificate == nil {
+			return nil
+		}
+		e.sync.received(peer, in.Block.Header.Height, in)
 		return e.SyncTick()
 	}
 	return e.step(in)
@@ -322,39 +347,26 @@ func inputHeight(in consensus.Input, current uint64) uint64 {
 	return current
 }
 
-// voteKey identifies a signed vote exactly: the fields its signature
-// covers (the chain id is the driver's) and the signature. Building it
-// costs no hashing, so a duplicate is dropped for the price of a map
-// lookup.
-type voteKey struct {
-	typ       chain.VoteType
-	height    uint64
-	round     uint32
-	block     chain.Hash
-	validator chain.Address
-	sig       chain.Signature
-}
-
-func keyOf(v *chain.Vote) voteKey {
-	return voteKey{v.Type, v.Height, v.Round, v.BlockHash, v.Validator, v.Signature}
-}
-
 // step feeds in, and every input its actions produce, through the Machine.
 func (e *Driver) step(in consensus.Input) error {
 	e.queue = append(e.queue, in)
 	return e.drain()
 }
 
-// drain logs and steps the queued inputs, and those their actions queue, in
-// order, then publishes the round state.
+// drain steps the queued inputs, and those their actions queue, in order,
+// logging each one the Machine took (see logged) before its actions are
+// carried out, then publishes the round state.
 func (e *Driver) drain() error {
 	for len(e.queue) > 0 {
 		in := e.queue[0]
 		e.queue = e.queue[1:]
-		if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
-			return fmt.Errorf("%w: %w", ErrHalt, err)
-		}
 		actions, outcome := e.machine.StepOutcome(in)
+		if logged(in, outcome) {
+			if err := e.wal.Append(inputHeight(in, e.height), in); err != nil {
+				return fmt.Errorf("%w: %w", ErrHalt, err)
+			}
+			e.countLogged(in)
+		}
 		for _, a := range actions {
 			if err := e.do(a); err != nil {
 				return err
@@ -387,6 +399,9 @@ func (e *Driver) do(a consensus.Action) error {
 		if cb.err != nil {
 			r.Reason = cb.err.Error()
 			e.log.Info("proposed block is invalid", "height", a.Height, "round", a.Round, "err", cb.err)
+		} else if e.untimely(a.Block) {
+			r.Untimely = true
+			e.log.Info("proposed block's time is ahead of the local clock: no prevote for it", "height", a.Height, "round", a.Round, "time", a.Block.Header.Time, "drift", maxClockDrift)
 		}
 		e.queue = append(e.queue, r)
 	case consensus.SignVote:
@@ -403,8 +418,11 @@ func (e *Driver) do(a consensus.Action) error {
 		e.log.Warn("double sign detected", "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
 		e.addEvidence(a.Evidence, true)
 	case consensus.RejectedInput:
-		if _, ok := a.Input.(consensus.CommitReceived); ok && errors.Is(a.Err, consensus.ErrInvalidBlock) {
-			return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %w", ErrHalt, a.Err)
+		if _, ok := a.Input.(consensus.CommitReceived); ok {
+			if errors.Is(a.Err, consensus.ErrInvalidBlock) {
+				return fmt.Errorf("%w: a block certified by more than two thirds of the stake fails execution here (state divergence): %w", ErrHalt, a.Err)
+			}
+			e.syncRejected = a.Err
 		}
 		e.log.Debug("input rejected", "height", e.height, "err", a.Err)
 		e.obs.Rejected(a.Input, a.Err, false)
@@ -422,6 +440,11 @@ func (e *Driver) afterInput(in consensus.Input, outcome consensus.Outcome) {
 	}
 	switch in := in.(type) {
 	case consensus.VoteReceived:
+		// Only accepted votes are remembered, so the set is bounded by
+		// what the Machine keeps, whatever peers send.
+		if in.Vote.Height >= e.height {
+			e.seenVotes[keyOf(in.Vote)] = struct{}{}
+		}
 		e.sendVote(in.Vote)
 	case consensus.ProposalReceived:
 		e.sendProposal(in.Proposal, in.Block)

@@ -71,6 +71,12 @@ type disk struct {
 	store  *store.Store
 	state  *validator.MemoryState
 	synced []logRecord
+	// log and clock, when set, replace the memLog over this disk and the
+	// fixed clock.
+	log   engine.Log
+	clock engine.Clock
+	// config, when set, adjusts the driver's configuration.
+	config func(*engine.Config)
 }
 
 type logRecord struct {
@@ -155,6 +161,14 @@ type net struct {
 	votes     []*chain.Vote
 	proposals []*chain.Proposal
 	blocks    map[chain.Hash]*chain.Block
+	requests  []blockRequest // block-sync requests sent
+	// misbehaved lists the peers reported through Misbehaved.
+	misbehaved []p2p.NodeID
+}
+
+type blockRequest struct {
+	peer   p2p.NodeID
+	height uint64
 }
 
 func (n *net) BroadcastProposal(p *chain.Proposal, b *chain.Block) {
@@ -167,10 +181,13 @@ func (n *net) BroadcastVote(v *chain.Vote) {
 	n.f.point("gossip.vote", describe(v))
 	n.votes = append(n.votes, v)
 }
-func (n *net) BroadcastEvidence(*chain.Evidence)    {}
-func (n *net) BroadcastStatus(uint64)               {}
-func (n *net) RequestBlock(p2p.NodeID, uint64) bool { return false }
-func (n *net) SendRoundStatus(*p2p.RoundStatus)     {}
+func (n *net) BroadcastEvidence(*chain.Evidence) {}
+func (n *net) BroadcastStatus(uint64)            {}
+func (n *net) RequestBlock(p p2p.NodeID, h uint64) bool {
+	n.requests = append(n.requests, blockRequest{p, h})
+	return true
+}
+func (n *net) SendRoundStatus(*p2p.RoundStatus) {}
 
 // SendProposal records a proposal the driver sends one peer in answer to
 // its RoundStatus (catch-up), as the peers would get it.
@@ -180,6 +197,9 @@ func (n *net) SendProposal(_ p2p.NodeID, p *chain.Proposal, b *chain.Block) {
 	n.blocks[b.Hash()] = b
 }
 func (n *net) SendVotes(p2p.NodeID, []*chain.Vote) {}
+func (n *net) Misbehaved(p p2p.NodeID, _ error) {
+	n.misbehaved = append(n.misbehaved, p)
+}
 func (n *net) SendConsensus(p2p.NodeID, []consensus.ProposalReceived, []*chain.Vote) {
 }
 
@@ -328,9 +348,20 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 			TimeoutPrecommit: time.Second, TimeoutPrecommitDelta: 500 * time.Millisecond,
 		},
 	}
+	if d.config != nil {
+		d.config(&cfg)
+	}
+	var lg engine.Log = &memLog{f: f, d: d}
+	if d.log != nil {
+		lg = d.log
+	}
+	var clock engine.Clock = fixedClock{genesisTime.Add(time.Minute)}
+	if d.clock != nil {
+		clock = d.clock
+	}
 	deps := engine.Deps{
-		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: &memLog{f: f, d: d}, Signer: signer,
-		Gossip: p.net, Sink: p.sink, Clock: fixedClock{genesisTime.Add(time.Minute)}, Timers: p.timers,
+		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: lg, Signer: signer,
+		Gossip: p.net, Sink: p.sink, Clock: clock, Timers: p.timers,
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	if p.d, err = engine.New(cfg, deps, state); err != nil {

@@ -17,32 +17,57 @@ import (
 // validator set of its height and the engine executes each block before it
 // is committed. A node one height behind waits syncGrace first, since
 // consensus itself usually delivers that height a moment later.
+//
+// Each height is asked of one peer at a time, and only that peer's answer
+// is taken: an answer for a height not asked, or from another peer, is
+// dropped, so a peer cannot push blocks nobody requested nor race the
+// honest answer with a bogus one. A request unanswered after syncRetry is
+// asked of another peer that has the height. An answer whose certificate
+// the Machine rejects is reported (Gossip.Misbehaved: the network
+// disconnects the sender) and the height is asked of another peer.
 const (
 	syncWindow = 128
 	syncRetry  = 2 * time.Second
 	syncGrace  = 500 * time.Millisecond
 )
 
+// syncRequest is an outstanding block request: whom it was sent to, when.
+type syncRequest struct {
+	peer p2p.NodeID
+	at   time.Time
+}
+
+// syncAnswer is a requested block with its certificate, and who sent it.
+type syncAnswer struct {
+	peer p2p.NodeID
+	in   consensus.CommitReceived
+}
+
 type syncer struct {
 	peers     map[p2p.NodeID]uint64 // latest final height each peer announced
-	requested map[uint64]time.Time
-	buffer    map[uint64]consensus.CommitReceived
+	requested map[uint64]syncRequest
+	buffer    map[uint64]syncAnswer
 	next      int // round-robin over peers
 }
 
 func newSyncer() *syncer {
-	return &syncer{peers: make(map[p2p.NodeID]uint64), requested: make(map[uint64]time.Time), buffer: make(map[uint64]consensus.CommitReceived)}
+	return &syncer{peers: make(map[p2p.NodeID]uint64), requested: make(map[uint64]syncRequest), buffer: make(map[uint64]syncAnswer)}
 }
 
 func (s *syncer) peerHeight(peer p2p.NodeID, h uint64) { s.peers[peer] = h }
 
 func (s *syncer) peerGone(peer p2p.NodeID) { delete(s.peers, peer) }
 
-func (s *syncer) received(h uint64, in consensus.CommitReceived) {
-	if _, ok := s.requested[h]; ok {
-		s.buffer[h] = in
-		delete(s.requested, h)
+// received keeps the answer for height h if it comes from the peer that
+// was asked for h; it reports whether it did.
+func (s *syncer) received(peer p2p.NodeID, h uint64, in consensus.CommitReceived) bool {
+	r, ok := s.requested[h]
+	if !ok || r.peer != peer {
+		return false
 	}
+	s.buffer[h] = syncAnswer{peer: peer, in: in}
+	delete(s.requested, h)
+	return true
 }
 
 func (s *syncer) maxPeerHeight() uint64 {
@@ -56,15 +81,21 @@ func (s *syncer) maxPeerHeight() uint64 {
 // syncing reports that some peer is more than one height ahead of height.
 func (s *syncer) syncing(height uint64) bool { return s.maxPeerHeight() > height }
 
-// peerFor picks a peer that has height h, round-robin.
-func (s *syncer) peerFor(h uint64) (p2p.NodeID, bool) {
+// peerFor picks a peer that has height h, round-robin, other than avoid
+// unless it is the only one.
+func (s *syncer) peerFor(h uint64, avoid *p2p.NodeID) (p2p.NodeID, bool) {
 	ids := make([]p2p.NodeID, 0, len(s.peers))
 	for id, ph := range s.peers {
-		if ph >= h {
+		if ph >= h && (avoid == nil || id != *avoid) {
 			ids = append(ids, id)
 		}
 	}
 	if len(ids) == 0 {
+		if avoid != nil {
+			if ph, ok := s.peers[*avoid]; ok && ph >= h {
+				return *avoid, true
+			}
+		}
 		return p2p.NodeID{}, false
 	}
 	slices.SortFunc(ids, func(a, b p2p.NodeID) int { return bytes.Compare(a[:], b[:]) })
@@ -72,22 +103,31 @@ func (s *syncer) peerFor(h uint64) (p2p.NodeID, bool) {
 	return ids[s.next%len(ids)], true
 }
 
-// syncTick feeds buffered blocks of the current height to the Machine and
+// SyncTick feeds buffered blocks of the current height to the Machine and
 // requests missing ones.
 func (e *Driver) SyncTick() error {
 	s := e.sync
 	for {
-		in, ok := s.buffer[e.height]
+		ans, ok := s.buffer[e.height]
 		if !ok {
 			break
 		}
 		delete(s.buffer, e.height)
 		before := e.height
-		if err := e.step(in); err != nil {
+		e.syncRejected = nil
+		if err := e.step(ans.in); err != nil {
 			return err
 		}
+		if err := e.syncRejected; err != nil {
+			// A certificate that does not verify, or a block that is not
+			// the certified one: the peer sent what no honest node has.
+			e.syncRejected = nil
+			e.log.Info("block sync: bad answer", "peer", ans.peer, "height", before, "err", err)
+			e.net.Misbehaved(ans.peer, err)
+			s.peerGone(ans.peer)
+		}
 		if e.height == before {
-			break // not decided (e.g. invalid certificate): re-request later
+			break // not decided: re-requested below, from another peer
 		}
 	}
 	for h := range s.buffer {
@@ -104,15 +144,19 @@ func (e *Driver) SyncTick() error {
 		if _, ok := s.buffer[h]; ok {
 			continue
 		}
-		if at, ok := s.requested[h]; ok && now.Sub(at) < syncRetry {
-			continue
+		var avoid *p2p.NodeID
+		if r, ok := s.requested[h]; ok {
+			if now.Sub(r.at) < syncRetry {
+				continue
+			}
+			avoid = &r.peer // timed out: ask someone else
 		}
-		peer, ok := s.peerFor(h)
+		peer, ok := s.peerFor(h, avoid)
 		if !ok {
 			break
 		}
 		if e.net.RequestBlock(peer, h) {
-			s.requested[h] = now
+			s.requested[h] = syncRequest{peer: peer, at: now}
 		}
 	}
 	for h := range s.requested {

@@ -48,18 +48,27 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		return n.receiveTxs(m)
 	case *p2p.ProposalMessage:
 		p := m.Proposal
+		if !n.admissible(p.Height, p.Proposer) {
+			return nil
+		}
 		if err := n.sigs.verify(p.SignHash(n.chainID), &p.Signature, p.Proposer); err != nil {
 			return fmt.Errorf("%w: proposal h=%d r=%d: %v", p2p.ErrInvalidPeerData, p.Height, p.Round, err)
 		}
 		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
 		v := m.Vote
+		if !n.admissible(v.Height, v.Validator) {
+			return nil
+		}
 		if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 			return fmt.Errorf("%w: vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 		}
 		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 	case *p2p.VotesMessage:
 		for _, v := range m.Votes {
+			if !n.admissible(v.Height, v.Validator) {
+				continue
+			}
 			if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 				return fmt.Errorf("%w: catch-up vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 			}
@@ -72,7 +81,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		}
 		n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
-		n.deliver(inbound{peer: from, evidence: m.Evidence})
+		return n.receiveEvidence(from, m.Evidence)
 	case *p2p.Status:
 		n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
 	case *p2p.BlockRequest:
@@ -247,6 +256,19 @@ func (n *network) SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalR
 	for _, v := range votes {
 		n.sw.Send(peer, &p2p.VoteMessage{Vote: v})
 	}
+}
+
+// Misbehaved implements gossip: the driver found a peer's data invalid
+// (a block-sync answer whose certificate does not verify).
+func (n *network) Misbehaved(peer p2p.NodeID, err error) { n.penalize(peer, err) }
+
+// penalize disconnects a peer that sent invalid data. It is the one place
+// the node reports a misbehaving peer from outside the Switch's receive
+// path (which disconnects on an ErrInvalidPeerData error by itself); when
+// the Switch scores and bans peers, the report goes there.
+func (n *network) penalize(peer p2p.NodeID, err error) {
+	n.log.Info("disconnecting misbehaving peer", "peer", peer, "err", err)
+	n.sw.StopPeer(peer, err.Error())
 }
 
 // SendRoundStatus implements gossip. Each peer gets its own Send: a

@@ -1,12 +1,12 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"testing"
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
+	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
 	"github.com/quorumchain/quorumchain/p2p"
 )
 
@@ -23,12 +23,11 @@ func signedVote(t *testing.T, n int64, block chain.Hash) *chain.Vote {
 }
 
 func TestNetworkVerifiesVotesOnceAndDropsBadPeers(t *testing.T) {
-	sigs := newSigCache()
-	e := &loop{inbox: make(chan inbound, 4)}
-	n := &network{ctx: context.Background(), chainID: testChainID, sigs: sigs, loop: e, metrics: newMetrics()}
+	n, e := evidenceNetwork(t) // a store whose validators are ct.Key(0..3)
+	sigs := n.sigs
 	peer := p2p.NodeID{1}
 
-	good := signedVote(t, 1, chain.Hash{7})
+	good := ct.SignVote(ct.Key(1), testChainID, chain.Prevote, 1, 1, chain.Hash{7})
 	if err := n.Receive(peer, &p2p.VoteMessage{Vote: good}); err != nil {
 		t.Fatalf("good vote: %v", err)
 	}

@@ -50,6 +50,10 @@ func (g gossipOf) RequestBlock(peer p2p.NodeID, height uint64) bool {
 	return g.one(peer, &message{kind: msgSyncRequest, height: height})
 }
 
+// Misbehaved counts a block-sync answer the driver rejected among the
+// rejected inputs; the simulated network has no connection to drop.
+func (g gossipOf) Misbehaved(p2p.NodeID, error) { g.n.s.rep.RejectedInputs++ }
+
 func (g gossipOf) SendRoundStatus(st *p2p.RoundStatus) {
 	g.all(&message{kind: msgRoundStatus, status: st})
 }

@@ -3,7 +3,9 @@
 // node killed at any moment restarts into the same height, round and locks.
 // A *Log satisfies engine.Log.
 //
-// The driver appends each input before it is stepped, the height's
+// The driver appends each input the Machine took (a peer's proposal or
+// vote it accepted, any of the driver's own inputs it did not reject) right
+// after stepping it and before carrying out its actions, the height's
 // NewHeight included (its clock reading is replayed), and syncs the log
 // before every vote or proposal is signed, so every input that led to a
 // signature is durable by the time the signature exists (the signer fsyncs

@@ -47,6 +47,9 @@ type checkedBody struct {
 	Hash   chain.Hash
 	Valid  bool
 	Reason string
+	// Untimely is optional so that records written before it existed
+	// decode unchanged (and a false one encodes as they did).
+	Untimely bool `rlp:"optional"`
 }
 
 type builtBody struct {
@@ -89,7 +92,7 @@ func encodeInput(in consensus.Input) (kind uint8, body any, ok bool) {
 	case consensus.TimeoutFired:
 		return kindTimeout, &timeoutBody{in.Height, in.Round, uint8(in.Step)}, true
 	case consensus.BlockChecked:
-		return kindBlockChecked, &checkedBody{in.Height, in.Hash, in.Valid, in.Reason}, true
+		return kindBlockChecked, &checkedBody{in.Height, in.Hash, in.Valid, in.Reason, in.Untimely}, true
 	case consensus.BlockBuilt:
 		return kindBlockBuilt, &builtBody{in.Height, in.Round, in.Block}, true
 	case consensus.OwnVote:
@@ -137,7 +140,7 @@ func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
 		if err := rlp.DecodeBytes(body, &b); err != nil {
 			return nil, err
 		}
-		return consensus.BlockChecked{Height: b.Height, Hash: b.Hash, Valid: b.Valid, Reason: b.Reason}, nil
+		return consensus.BlockChecked{Height: b.Height, Hash: b.Hash, Valid: b.Valid, Reason: b.Reason, Untimely: b.Untimely}, nil
 	case kindBlockBuilt:
 		var b builtBody
 		if err := rlp.DecodeBytes(body, &b); err != nil {

@@ -277,3 +277,23 @@ func TestReadErrorTruncatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestUntimelyCheckRoundTrips: a BlockChecked that marks a valid block
+// untimely reads back as written; the flag is an optional trailing field,
+// so the records of earlier releases (TestRecordFormatIsStable) are
+// unchanged.
+func TestUntimelyCheckRoundTrips(t *testing.T) {
+	f := new(crashfile.File)
+	l := New(f)
+	in := consensus.BlockChecked{Height: 7, Hash: chain.Hash{7}, Valid: true, Untimely: true}
+	if err := l.Append(7, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.ReadAll(7)
+	if err != nil || len(got) != 1 || got[0] != consensus.Input(in) {
+		t.Fatalf("read back %v, %v; want %v", got, err, in)
+	}
+}

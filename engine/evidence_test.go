@@ -1,0 +1,44 @@
+package engine_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/quorumchain/quorumchain/chain"
+	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
+	"github.com/quorumchain/quorumchain/engine"
+)
+
+// TestBadEvidenceItemDropsOnlyItself: of the evidence a proposer has, a
+// piece that no longer applies (its double sign is older than the
+// unbonding period allows) is dropped alone; the block still carries the
+// valid piece.
+func TestBadEvidenceItemDropsOnlyItself(t *testing.T) {
+	nw := newNetwork(t)
+	nw.doc.Params.UnbondingBlocks = 2
+	c := newCluster(t, nw, []int{0, 1, 2}, func(_ int, d *disk) {
+		d.config = func(cfg *engine.Config) {
+			// The proposer waits (no transactions) so that the evidence
+			// arrives before it builds its block.
+			cfg.Machine.SkipEmptyBlocks = true
+			cfg.Machine.EmptyBlockInterval = time.Second
+		}
+	})
+	c.runUntil("height 4", c.allAt(4, 0, 1, 2))
+	byz := nw.keys[3]
+	pair := func(h uint64) *chain.Evidence {
+		a := ct.SignVote(byz, testChainID, chain.Prevote, h, 0, chain.Hash{1})
+		b := ct.SignVote(byz, testChainID, chain.Prevote, h, 0, chain.Hash{2})
+		return chain.NewEvidence(a, b)
+	}
+	stale, fresh := pair(1), pair(3) // at height 4: 3 blocks old (too old), and 1
+	for _, i := range []int{0, 1, 2} {
+		c.procs[i].d.Evidence(stale)
+		c.procs[i].d.Evidence(fresh)
+	}
+	c.runUntil("height 5", c.allAt(5, 0, 1, 2))
+	b, _ := c.final(0, 4)
+	if len(b.Evidence) != 1 || b.Evidence[0].Hash() != fresh.Hash() {
+		t.Fatalf("block 4 carries %d pieces of evidence, want only the fresh one", len(b.Evidence))
+	}
+}
