@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,19 +66,25 @@ func newAdmission(cfg *Config, logger *slog.Logger, st *counters) *admission {
 }
 
 // logRefusal logs one refused connection with its reason, at most
-// refusalLogBurst lines at once and one per refusalLogEvery after that; a
-// line says how many refusals went unlogged before it.
+// refusalLogBurst lines at once and one per refusalLogEvery after that
+// (shared with failed TLS handshakes); a line says how many went unlogged
+// before it.
 func (a *admission) logRefusal(addr string, reason error) {
 	a.refused.Add(1)
+	a.logLimited("refused connection", "addr", addr, "reason", reason.Error())
+}
+
+// logLimited logs at info level unless unauthenticated connections have
+// used up the log's rate.
+func (a *admission) logLimited(msg string, attrs ...any) {
 	if !a.logLimit.Allow() {
 		a.dropped.Add(1)
 		return
 	}
-	attrs := []any{"addr", addr, "reason", reason.Error()}
 	if n := a.dropped.Swap(0); n > 0 {
-		attrs = append(attrs, "unlogged_refusals", n)
+		attrs = append(attrs, "unlogged", n)
 	}
-	a.logger.Info("refused connection", attrs...)
+	a.logger.Info(msg, attrs...)
 }
 
 // admit takes the per-IP and handshake slots for c, or returns why not.
@@ -179,7 +186,7 @@ func (c *admittedConn) expire() {
 	if stage >= connDone {
 		return
 	}
-	c.a.logger.Info("closing connection", "addr", c.RemoteAddr().String(), "reason", errHandshakeTimedOut.Error())
+	c.a.logLimited("closing connection", "addr", c.RemoteAddr().String(), "reason", errHandshakeTimedOut.Error())
 	if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		c.a.logger.Debug("close connection", "err", err)
 	}
@@ -212,26 +219,28 @@ func (c *admittedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// admissionListener admits accepted connections through an admission and
-// closes the ones it refuses, logging why.
-type admissionListener struct {
+// inboundListener admits accepted connections through an admission, closing
+// the ones it refuses and logging why, and makes each admitted one the
+// server end of a TLS session under a batchConn.
+type inboundListener struct {
 	net.Listener
-	a *admission
+	s *Switch
 }
 
-func (l admissionListener) Accept() (net.Conn, error) {
+func (l inboundListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		ac, err := l.a.admit(c)
+		ac, err := l.s.admit.admit(c)
 		if err == nil {
-			return ac, nil
+			l.s.logger.Debug("accepted connection", "addr", c.RemoteAddr().String())
+			return &batchConn{Conn: &serverTLSConn{Conn: tls.Server(ac, l.s.tlsConf), s: l.s}}, nil
 		}
-		l.a.logRefusal(c.RemoteAddr().String(), err)
+		l.s.admit.logRefusal(c.RemoteAddr().String(), err)
 		if cerr := c.Close(); cerr != nil {
-			l.a.logger.Debug("close refused connection", "err", cerr)
+			l.s.logger.Debug("close refused connection", "err", cerr)
 		}
 	}
 }

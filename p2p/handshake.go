@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -52,20 +51,6 @@ func sessionDigest(chainID string, genesis chain.Hash, ekm []byte, signer NodeID
 		panic(fmt.Sprintf("p2p: encode session digest: %v", err)) // fixed-shape values: cannot fail
 	}
 	return crypto.Keccak256Hash(b)
-}
-
-// tlsConnOf returns the TLS connection under a Switch's websocket
-// connection (a batchConn over a *tls.Conn, see batch.go).
-func tlsConnOf(conn *websocket.Conn) (*tls.Conn, error) {
-	bc, ok := conn.NetConn().(*batchConn)
-	if !ok {
-		return nil, errNoTLS
-	}
-	tc, ok := bc.Conn.(*tls.Conn)
-	if !ok {
-		return nil, errNoTLS
-	}
-	return tc, nil
 }
 
 // handshake authenticates a fresh connection whose TLS handshake is done:

@@ -149,9 +149,8 @@ func (s *Switch) Run(ctx context.Context) error {
 			ReadHeaderTimeout: s.cfg.HandshakeTimeout,
 			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		}
-		tlsLn := tls.NewListener(admissionListener{Listener: ln, a: s.admit}, s.tlsConf)
 		g.Go(func() error {
-			if err := srv.Serve(batchListener{tlsLn}); !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(inboundListener{Listener: ln, s: s}); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("p2p: serve on %s: %w", addr, err)
 			}
 			return nil
@@ -517,32 +516,6 @@ func (s *Switch) Stats() Stats {
 		}
 	}
 	return st
-}
-
-// dialTLS dials addr and runs the TLS handshake as the client; the
-// websocket runs over the returned batchConn.
-func (s *Switch) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	tc := tls.Client(c, s.tlsConf)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("tls handshake: %w", err), c.Close())
-	}
-	return &batchConn{Conn: tc}, nil
-}
-
-// admittedOf returns the admission slot holder under an inbound
-// connection, nil for an outbound one.
-func admittedOf(conn *websocket.Conn) *admittedConn {
-	tc, err := tlsConnOf(conn)
-	if err != nil {
-		return nil
-	}
-	ac, _ := tc.NetConn().(*admittedConn)
-	return ac
 }
 
 func (s *Switch) closeConn(conn *websocket.Conn) {
