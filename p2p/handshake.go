@@ -169,6 +169,12 @@ func readHandshakeMessage(conn *websocket.Conn, want Kind) (Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", want, err)
 	}
+	return parseHandshakeFrame(typ, b, want)
+}
+
+// parseHandshakeFrame decodes one websocket frame of the handshake, which
+// must be a binary frame holding a message of kind want or a Disconnect.
+func parseHandshakeFrame(typ int, b []byte, want Kind) (Message, error) {
 	if typ != websocket.BinaryMessage {
 		return nil, fmt.Errorf("%w: frame type %d, want binary", ErrBadHandshake, typ)
 	}
