@@ -30,7 +30,7 @@ const (
 
 // admission decides, at accept time, which inbound TCP connections may
 // start a handshake: at most MaxConnsPerIP open connections per remote IP
-// (loopback included only with Config.LimitLoopback) and at most
+// (per /64 for IPv6; loopback included only with Config.LimitLoopback) and at most
 // MaxHandshakes connections that have not finished their handshake. A
 // connection must finish its handshake within HandshakeTimeout of being
 // accepted, or it is closed.
@@ -122,15 +122,19 @@ func (a *admission) releaseIP(ip netip.Addr) {
 	}
 }
 
+// remoteIP is the address c's per-IP limit counts: its IPv4 address, or
+// the /64 network of its IPv6 address (one host usually holds a whole /64).
 func remoteIP(c net.Conn) netip.Addr {
+	var ip netip.Addr
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		return ta.AddrPort().Addr().Unmap()
+		ip = ta.AddrPort().Addr().Unmap()
+	} else if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		ip = ap.Addr().Unmap()
 	}
-	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
-	if err != nil {
-		return netip.Addr{}
+	if ip.Is6() && !ip.IsLoopback() {
+		return netip.PrefixFrom(ip.WithZone(""), 64).Masked().Addr()
 	}
-	return ap.Addr().Unmap()
+	return ip
 }
 
 // Stages of an admitted connection.

@@ -168,3 +168,33 @@ func TestPlaintextBeforeTLSRefused(t *testing.T) {
 		t.Error("a did not log the TLS failures")
 	}
 }
+
+// TestRemoteIPGroupsIPv6By64: the per-IP limit counts an IPv6 host's whole
+// /64, so rotating the low bits of the address does not escape it.
+func TestRemoteIPGroupsIPv6By64(t *testing.T) {
+	addr := func(s string) net.Conn { return fakeAddrConn{netip.MustParseAddrPort(s)} }
+	tests := []struct{ remote, want string }{
+		{"192.0.2.7:1000", "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:1000", "192.0.2.7"},
+		{"[2001:db8:1:2:aaaa::1]:1000", "2001:db8:1:2::"},
+		{"[2001:db8:1:2:bbbb::9]:1000", "2001:db8:1:2::"},
+		{"[::1]:1000", "::1"},
+	}
+	for _, tc := range tests {
+		if got := remoteIP(addr(tc.remote)); got != netip.MustParseAddr(tc.want) {
+			t.Errorf("%s: counted as %s, want %s", tc.remote, got, tc.want)
+		}
+	}
+}
+
+type fakeAddrConn struct{ ap netip.AddrPort }
+
+func (c fakeAddrConn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.ap) }
+
+func (fakeAddrConn) Read([]byte) (int, error)         { return 0, net.ErrClosed }
+func (fakeAddrConn) Write([]byte) (int, error)        { return 0, net.ErrClosed }
+func (fakeAddrConn) Close() error                     { return nil }
+func (fakeAddrConn) LocalAddr() net.Addr              { return nil }
+func (fakeAddrConn) SetDeadline(time.Time) error      { return nil }
+func (fakeAddrConn) SetReadDeadline(time.Time) error  { return nil }
+func (fakeAddrConn) SetWriteDeadline(time.Time) error { return nil }

@@ -66,10 +66,10 @@
 // # Admission
 //
 // Before TLS, an accepted TCP connection must fit within
-// Config.MaxConnsPerIP open connections from its IP address (loopback is
-// exempt unless Config.LimitLoopback, because local testnets run every node
-// on 127.0.0.1) and Config.MaxHandshakes connections still in their
-// handshake; otherwise it is closed at once. A connection that has not
+// Config.MaxConnsPerIP open connections from its IP address (its /64 for
+// IPv6; loopback is exempt unless Config.LimitLoopback, because local
+// testnets run every node on 127.0.0.1) and Config.MaxHandshakes
+// connections still in their handshake; otherwise it is closed at once. A connection that has not
 // finished TLS, the websocket upgrade, Hello and Auth within
 // Config.HandshakeTimeout of being accepted is closed. Past the handshake,
 // Config.MaxInboundPeers bounds inbound connections. Each refusal and each

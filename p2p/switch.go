@@ -28,8 +28,7 @@ type Switch struct {
 	handler Handler
 	logger  *slog.Logger
 	dialer  *websocket.Dialer
-	tlsID   *tlsIdentity
-	tlsConf *tls.Config
+	tlsConf *tls.Config // both ends of every connection; see tlsIdentity
 	admit   *admission
 
 	started    atomic.Bool
@@ -77,7 +76,6 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 		id:        NodeIDFromKey(cfg.NodeKey),
 		handler:   h,
 		logger:    logger,
-		tlsID:     tlsID,
 		tlsConf:   tlsID.tlsConfig(),
 		listening: make(chan struct{}),
 		peers:     make(map[NodeID]*peer),
