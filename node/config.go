@@ -18,6 +18,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/consensus"
 	"github.com/quorumchain/quorumchain/internal/fsutil"
+	"github.com/quorumchain/quorumchain/p2p"
 	"github.com/quorumchain/quorumchain/rpc"
 )
 
@@ -61,6 +62,12 @@ type P2PConfig struct {
 	PersistentPeers []string `toml:"persistent_peers"`
 	MaxMessageBytes int      `toml:"max_message_bytes"`
 	SendQueue       int      `toml:"send_queue"`
+	// MaxConnsPerIP bounds inbound connections from one non-loopback IP;
+	// MaxHandshakes bounds inbound connections still handshaking, each
+	// allowed HandshakeTimeout.
+	MaxConnsPerIP    int      `toml:"max_conns_per_ip"`
+	MaxHandshakes    int      `toml:"max_handshakes"`
+	HandshakeTimeout Duration `toml:"handshake_timeout"`
 }
 
 // RPCConfig configures the JSON-RPC server.
@@ -151,7 +158,8 @@ type SignerConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Moniker: "node",
-		P2P:     P2PConfig{ListenAddr: "127.0.0.1:26656", MaxMessageBytes: 10 << 20, SendQueue: 4096},
+		P2P: P2PConfig{ListenAddr: "127.0.0.1:26656", MaxMessageBytes: 10 << 20, SendQueue: 4096,
+			MaxConnsPerIP: p2p.DefaultMaxConnsPerIP, MaxHandshakes: p2p.DefaultMaxHandshakes, HandshakeTimeout: Duration(p2p.DefaultHandshakeTimeout)},
 		RPC: RPCConfig{ListenAddr: "127.0.0.1:26657", MaxConnections: 2000, MaxSubscriptionsPerConn: 16,
 			MaxMessageBytes: 1 << 20, SubscriberBuffer: 1024, PingInterval: Duration(20 * time.Second),
 			AllowedOrigins: []string{}, RequestTimeout: Duration(rpc.DefaultRequestTimeout),
@@ -192,7 +200,9 @@ func (c *Config) Validate() error {
 	}
 	positive := map[string]int64{
 		"p2p.max_message_bytes": int64(c.P2P.MaxMessageBytes), "p2p.send_queue": int64(c.P2P.SendQueue),
-		"rpc.max_connections": int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
+		"p2p.max_conns_per_ip": int64(c.P2P.MaxConnsPerIP), "p2p.max_handshakes": int64(c.P2P.MaxHandshakes),
+		"p2p.handshake_timeout": int64(c.P2P.HandshakeTimeout),
+		"rpc.max_connections":   int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
 		"rpc.max_message_bytes": c.RPC.MaxMessageBytes, "rpc.subscriber_buffer": int64(c.RPC.SubscriberBuffer),
 		"rpc.ping_interval": int64(c.RPC.PingInterval), "rpc.request_timeout": int64(c.RPC.RequestTimeout),
 		"rpc.max_response_bytes": c.RPC.MaxResponseBytes, "rpc.max_http_requests": int64(c.RPC.MaxHTTPRequests),

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -129,6 +130,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	n.sw, err = p2p.NewSwitch(p2p.Config{
 		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,
 		PersistentPeers: cfg.P2P.PersistentPeers, MaxMessageBytes: int64(cfg.P2P.MaxMessageBytes), SendQueue: cfg.P2P.SendQueue,
+		MaxConnsPerIP: cfg.P2P.MaxConnsPerIP, MaxHandshakes: cfg.P2P.MaxHandshakes, HandshakeTimeout: time.Duration(cfg.P2P.HandshakeTimeout),
 	}, n.net, logger)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"bufio"
-	"context"
 	"net"
 	"sync"
 )
@@ -19,7 +18,8 @@ const (
 // batchConn is a connection whose writes can be held back for the length of
 // one burst of messages and then flushed together. Outside a burst it writes
 // through, so control frames written by other goroutines (pongs, close)
-// never wait. Every Switch connection is one (see batchListener, dialConn).
+// never wait. Every Switch connection is one, over TLS (see inboundListener
+// and Switch.dialTLS), so that a burst is also sealed into few TLS records.
 type batchConn struct {
 	net.Conn
 	mu       sync.Mutex
@@ -51,25 +51,4 @@ func (c *batchConn) endBatch() error {
 	defer c.mu.Unlock()
 	c.batching = false
 	return c.buf.Flush()
-}
-
-// batchListener makes every accepted connection a batchConn.
-type batchListener struct{ net.Listener }
-
-func (l batchListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &batchConn{Conn: c}, nil
-}
-
-// dialConn dials a TCP connection as a batchConn.
-func dialConn(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return &batchConn{Conn: c}, nil
 }

@@ -10,7 +10,9 @@ import (
 )
 
 // ProtocolVersion is the version of this wire protocol; peers must match.
-const ProtocolVersion = 1
+// Version 2 runs over mutually authenticated TLS 1.3 (see the package
+// comment); version 1 spoke plain websocket with a signed nonce.
+const ProtocolVersion = 2
 
 // Path is the HTTP path of the websocket endpoint.
 const Path = "/p2p"
@@ -18,11 +20,10 @@ const Path = "/p2p"
 // Connection timing. pingPeriod < pongWait: a peer that answers neither
 // messages nor pings for pongWait is dead.
 const (
-	handshakeTimeout = 5 * time.Second  // dial + upgrade + Hello + Auth
-	writeWait        = 10 * time.Second // one message, up to MaxMessageBytes
-	pongWait         = 30 * time.Second // silence before a peer is dead
-	pingPeriod       = 10 * time.Second
-	goodbyeWait      = time.Second // to send a Disconnect before closing
+	writeWait   = 10 * time.Second // one message, up to MaxMessageBytes
+	pongWait    = 30 * time.Second // silence before a peer is dead
+	pingPeriod  = 10 * time.Second
+	goodbyeWait = time.Second // to send a Disconnect before closing
 )
 
 // Reconnect backoff of a persistent peer: doubles from dialBackoffMin to
@@ -48,6 +49,15 @@ const (
 	DefaultKnownMessages   = 16384
 	DefaultSeenMessages    = 65536
 	DefaultMaxInboundPeers = 64
+	// DefaultMaxConnsPerIP bounds open inbound connections from one
+	// remote IP address.
+	DefaultMaxConnsPerIP = 4
+	// DefaultMaxHandshakes bounds inbound connections that have not
+	// finished their handshake.
+	DefaultMaxHandshakes = 16
+	// DefaultHandshakeTimeout bounds a handshake: TCP accept or dial, TLS,
+	// websocket upgrade, Hello and Auth.
+	DefaultHandshakeTimeout = 5 * time.Second
 )
 
 // Config configures a Switch. Zero values of optional fields take defaults.
@@ -82,6 +92,21 @@ type Config struct {
 	// MaxInboundPeers bounds accepted connections (handshaking or
 	// connected). Default DefaultMaxInboundPeers.
 	MaxInboundPeers int
+	// MaxConnsPerIP bounds open inbound connections from one remote IP
+	// address, handshaking or connected. Loopback addresses are not
+	// counted unless LimitLoopback is set: a local testnet runs all its
+	// nodes on 127.0.0.1. Default DefaultMaxConnsPerIP.
+	MaxConnsPerIP int
+	// LimitLoopback applies MaxConnsPerIP to loopback addresses too.
+	LimitLoopback bool
+	// MaxHandshakes bounds inbound connections accepted but not yet
+	// through the handshake; more are closed at once. Default
+	// DefaultMaxHandshakes.
+	MaxHandshakes int
+	// HandshakeTimeout bounds each connection's handshake; an inbound
+	// connection still handshaking that long after it was accepted is
+	// closed. Default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 }
 
 func (c *Config) applyDefaults() error {
@@ -92,7 +117,8 @@ func (c *Config) applyDefaults() error {
 		return fmt.Errorf("p2p: config: chain id %q: length must be 1..%d", c.ChainID, chain.MaxChainIDLength)
 	case c.MaxMessageBytes < 0 || c.MaxMessageBytes > MaxMessageBytes:
 		return fmt.Errorf("p2p: config: max message bytes %d above the protocol limit %d", c.MaxMessageBytes, MaxMessageBytes)
-	case c.SendQueue < 0 || c.KnownMessages < 0 || c.SeenMessages < 0 || c.MaxInboundPeers < 0:
+	case c.SendQueue < 0 || c.KnownMessages < 0 || c.SeenMessages < 0 || c.MaxInboundPeers < 0 ||
+		c.MaxConnsPerIP < 0 || c.MaxHandshakes < 0 || c.HandshakeTimeout < 0:
 		return errors.New("p2p: config: negative limit")
 	case len(c.ExternalAddr) > maxListenAddrBytes:
 		return fmt.Errorf("p2p: config: external address longer than %d bytes", maxListenAddrBytes)
@@ -111,6 +137,15 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.MaxInboundPeers == 0 {
 		c.MaxInboundPeers = DefaultMaxInboundPeers
+	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.MaxHandshakes == 0 {
+		c.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	return nil
 }
@@ -159,8 +194,11 @@ type Stats struct {
 	// InvalidPeerData counts peers disconnected for bad data.
 	InvalidPeerData uint64
 	// HandshakeFailures counts connections that failed or were refused
-	// during the handshake.
+	// during the handshake (TLS, websocket upgrade, Hello or Auth).
 	HandshakeFailures uint64
+	// ConnsRefused counts inbound connections closed at accept: too many
+	// from one IP, too many handshakes in flight, or no inbound slot.
+	ConnsRefused uint64
 	// DialFailures counts persistent-peer dials that could not connect.
 	DialFailures uint64
 }

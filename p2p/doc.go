@@ -1,27 +1,81 @@
-// Package p2p is quorumchain's node-to-node transport: authenticated
-// websocket connections between nodes, gossip without flooding, and direct
-// sends for block sync.
+// Package p2p is quorumchain's node-to-node transport: encrypted,
+// mutually authenticated websocket connections between nodes, gossip
+// without flooding, and direct sends for block sync.
 //
 // # Identity and handshake
 //
 // A node is identified by a secp256k1 key (config/node_key.json, see
 // LoadOrCreateNodeKey); its NodeID is the key's address, written as 0x + 40
-// lowercase hex digits. On a fresh websocket connection to path /p2p both
-// sides send a Hello {ProtocolVersion, ChainID, GenesisHash, NodeID,
-// ListenAddr, Nonce}, then an Auth carrying a signature over
+// lowercase hex digits.
 //
-//	keccak256(rlp(["p2p-handshake", chainID, genesisHash, theirNonce, myNodeID]))
+// Every connection is a websocket (wss, path /p2p) over TLS 1.3 with both
+// sides presenting a certificate; no other TLS version is accepted. The TLS
+// key is not the node key: a Switch makes an ECDSA P-256 key and a
+// self-signed X.509 certificate for it (renewed a day before its week of
+// validity ends), and vouches for it with the node key. The certificate
+// carries, in the critical extension 1.3.6.1.4.1.32473.1.1, the DER value
 //
-// and each checks that the other's signature recovers to the NodeID its Hello
-// claimed. A protocol version, chain id or genesis hash mismatch, a connection
-// to ourselves, or a second connection to a connected node is refused: the
-// refusing side sends a Disconnect whose reason reads like "chain id
-// mismatch: we are X, you are Y", closes the connection, and both sides log
-// the reason. The whole handshake must finish within handshakeTimeout.
+//	SEQUENCE { nodePublicKey OCTET STRING, signature OCTET STRING }
+//
+// where nodePublicKey is the 65-byte uncompressed secp256k1 node key and
+// signature its 65-byte recoverable signature over
+//
+//	keccak256(rlp(["quorumchain-p2p-tls-key-v1", subjectPublicKeyInfo]))
+//
+// (the certificate's DER SubjectPublicKeyInfo). Each side checks the other's
+// certificate in VerifyConnection: exactly one certificate, self-signed, now
+// within its validity, no critical extension but ours, the extension
+// canonical DER with exact field lengths, and its signature made by the key
+// it names. The peer's NodeID is that key's address. TLS 1.3 itself proves
+// that the peer holds the certificate's private key (CertificateVerify over
+// the handshake transcript), and the session keys are fresh for every
+// connection: a certificate copied without its key, an extension moved to
+// another TLS key, or a recorded handshake replayed all fail the TLS
+// handshake. The model is libp2p's TLS handshake; no certificate authority
+// is involved.
+//
+// Over the authenticated session the nodes exchange a Hello
+// {ProtocolVersion, ChainID, GenesisHash, NodeID, ListenAddr} and an Auth:
+// the node key's signature over
+//
+//	keccak256(rlp(["quorumchain-p2p-session-v1", chainID, genesisHash, ekm, signerNodeID]))
+//
+// where ekm is 32 bytes of keying material exported from this TLS session
+// (RFC 8446 section 7.5, label "EXPORTER-quorumchain-p2p-auth"). The Hello's
+// NodeID must equal the TLS-proven one. The Auth is redundant with the
+// certificate's binding as long as the TLS key stays secret; it makes the
+// node key itself vouch for this very session, so that a TLS key and
+// certificate leaked from memory cannot be used without the node key, and
+// it costs one signature per connection. The dialer sends Hello and Auth at
+// once; the accepting side answers with its Hello, checks the dialer's, then
+// sends its Auth: one round trip after TLS.
+//
+// A protocol version, chain id or genesis hash mismatch, a Hello that claims
+// another NodeID than the certificate, an Auth not bound to the session, a
+// connection to ourselves, or a second connection to a connected node is
+// refused: the refusing side sends a Disconnect whose reason reads like
+// "chain id mismatch: we are X, you are Y", closes the connection, and both
+// sides log the reason. Because the NodeID the duplicate rule compares is
+// the authenticated one, nobody without a node's keys can displace its
+// connection.
 //
 // When two nodes dial each other at the same moment, both keep the
 // connection dialed by the node with the lower NodeID, so the pair converges
 // on one connection.
+//
+// # Admission
+//
+// Before TLS, an accepted TCP connection must fit within
+// Config.MaxConnsPerIP open connections from its IP address (its /64 for
+// IPv6; loopback is exempt unless Config.LimitLoopback, because local
+// testnets run every node on 127.0.0.1) and Config.MaxHandshakes
+// connections still in their handshake; otherwise it is closed at once. A connection that has not
+// finished TLS, the websocket upgrade, Hello and Auth within
+// Config.HandshakeTimeout of being accepted is closed. Past the handshake,
+// Config.MaxInboundPeers bounds inbound connections. Each refusal and each
+// failed TLS handshake is logged at info level with its reason, at most a
+// burst of 20 lines and then 10 a second (a line counts those left
+// unlogged), and counted (Stats.ConnsRefused, Stats.HandshakeFailures).
 //
 // # Wire format
 //

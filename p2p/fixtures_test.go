@@ -112,12 +112,12 @@ func sampleMessagesAt(t testing.TB, h uint64) []Message {
 func controlMessages(t testing.TB) []Message {
 	t.Helper()
 	k1 := testKey(t, 1)
-	sig, err := chain.Sign(k1, handshakeDigest(testChain, testGenesis, [32]byte{1}, NodeIDFromKey(k1)))
+	sig, err := chain.Sign(k1, sessionDigest(testChain, testGenesis, make([]byte, exporterBytes), NodeIDFromKey(k1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return []Message{
-		&Hello{ProtocolVersion: ProtocolVersion, ChainID: testChain, GenesisHash: testGenesis, NodeID: NodeIDFromKey(k1), ListenAddr: "127.0.0.1:26656", Nonce: [32]byte{1, 2, 3}},
+		&Hello{ProtocolVersion: ProtocolVersion, ChainID: testChain, GenesisHash: testGenesis, NodeID: NodeIDFromKey(k1), ListenAddr: "127.0.0.1:26656"},
 		&Auth{Signature: sig},
 		&Disconnect{Reason: "chain id mismatch: we are a, you are b"},
 	}

@@ -77,14 +77,11 @@ func TestSelfAndDuplicateRefused(t *testing.T) {
 	if _, err := dialRaw(t, a.addr(), testKey(t, 1), "", &self); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), ErrSelfConnection.Error()) {
 		t.Errorf("claiming a's own id: got %v, want refused: %v", err, ErrSelfConnection)
 	}
-	// A claim without the key fails the signature check.
+	// A Hello claiming an id other than the certificate's is refused.
 	other := NodeIDFromKey(testKey(t, 8))
-	impostor, err := dialRaw(t, a.addr(), testKey(t, 9), "", &other) // a sends its Auth before checking ours
-	if err != nil {
-		t.Fatalf("impostor: %v", err)
-	}
-	if reasons, _ := impostor.readUntilClosed(t); len(reasons) != 1 || !strings.Contains(reasons[0], "signature does not prove node id "+other.String()) {
-		t.Errorf("claiming another key's id: got reasons %q, want a bad signature refusal", reasons)
+	if _, err := dialRaw(t, a.addr(), testKey(t, 9), "", &other); !errors.Is(err, ErrRefused) ||
+		!strings.Contains(err.Error(), "hello claims node id "+other.String()) {
+		t.Errorf("claiming another key's id: got %v, want refused: identity mismatch", err)
 	}
 
 	key := testKey(t, 7)
@@ -105,10 +102,12 @@ func TestSelfAndDuplicateRefused(t *testing.T) {
 	}
 }
 
+// TestHandshakeRejectsGarbage: a frame that is not a Hello, inside an
+// authenticated TLS session, fails the handshake.
 func TestHandshakeRejectsGarbage(t *testing.T) {
 	sig := newSignal()
 	a := startNode(t, sig, "a", 1, nil)
-	conn, _, err := websocket.DefaultDialer.Dial("ws://"+a.addr()+Path, nil)
+	conn, _, err := dialTLSRaw(t, a.addr(), identityCert(t, testKey(t, 5)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +117,9 @@ func TestHandshakeRejectsGarbage(t *testing.T) {
 	waitFor(t, sig, "a to count a failed handshake", func() bool { return a.sw.Stats().HandshakeFailures == 1 })
 	raw := &rawPeer{conn: conn}
 	raw.readUntilClosed(t) // a closes the connection
+	if st := a.sw.Stats(); st.Peers != 0 {
+		t.Errorf("stats %+v, want no peers", st)
+	}
 }
 
 // TestDialSelfStops: a node listed among its own persistent peers notices

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/big"
 	"net"
@@ -305,39 +305,109 @@ func dialRaw(t testing.TB, addr string, key *ecdsa.PrivateKey, chainID string, c
 
 func dialRawWith(t testing.TB, addr string, key *ecdsa.PrivateKey, chainID string, genesis chain.Hash, claim *NodeID) (*rawPeer, error) {
 	t.Helper()
+	return dialRawOpts(t, addr, rawOpts{key: key, chainID: chainID, genesis: genesis, claim: claim})
+}
+
+// rawOpts shapes a raw peer's handshake. Zero fields take the honest
+// choice for key.
+type rawOpts struct {
+	key     *ecdsa.PrivateKey // node key: certificate and Auth
+	cert    *tls.Certificate  // TLS certificate; default one made for key
+	chainID string            // default testChain
+	genesis chain.Hash        // default testGenesis
+	claim   *NodeID           // NodeID the Hello claims; default key's
+	// auth, if set, makes the Auth signature from the session's exported
+	// keying material.
+	auth func(ekm []byte) chain.Signature
+}
+
+// dialTLSRaw opens a TLS 1.3 connection to addr presenting cert, and a
+// websocket over it. It returns the TLS state and the dial error, if any.
+func dialTLSRaw(t testing.TB, addr string, cert *tls.Certificate) (*websocket.Conn, tls.ConnectionState, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+addr+Path, nil)
+	var state tls.ConnectionState
+	d := &websocket.Dialer{
+		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var nd net.Dialer
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			tc := tls.Client(c, &tls.Config{
+				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
+				InsecureSkipVerify: true, // the raw peer does not care who a is
+			})
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return nil, errors.Join(err, c.Close())
+			}
+			state = tc.ConnectionState()
+			return tc, nil
+		},
+	}
+	conn, _, err := d.DialContext(ctx, "wss://"+addr+Path, nil)
 	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
+		return nil, state, err
 	}
 	t.Cleanup(func() {
 		if err := conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			t.Logf("close raw peer: %v", err)
 		}
 	})
-	if err := conn.SetReadDeadline(time.Now().Add(waitTimeout)); err != nil {
+	return conn, state, nil
+}
+
+// identityCert returns a TLS certificate for key, failing the test on error.
+func identityCert(t testing.TB, key *ecdsa.PrivateKey) *tls.Certificate {
+	t.Helper()
+	c, err := newIdentityCert(key, time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
-	id := NodeIDFromKey(key)
-	if claim != nil {
-		id = *claim
+	return c
+}
+
+// dialRawOpts connects to addr and runs the handshake as o says. It returns
+// the peer's refusal or a handshake failure as an error.
+func dialRawOpts(t testing.TB, addr string, o rawOpts) (*rawPeer, error) {
+	t.Helper()
+	if o.chainID == "" {
+		o.chainID = testChain
 	}
-	mine := &Hello{ProtocolVersion: ProtocolVersion, ChainID: chainID, GenesisHash: genesis, NodeID: id, Nonce: [32]byte{7}}
-	if err := writeMessage(conn, mine); err != nil {
-		t.Fatal(err)
+	if o.genesis == (chain.Hash{}) {
+		o.genesis = testGenesis
 	}
-	m, err := readHandshakeMessage(conn, KindHello)
+	if o.cert == nil {
+		o.cert = identityCert(t, o.key)
+	}
+	id := NodeIDFromKey(o.key)
+	if o.claim != nil {
+		id = *o.claim
+	}
+	conn, state, err := dialTLSRaw(t, addr, o.cert)
 	if err != nil {
 		return nil, err
 	}
-	theirs := m.(*Hello)
-	sig, err := chain.Sign(key, handshakeDigest(chainID, genesis, theirs.Nonce, id))
+	if err := conn.SetReadDeadline(time.Now().Add(waitTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	ekm, err := state.ExportKeyingMaterial(exporterLabel, nil, exporterBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeMessage(conn, &Auth{Signature: sig}); err != nil {
-		return nil, fmt.Errorf("send auth: %w", err)
+	var sig chain.Signature
+	if o.auth != nil {
+		sig = o.auth(ekm)
+	} else if sig, err = chain.Sign(o.key, sessionDigest(o.chainID, o.genesis, ekm, id)); err != nil {
+		t.Fatal(err)
+	}
+	mine := &Hello{ProtocolVersion: ProtocolVersion, ChainID: o.chainID, GenesisHash: o.genesis, NodeID: id}
+	if err := writeMessages(conn, mine, &Auth{Signature: sig}); err != nil {
+		return nil, err
+	}
+	if _, err := readHandshakeMessage(conn, KindHello); err != nil {
+		return nil, err
 	}
 	if _, err := readHandshakeMessage(conn, KindAuth); err != nil {
 		return nil, err

@@ -85,17 +85,19 @@ type Message interface {
 	payload() [][]byte
 }
 
-// Hello opens the handshake: who we are and which chain we follow.
+// Hello opens the handshake: who we are and which chain we follow. NodeID
+// must be the identity the TLS certificate proved.
 type Hello struct {
 	ProtocolVersion uint32
 	ChainID         string
 	GenesisHash     chain.Hash
 	NodeID          NodeID
 	ListenAddr      string // where the sender accepts connections; may be empty
-	Nonce           [32]byte
 }
 
-// Auth proves the Hello's NodeID: a signature over handshakeDigest.
+// Auth binds the node key to this TLS session: the node key's signature
+// over sessionDigest, which includes keying material exported from the
+// session.
 type Auth struct {
 	Signature chain.Signature
 }

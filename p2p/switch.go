@@ -3,6 +3,7 @@ package p2p
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,8 @@ type Switch struct {
 	handler Handler
 	logger  *slog.Logger
 	dialer  *websocket.Dialer
+	tlsConf *tls.Config // both ends of every connection; see tlsIdentity
+	admit   *admission
 
 	started    atomic.Bool
 	listener   net.Listener  // if set before Run, used instead of listening on ListenAddr (tests)
@@ -48,6 +51,7 @@ type counters struct {
 	sendDropped, knownSkipped, duplicates    atomic.Uint64
 	invalid                                  atomic.Uint64
 	handshakeFailures, dialFailures          atomic.Uint64
+	connsRefused                             atomic.Uint64
 }
 
 // NewSwitch checks cfg, fills its defaults, and returns a Switch that is
@@ -63,22 +67,29 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.PersistentPeers = slices.Clone(cfg.PersistentPeers)
-	return &Switch{
-		cfg:     cfg,
-		id:      NodeIDFromKey(cfg.NodeKey),
-		handler: h,
-		logger:  logger,
-		dialer: &websocket.Dialer{
-			NetDialContext:   dialConn,
-			HandshakeTimeout: handshakeTimeout,
-			ReadBufferSize:   readBufferBytes,
-			WriteBufferSize:  writeBufferBytes,
-		},
+	tlsID := &tlsIdentity{nodeKey: cfg.NodeKey}
+	if _, err := tlsID.current(); err != nil { // fail now rather than at the first connection
+		return nil, err
+	}
+	s := &Switch{
+		cfg:       cfg,
+		id:        NodeIDFromKey(cfg.NodeKey),
+		handler:   h,
+		logger:    logger,
+		tlsConf:   tlsID.tlsConfig(),
 		listening: make(chan struct{}),
 		peers:     make(map[NodeID]*peer),
 		seen:      newKnownSet(cfg.SeenMessages),
 		inbound:   newConnTracker(),
-	}, nil
+	}
+	s.admit = newAdmission(&s.cfg, logger, &s.stats)
+	s.dialer = &websocket.Dialer{
+		NetDialTLSContext: s.dialTLS,
+		HandshakeTimeout:  cfg.HandshakeTimeout,
+		ReadBufferSize:    readBufferBytes,
+		WriteBufferSize:   writeBufferBytes,
+	}
+	return s, nil
 }
 
 // ID is this node's NodeID.
@@ -127,13 +138,17 @@ func (s *Switch) Run(ctx context.Context) error {
 		}
 		addr := ln.Addr().String()
 		s.listenAddr.Store(&addr)
+		// Every accepted connection passes admission, then TLS, then is
+		// a batchConn for the websocket (see batch.go); the TLS
+		// handshake runs at the first read, under ReadHeaderTimeout and
+		// the admission's handshake timer.
 		srv := &http.Server{
 			Handler:           s.httpHandler(gctx),
-			ReadHeaderTimeout: handshakeTimeout,
+			ReadHeaderTimeout: s.cfg.HandshakeTimeout,
 			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		}
 		g.Go(func() error {
-			if err := srv.Serve(batchListener{ln}); !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(inboundListener{Listener: ln, s: s}); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("p2p: serve on %s: %w", addr, err)
 			}
 			return nil
@@ -163,7 +178,7 @@ func (s *Switch) Run(ctx context.Context) error {
 
 func (s *Switch) httpHandler(ctx context.Context) http.Handler {
 	up := &websocket.Upgrader{
-		HandshakeTimeout: handshakeTimeout,
+		HandshakeTimeout: s.cfg.HandshakeTimeout,
 		ReadBufferSize:   readBufferBytes,
 		WriteBufferSize:  writeBufferBytes,
 	}
@@ -176,7 +191,8 @@ func (s *Switch) httpHandler(ctx context.Context) http.Handler {
 		defer s.inbound.done()
 		if n := s.inboundCount.Add(1); n > int64(s.cfg.MaxInboundPeers) {
 			s.inboundCount.Add(-1)
-			http.Error(w, "too many peers", http.StatusServiceUnavailable)
+			s.admit.logRefusal(r.RemoteAddr, fmt.Errorf("%w: limit %d", ErrTooManyInbound, s.cfg.MaxInboundPeers))
+			http.Error(w, ErrTooManyInbound.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		defer s.inboundCount.Add(-1)
@@ -238,7 +254,7 @@ func (s *Switch) dialLoop(ctx context.Context, addr string) {
 // dial connects to addr and serves the connection until it ends. It returns
 // the peer's NodeID if the peer sent a Hello.
 func (s *Switch) dial(ctx context.Context, addr string) (*NodeID, error) {
-	conn, _, err := s.dialer.DialContext(ctx, "ws://"+addr+Path, nil)
+	conn, _, err := s.dialer.DialContext(ctx, "wss://"+addr+Path, nil)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.stats.dialFailures.Add(1)
@@ -253,7 +269,14 @@ func (s *Switch) dial(ctx context.Context, addr string) (*NodeID, error) {
 // peer, reports it to the Handler, serves it, and reports it gone.
 func (s *Switch) serveConn(ctx context.Context, conn *websocket.Conn, outbound bool, addr string) (*NodeID, error) {
 	defer s.closeConn(conn)
+	ac := admittedOf(conn)
+	if ac != nil {
+		ac.serving()
+	}
 	hello, err := s.handshake(ctx, conn, outbound)
+	if err == nil && ac != nil && !ac.handshakeDone() {
+		err = fmt.Errorf("%w: %w", ErrBadHandshake, errHandshakeTimedOut)
+	}
 	var id *NodeID
 	if hello != nil {
 		id = &hello.NodeID
@@ -477,6 +500,7 @@ func (s *Switch) Stats() Stats {
 		DuplicatesDropped: s.stats.duplicates.Load(),
 		InvalidPeerData:   s.stats.invalid.Load(),
 		HandshakeFailures: s.stats.handshakeFailures.Load(),
+		ConnsRefused:      s.stats.connsRefused.Load(),
 		DialFailures:      s.stats.dialFailures.Load(),
 	}
 	s.mu.RLock()
