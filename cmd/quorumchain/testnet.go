@@ -38,6 +38,7 @@ func testnetCommand() *cli.Command {
 			testnetStopCommand(),
 			testnetKillCommand(),
 			testnetRestartCommand(),
+			testnetAttackCommand(),
 		},
 	}
 }
