@@ -3,8 +3,10 @@ package testnet
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -337,17 +339,114 @@ func attackConnFlood(ctx context.Context, a *attacker) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := a.dialHostile(ctx, nil); err != nil && ctx.Err() == nil {
-				// dialHostile counted the refusal.
-				_ = fmt.Sprint(err)
-			}
+			// A refusal is counted by dialHostile; the flood goes on.
+			_, _ = a.dialHostile(ctx, nil)
 		}()
 		return true
 	})
 }
 
-// attackRelay and attackGarbageFrames need the transport's raw connection
-// (see p2p.DialRaw).
-func attackRelay(ctx context.Context, a *attacker) error { return errors.New("not available") }
+// attackRelay tries, over and over, to take an honest node's identity at
+// the target: it fetches that node's certificate (anyone can) and presents
+// it with its own TLS key, and it claims that node's NodeID over its own
+// session. Each attempt that the target refuses counts as refused; one it
+// accepted would let the attacker occupy the honest node's slot.
+func attackRelay(ctx context.Context, a *attacker) error {
+	var honest *Node
+	for i := range a.m.Nodes {
+		if a.m.Nodes[i].Name != a.target.Name {
+			honest = &a.m.Nodes[i]
+			break
+		}
+	}
+	if honest == nil {
+		return errors.New("the relay attack needs a second node to impersonate")
+	}
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		return err
+	}
+	tlsKey, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		return err
+	}
+	return pace(ctx, 10, func(i int) bool {
+		dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		opts := p2p.RawOptions{NodeKey: key, ChainID: a.chainID, GenesisHash: a.genesis}
+		der, err := p2p.PeerCertificate(dctx, honest.P2P, key)
+		if err != nil {
+			return true // the honest node is busy or down; try again
+		}
+		if i%2 == 0 {
+			opts.Certificate = &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: tlsKey}
+		} else {
+			// Claim the honest node's ID (read from its certificate via a
+			// raw connection to it) over the attacker's own session.
+			rc, err := p2p.DialRaw(dctx, honest.P2P, opts)
+			if err != nil {
+				return true
+			}
+			claim := rc.Peer
+			rc.Close()
+			opts.Claim = &claim
+		}
+		rc, err := p2p.DialRaw(dctx, a.target.P2P, opts)
+		a.connected(err != nil)
+		if err == nil {
+			a.sent(1, 0)
+			rc.Close()
+		}
+		return true
+	})
+}
 
-func attackGarbageFrames(ctx context.Context, a *attacker) error { return errors.New("not available") }
+// attackGarbageFrames completes the handshake with a fresh identity, then
+// sends frames that do not decode (random bytes, truncated messages,
+// unknown kinds); when the target cuts it off it reconnects with a new
+// identity and goes on.
+func attackGarbageFrames(ctx context.Context, a *attacker) error {
+	r := rand.New(rand.NewPCG(7, 8))
+	var rc *p2p.RawConn
+	defer func() {
+		if rc != nil {
+			rc.Close()
+		}
+	}()
+	valid := p2p.Encode(&p2p.Status{Height: 1, BaseHeight: 1})
+	return pace(ctx, 500, func(i int) bool {
+		if rc == nil {
+			key, err := crypto.GenerateKey()
+			if err != nil {
+				return false
+			}
+			dctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			rc, err = p2p.DialRaw(dctx, a.target.P2P, p2p.RawOptions{NodeKey: key, ChainID: a.chainID, GenesisHash: a.genesis})
+			cancel()
+			a.connected(err != nil)
+			if err != nil {
+				rc = nil
+				return true
+			}
+		}
+		var frame []byte
+		switch i % 3 {
+		case 0:
+			frame = make([]byte, 1+r.IntN(4096))
+			for j := range frame {
+				frame[j] = byte(r.Uint32())
+			}
+		case 1:
+			frame = valid[:len(valid)-1] // truncated
+		default:
+			frame = append([]byte{0xc3, 0x7f}, valid[2:]...) // unknown kind
+		}
+		if err := rc.WriteFrame(frame); err != nil {
+			rc.Close()
+			rc = nil
+			return true
+		}
+		a.sent(1, int64(len(frame)))
+		return true
+	})
+}
