@@ -3,7 +3,6 @@ package chain
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/quorumchain/quorumchain/staking"
 )
@@ -23,12 +22,34 @@ const (
 	CodeJailTimeNotOver     = "jail_time_not_over"
 	CodeInsufficientBond    = "insufficient_bond"
 	CodeOverflow            = "overflow"
+	CodeFeeTooLow           = "fee_too_low"
 	CodeRejected            = "rejected"
 )
 
 // ErrInvalidEvidence means a block carries evidence that does not prove a
 // punishable double sign; the block is invalid.
 var ErrInvalidEvidence = errors.New("invalid evidence")
+
+// ErrInvalidTx means a block carries a transaction that cannot be charged
+// its fee: malformed fields, wrong chain, bad signature, a nonce other than
+// the sender's next, a fee below min_fee or above the balance. The block is
+// invalid; proposers leave such transactions out (see BuildWith).
+var ErrInvalidTx = errors.New("invalid transaction in block")
+
+// InvalidTxError says which transaction made a block invalid and why. It
+// matches ErrInvalidTx and the cause with errors.Is.
+type InvalidTxError struct {
+	Index int
+	Hash  Hash
+	Err   error
+}
+
+func (e *InvalidTxError) Error() string {
+	return fmt.Sprintf("%v: tx %d (%s): %v", ErrInvalidTx, e.Index, FormatHash(e.Hash), e.Err)
+}
+
+// Unwrap returns ErrInvalidTx and the cause.
+func (e *InvalidTxError) Unwrap() []error { return []error{ErrInvalidTx, e.Err} }
 
 // RejectionCode maps a transaction error to its stable receipt code.
 func RejectionCode(err error) string {
@@ -57,6 +78,8 @@ func RejectionCode(err error) string {
 		return CodeInsufficientBond
 	case errors.Is(err, staking.ErrOverflow):
 		return CodeOverflow
+	case errors.Is(err, staking.ErrFeeTooLow):
+		return CodeFeeTooLow
 	}
 	return CodeRejected
 }
@@ -116,6 +139,9 @@ type ExecResult struct {
 	NextValidators *staking.ValidatorSet
 	// StateHash is the ledger state hash after the block.
 	StateHash Hash
+	// Fees is the sum of the fees the block's transactions paid to its
+	// proposer.
+	Fees uint64
 }
 
 // SlashRecord tells what one piece of evidence did.
@@ -134,10 +160,15 @@ type EvidenceSets func(height uint64) (StakeSet, error)
 // validator set of its height, be no older than the unbonding period, and
 // not punish the same double sign twice — otherwise the block is invalid
 // and Execute returns an error wrapping ErrInvalidEvidence), then every
-// transaction in order, then the end of the block (unbonding releases and
-// validator selection). A rejected transaction changes nothing and gets a
-// receipt with its reason. senders must come from RecoverSenders(blk.Txs).
-// Execution is deterministic.
+// transaction in order, then the end of the block (fees to the proposer,
+// unbonding releases and validator selection).
+//
+// Every transaction must be chargeable (see ErrInvalidTx); otherwise the
+// block is invalid and Execute returns an *InvalidTxError. A chargeable
+// transaction pays its fee and uses its nonce first; if its operation then
+// fails, the operation changes nothing and the receipt is rejected with
+// the reason. senders must come from RecoverSenders(blk.Txs). Execution is
+// deterministic.
 func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets) (*ExecResult, error) {
 	return ExecuteWith(st, chainID, blk, senders, sets, nil)
 }
@@ -146,11 +177,24 @@ func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 // cache of verified signatures; Recover if nil): a double sign the node
 // already verified when it arrived costs no recovery again.
 func ExecuteWith(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer) (*ExecResult, error) {
+	return execute(st, chainID, blk, senders, sets, rec, false)
+}
+
+// BuildWith is ExecuteWith for the proposer of blk: instead of failing on
+// a transaction that cannot be charged, it removes the transaction from
+// blk.Txs and its entries from senders, so that the block it leaves is
+// valid. It fails only as ExecuteWith does for the evidence or the end of
+// the block.
+func BuildWith(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer) (*ExecResult, error) {
+	return execute(st, chainID, blk, senders, sets, rec, true)
+}
+
+func execute(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer, build bool) (*ExecResult, error) {
 	h := blk.Header.Height
 	if h != st.Height()+1 {
 		return nil, fmt.Errorf("block h=%d: %w: state is at height %d", h, staking.ErrBadHeight, st.Height())
 	}
-	res := &ExecResult{Receipts: make([]Receipt, len(blk.Txs))}
+	res := &ExecResult{Receipts: make([]Receipt, 0, len(blk.Txs))}
 	for i, ev := range blk.Evidence {
 		slash, err := applyEvidence(st, chainID, h, ev, sets, rec)
 		if err != nil {
@@ -158,17 +202,34 @@ func ExecuteWith(st *staking.State, chainID string, blk *Block, senders *Senders
 		}
 		res.Slashed = append(res.Slashed, slash)
 	}
+	kept := 0
 	for i, tx := range blk.Txs {
-		r := &res.Receipts[i]
-		r.TxHash = senders.Hashes[i]
-		if senders.Errs[i] == nil {
-			r.From = senders.From[i]
+		from := senders.From[i]
+		if err := chargeTx(st, chainID, tx, from, senders.Errs[i]); err != nil {
+			if build {
+				continue
+			}
+			return nil, fmt.Errorf("block h=%d: %w", h, &InvalidTxError{Index: i, Hash: senders.Hashes[i], Err: err})
 		}
-		if err := applyTx(st, chainID, h, tx, senders.From[i], senders.Errs[i]); err != nil {
+		res.Fees += tx.Fee // each fee came out of a balance: the sum is within the supply
+		r := Receipt{TxHash: senders.Hashes[i], From: from, Fee: tx.Fee, Status: TxAccepted}
+		if err := applyOp(st, h, tx, from); err != nil {
 			r.Status, r.Code, r.Error = TxRejected, RejectionCode(err), err.Error()
-			continue
 		}
-		r.Status = TxAccepted
+		res.Receipts = append(res.Receipts, r)
+		if build {
+			blk.Txs[kept] = tx
+			senders.Hashes[kept], senders.From[kept], senders.Errs[kept] = senders.Hashes[i], from, nil
+		}
+		kept++
+	}
+	if build {
+		clear(blk.Txs[kept:])
+		blk.Txs = blk.Txs[:kept]
+		senders.Hashes, senders.From, senders.Errs = senders.Hashes[:kept], senders.From[:kept], senders.Errs[:kept]
+	}
+	if err := st.CreditFees(blk.Header.Proposer, res.Fees); err != nil {
+		panic(fmt.Sprintf("chain: invariant fees-within-supply: %v", err))
 	}
 	next, err := st.EndBlock(h)
 	if err != nil {
@@ -202,36 +263,30 @@ func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidenc
 	return SlashRecord{Validator: v, Height: eh, Burned: burned}, nil
 }
 
-func applyTx(st *staking.State, chainID string, height uint64, tx *Tx, from Address, sigErr error) error {
+// chargeTx checks everything that makes tx chargeable and charges its fee
+// and nonce. An error means the transaction may not be in a block.
+func chargeTx(st *staking.State, chainID string, tx *Tx, from Address, sigErr error) error {
 	if err := tx.ValidateBasic(chainID); err != nil {
 		return err
 	}
 	if sigErr != nil {
 		return sigErr
 	}
-	if acct := st.Account(from); acct.Nonce != tx.Nonce {
-		return fmt.Errorf("%w: got %d, want %d", staking.ErrBadNonce, tx.Nonce, acct.Nonce)
-	}
-	if tx.Nonce == math.MaxUint64 {
-		// UseNonce would fail after the operation; refuse before it, so a
-		// rejected transaction changes nothing.
-		return fmt.Errorf("%w: nonce %d cannot be incremented", staking.ErrOverflow, tx.Nonce)
-	}
-	var err error
+	return st.ChargeFee(from, tx.Nonce, tx.Fee)
+}
+
+// applyOp runs a charged transaction's operation. Every staking operation
+// checks before it writes, so an error leaves the state as it was.
+func applyOp(st *staking.State, height uint64, tx *Tx, from Address) error {
 	switch tx.Kind {
 	case TxTransfer:
-		err = st.Transfer(from, tx.To, tx.Amount)
+		return st.Transfer(from, tx.To, tx.Amount)
 	case TxStake:
-		err = st.Stake(from, tx.To, tx.Amount)
+		return st.Stake(from, tx.To, tx.Amount)
 	case TxUnstake:
-		err = st.Unstake(from, tx.To, tx.Amount, height)
+		return st.Unstake(from, tx.To, tx.Amount, height)
 	case TxUnjail:
-		err = st.Unjail(from, height)
-	default:
-		err = fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind)
+		return st.Unjail(from, height)
 	}
-	if err != nil {
-		return err
-	}
-	return st.UseNonce(from, tx.Nonce)
+	return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind) // ValidateBasic rejected it already
 }

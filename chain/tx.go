@@ -64,12 +64,16 @@ type Tx struct {
 	Nonce   uint64
 	To      Address // transfer: recipient; stake, unstake: validator; unjail: zero
 	Amount  uint64  // zero for unjail, positive otherwise
-	Sig     Signature
+	// Fee is paid by the sender to the block's proposer whenever the
+	// transaction is in a block, even if its execution fails. It must be
+	// at least the chain's min_fee.
+	Fee uint64
+	Sig Signature
 }
 
-// SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount])).
+// SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount, fee])).
 func (tx *Tx) SignHash() Hash {
-	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount})
+	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee})
 }
 
 // Encode returns the canonical encoding of the signed transaction.

@@ -32,7 +32,8 @@ const validJSON = `{
     "min_stake": "10",
     "max_validators": 3,
     "slash_fraction_double_sign": "0.05",
-    "jail_blocks": 20
+    "jail_blocks": 20,
+    "min_fee": "1"
   },
   "accounts": [
     {"address": "` + addrA + `", "balance": "1000"},
@@ -80,7 +81,7 @@ func TestParseValid(t *testing.T) {
 		ChainID:     "quorum-local",
 		GenesisTime: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
 		Params: staking.Params{UnbondingBlocks: 20, MinStake: 10, MaxValidators: 3,
-			SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 20}, JailBlocks: 20},
+			SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 20}, JailBlocks: 20, MinFee: 1},
 		Accounts: []Account{{Address: mustAddr(t, addrA), Balance: 1000}, {Address: mustAddr(t, addrB), Balance: 500}},
 		Validators: []Validator{{Address: mustAddr(t, addrB), Stake: 100, Name: "node0"},
 			{Address: mustAddr(t, addrC), Stake: 40}},
@@ -116,7 +117,7 @@ func TestParseEquivalentForms(t *testing.T) {
 	reordered := `{"validators":[{"name":"node0","stake":"100","address":"` + strings.ToUpper(addrB[2:]) + `"},
 		{"stake":"40","address":"` + addrC + `"}],
 		"accounts":[{"balance":"1000","address":"` + addrA + `"},{"address":"` + addrB + `","balance":"500"}],
-		"params":{"jail_blocks":20,"slash_fraction_double_sign":"1/20","max_validators":3,"min_stake":"10","unbonding_blocks":20},
+		"params":{"min_fee":"1","jail_blocks":20,"slash_fraction_double_sign":"1/20","max_validators":3,"min_stake":"10","unbonding_blocks":20},
 		"genesis_time":"2026-11-26T00:00:00.000Z","chain_id":"quorum-local"}`
 	reordered = strings.Replace(reordered, `"address":"`+strings.ToUpper(addrB[2:]), `"address":"0x`+strings.ToUpper(addrB[2:]), 1)
 	d, err := Parse([]byte(reordered))
@@ -469,7 +470,7 @@ func TestHashGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	const wantJSON = `{"chain_id":"quorum-local","genesis_time":"2026-11-26T00:00:00Z",` +
-		`"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20},` +
+		`"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"1"},` +
 		`"accounts":[{"address":"` + addrA + `","balance":"1000"},{"address":"` + addrB + `","balance":"500"}],` +
 		`"validators":[{"address":"` + addrB + `","stake":"100","name":"node0"},{"address":"` + addrC + `","stake":"40"}]}`
 	b, err := d.MarshalJSON()
@@ -479,7 +480,7 @@ func TestHashGolden(t *testing.T) {
 	if string(b) != wantJSON {
 		t.Errorf("MarshalJSON =\n%s\nwant\n%s", b, wantJSON)
 	}
-	const wantHash = "0x4919018546cdd2dea0616e8f54758e5f039c0e77220b623d6a3f8031bc6239ba"
+	const wantHash = "0xc7b891e57b59c77f7577190a681302608af2742f43d6e6f89d16f98a673d6766"
 	if got := chain.FormatHash(d.Hash()); got != wantHash {
 		t.Errorf("Hash = %s, want %s", got, wantHash)
 	}

@@ -49,7 +49,7 @@ func (b *backend) ChainStatus(context.Context) (rpc.StatusResult, error) {
 	}
 	r := rpc.StatusResult{ChainID: b.chainID, Height: s.Height, Hash: s.Hash, Time: time.UnixMilli(int64(b.genesisMs)).UTC(),
 		ValidatorsHash: s.Validators.Hash(), TotalStake: rpc.Amount(s.Validators.TotalStake()), Syncing: s.Syncing,
-		NodeID: b.nodeID.String(), Peers: len(b.sw.Peers())}
+		MinFee: rpc.Amount(s.State.Params().MinFee), NodeID: b.nodeID.String(), Peers: len(b.sw.Peers())}
 	if s.Header != nil {
 		r.Time = time.UnixMilli(int64(s.Header.Time)).UTC()
 		r.ValidatorsHash = s.Header.ValidatorsHash
@@ -103,7 +103,7 @@ func (b *backend) Block(_ context.Context, ref rpc.BlockRef) (rpc.BlockResult, e
 	}
 	for i, tx := range blk.Txs {
 		hash := tx.Hash()
-		t := rpc.BlockTxResult{Hash: hash, Kind: tx.Kind.String(), To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Status: "final"}
+		t := rpc.BlockTxResult{Hash: hash, Kind: tx.Kind.String(), To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Fee: rpc.Amount(tx.Fee), Status: "final"}
 		if loc, err := b.store.Tx(hash); err == nil && loc.Height == h.Height {
 			t.From = loc.Receipt.From
 			if loc.Receipt.Status == chain.TxRejected {

@@ -151,7 +151,7 @@ func TestResultShapes(t *testing.T) {
 	r := e.raw(t)
 	for _, tc := range []struct{ method, params, want string }{
 		{"chain_status", `{}`, `"chainId":"quorum-test","height":1,"hash":"0x`},
-		{"chain_status", `{}`, `"totalStake":"100","syncing":false,"nodeId":"node0","peers":3`},
+		{"chain_status", `{}`, `"totalStake":"100","minFee":"0","syncing":false,"nodeId":"node0","peers":3`},
 		{"chain_getBlock", `{"height":1}`, `{"header":{"hash":"0x`},
 		{"chain_getBlock", `{"height":1}`, `"txs":[],"certificate":{"height":1,"round":0,"blockHash":"0x`},
 		{"chain_getValidators", `{}`, `{"height":1,"totalStake":"100","quorumStake":"67","validators":[{"address":"0xa000000000000000000000000000000000000001","stake":"100","proposerPriority":0}]}`},

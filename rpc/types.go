@@ -55,9 +55,11 @@ type StatusResult struct {
 	Time           time.Time  `json:"time"`
 	ValidatorsHash chain.Hash `json:"validatorsHash"`
 	TotalStake     Amount     `json:"totalStake"`
-	Syncing        bool       `json:"syncing"`
-	NodeID         string     `json:"nodeId"`
-	Peers          int        `json:"peers"`
+	// MinFee is the chain's min_fee: the least fee a transaction may carry.
+	MinFee  Amount `json:"minFee"`
+	Syncing bool   `json:"syncing"`
+	NodeID  string `json:"nodeId"`
+	Peers   int    `json:"peers"`
 }
 
 // HeaderResult is a block header. Hash is the block hash (the header's).
@@ -84,6 +86,7 @@ type BlockTxResult struct {
 	To     chain.Address `json:"to"`
 	Amount Amount        `json:"amount"`
 	Nonce  uint64        `json:"nonce"`
+	Fee    Amount        `json:"fee"`
 	Status string        `json:"status"`          // TxFinal or TxRejected
 	Code   string        `json:"code,omitempty"`  // stable rejection reason, e.g. "bad_nonce"
 	Error  string        `json:"error,omitempty"` // readable rejection reason
@@ -157,8 +160,11 @@ type TxResult struct {
 	Hash   chain.Hash `json:"hash"`
 	Status string     `json:"status"`
 	Height *uint64    `json:"height,omitempty"`
-	Code   string     `json:"code,omitempty"`
-	Error  string     `json:"error,omitempty"`
+	// Fee is what a transaction in a final block paid, accepted or
+	// rejected; absent while pending or when evicted.
+	Fee   *Amount `json:"fee,omitempty"`
+	Code  string  `json:"code,omitempty"`
+	Error string  `json:"error,omitempty"`
 }
 
 // SubmitTxResult is the result of chain_submitTx.

@@ -17,7 +17,7 @@ import (
 //	"c" | validator                        -> [stake, jailed, jailedUntil] (never deleted)
 //	"h"                                    -> last height ended by EndBlock
 //	"i" | validator | delegator            -> 0x80                      (index of "b" by validator)
-//	"p"                                    -> [unbondingBlocks, minStake, maxValidators, slashNum, slashDen, jailBlocks]
+//	"p"                                    -> [unbondingBlocks, minStake, maxValidators, slashNum, slashDen, jailBlocks, minFee]
 //	"q" | releaseHeight | delegator | validator -> 0x80                 (release queue index of "u")
 //	"s"                                    -> total supply (balances + bonds + unbondings)
 //	"u" | delegator | releaseHeight | validator -> amount               (unbonding entry, absent when 0)
@@ -213,11 +213,11 @@ func decodeCandidate(a Address, b []byte) (Candidate, error) {
 
 func encodeParams(p Params) []byte {
 	f := p.SlashFractionDoubleSign
-	return encodeUints(p.UnbondingBlocks, p.MinStake, uint64(p.MaxValidators), f.Num, f.Den, p.JailBlocks)
+	return encodeUints(p.UnbondingBlocks, p.MinStake, uint64(p.MaxValidators), f.Num, f.Den, p.JailBlocks, p.MinFee)
 }
 
 func decodeParams(b []byte) (Params, error) {
-	var f [6]uint64
+	var f [7]uint64
 	if err := decodeUints(b, f[:]); err != nil {
 		return Params{}, err
 	}
@@ -230,6 +230,7 @@ func decodeParams(b []byte) (Params, error) {
 		MaxValidators:           uint32(f[2]),
 		SlashFractionDoubleSign: Fraction{f[3], f[4]},
 		JailBlocks:              f[5],
+		MinFee:                  f[6],
 	}, nil
 }
 

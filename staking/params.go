@@ -205,10 +205,14 @@ type Params struct {
 	SlashFractionDoubleSign Fraction `json:"slash_fraction_double_sign"`
 	// JailBlocks is how long a slashed validator stays jailed.
 	JailBlocks uint64 `json:"jail_blocks"`
+	// MinFee is the least fee a transaction may carry. A block with a
+	// transaction below it is invalid; the mempool refuses one.
+	MinFee uint64 `json:"min_fee,string"`
 }
 
 // DefaultParams returns unbonding 20 blocks, min stake 1, at most 100
-// validators, slash fraction 0.05 and 20 blocks of jail.
+// validators, slash fraction 0.05, 20 blocks of jail and no minimum fee
+// (testnets set one; see testnet.DefaultMinFee).
 func DefaultParams() Params {
 	return Params{
 		UnbondingBlocks:         20,
@@ -230,6 +234,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: min_stake %d not in [1, %d]", ErrInvalidParams, p.MinStake, MaxSupply)
 	case p.MaxValidators == 0:
 		return fmt.Errorf("%w: max_validators must be at least 1", ErrInvalidParams)
+	case p.MinFee > MaxSupply:
+		return fmt.Errorf("%w: min_fee %d above the maximum supply %d", ErrInvalidParams, p.MinFee, MaxSupply)
 	}
 	if err := p.SlashFractionDoubleSign.Validate(); err != nil {
 		return fmt.Errorf("%w: slash_fraction_double_sign: %w", ErrInvalidParams, err)

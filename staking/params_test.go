@@ -113,7 +113,7 @@ func TestParamsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"unbonding_blocks":20,"min_stake":"1","max_validators":100,"slash_fraction_double_sign":"0.05","jail_blocks":20}`
+	want := `{"unbonding_blocks":20,"min_stake":"1","max_validators":100,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"0"}`
 	if string(b) != want {
 		t.Fatalf("got %s\nwant %s", b, want)
 	}
@@ -145,6 +145,7 @@ func TestParamsValidate(t *testing.T) {
 		"max validators":  func(p *staking.Params) { p.MaxValidators = 0 },
 		"slash above one": func(p *staking.Params) { p.SlashFractionDoubleSign = staking.Fraction{Num: 2, Den: 1} },
 		"slash zero den":  func(p *staking.Params) { p.SlashFractionDoubleSign = staking.Fraction{} },
+		"min fee huge":    func(p *staking.Params) { p.MinFee = staking.MaxSupply + 1 },
 	} {
 		p := staking.DefaultParams()
 		mod(&p)

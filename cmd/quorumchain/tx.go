@@ -82,6 +82,7 @@ func txCommand(s txSpec) *cli.Command {
 	}
 	flags = append(flags,
 		&cli.StringFlag{Name: "nonce", Usage: "sender nonce to sign with", DefaultText: "the account's next nonce, from the node"},
+		&cli.StringFlag{Name: "fee", Usage: "fee paid to the block's proposer, even if the transaction fails; at least the chain's min_fee", DefaultText: "the chain's min_fee, from the node"},
 		&cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is in a final block and print its receipt; exit 1 if it was rejected"},
 		&cli.DurationFlag{Name: "timeout", Usage: "how long --wait waits", Value: defaultWaitTimeout},
 		passwordFileFlag(),
@@ -92,12 +93,13 @@ func txCommand(s txSpec) *cli.Command {
 	if s.toFlag != "" {
 		usageLine += fmt.Sprintf(" --%s ADDR --amount N", s.toFlag)
 	}
-	usageLine += " [--wait]"
+	usageLine += " [--fee N] [--wait]"
 	return &cli.Command{
 		Name:      s.kind.String(),
 		Usage:     s.usage,
 		UsageText: "quorumchain " + s.kind.String() + " " + usageLine,
-		Description: s.description + "\n\nThe chain id and the sender's nonce come from the node unless --nonce is given. Prints the\n" +
+		Description: s.description + "\n\nThe chain id, the sender's nonce and the fee (the chain's min_fee) come from the node unless\n" +
+			"--nonce or --fee is given. The fee is paid even if the transaction fails. Prints the\n" +
 			"transaction hash; with --wait, the receipt (status, height, and code and error when rejected).",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
@@ -161,6 +163,7 @@ type txRequest struct {
 	tx         *chain.Tx
 	from       string // keystore file of the sender
 	nonceGiven bool   // --nonce set; otherwise the node's next nonce
+	feeGiven   bool   // --fee set; otherwise the chain's min_fee
 	wait       bool
 	asJSON     bool
 }
@@ -197,6 +200,12 @@ func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
 			return nil, err
 		}
 	}
+	req.feeGiven = c.IsSet("fee")
+	if req.feeGiven {
+		if req.tx.Fee, err = amountFlag(c, "fee"); err != nil {
+			return nil, err
+		}
+	}
 	req.wait = c.Bool("wait")
 	if req.wait && c.Duration("timeout") <= 0 {
 		return nil, fmt.Errorf("--timeout %s: must be positive", c.Duration("timeout"))
@@ -207,14 +216,18 @@ func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
 	return req, nil
 }
 
-// completeTx sets the chain id and, unless --nonce was given, the sender's
-// next nonce from the node, and signs the transaction with key.
+// completeTx sets the chain id, unless --nonce was given the sender's next
+// nonce, and unless --fee was given the chain's min_fee, all from the node,
+// and signs the transaction with key.
 func completeTx(ctx context.Context, n *nodeClient, req *txRequest, sender chain.Address, key *ecdsa.PrivateKey) error {
 	var status rpc.StatusResult
 	if err := n.call(ctx, rpc.MethodStatus, nil, &status); err != nil {
 		return err
 	}
 	req.tx.ChainID = status.ChainID
+	if !req.feeGiven {
+		req.tx.Fee = uint64(status.MinFee)
+	}
 	if !req.nonceGiven {
 		var acct rpc.AccountResult
 		if err := n.call(ctx, rpc.MethodGetAccount, rpc.AccountParams{Address: &sender}, &acct); err != nil {
@@ -334,6 +347,9 @@ func printReceipt(c *cli.Context, asJSON bool, r *rpc.TxResult) error {
 	fmt.Fprintf(w, "status\t%s\n", r.Status)
 	if r.Height != nil {
 		fmt.Fprintf(w, "height\t%d\n", *r.Height)
+	}
+	if r.Fee != nil {
+		fmt.Fprintf(w, "fee\t%d\n", uint64(*r.Fee))
 	}
 	if r.Code != "" {
 		fmt.Fprintf(w, "code\t%s\n", r.Code)
