@@ -23,6 +23,7 @@ const (
 	CodeInsufficientBond    = "insufficient_bond"
 	CodeOverflow            = "overflow"
 	CodeFeeTooLow           = "fee_too_low"
+	CodeNothingToClaim      = "nothing_to_claim"
 	CodeRejected            = "rejected"
 )
 
@@ -80,6 +81,8 @@ func RejectionCode(err error) string {
 		return CodeOverflow
 	case errors.Is(err, staking.ErrFeeTooLow):
 		return CodeFeeTooLow
+	case errors.Is(err, staking.ErrNothingToClaim):
+		return CodeNothingToClaim
 	}
 	return CodeRejected
 }
@@ -139,9 +142,10 @@ type ExecResult struct {
 	NextValidators *staking.ValidatorSet
 	// StateHash is the ledger state hash after the block.
 	StateHash Hash
-	// Fees is the sum of the fees the block's transactions paid to its
-	// proposer.
+	// Fees is the sum of the fees the block's transactions paid.
 	Fees uint64
+	// Rewards is what the block's reward step issued and shared out.
+	Rewards staking.Distribution
 }
 
 // SlashRecord tells what one piece of evidence did.
@@ -160,8 +164,10 @@ type EvidenceSets func(height uint64) (StakeSet, error)
 // validator set of its height, be no older than the unbonding period, and
 // not punish the same double sign twice — otherwise the block is invalid
 // and Execute returns an error wrapping ErrInvalidEvidence), then every
-// transaction in order, then the end of the block (fees to the proposer,
-// unbonding releases and validator selection).
+// transaction in order, then the rewards (block_reward and the fees, to
+// the validators whose precommits the last certificate carries, see
+// staking.State.Distribute), then the end of the block (unbonding
+// releases and validator selection).
 //
 // Every transaction must be chargeable (see ErrInvalidTx); otherwise the
 // block is invalid and Execute returns an *InvalidTxError. A chargeable
@@ -228,8 +234,12 @@ func execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 		blk.Txs = blk.Txs[:kept]
 		senders.Hashes, senders.From, senders.Errs = senders.Hashes[:kept], senders.From[:kept], senders.Errs[:kept]
 	}
-	if err := st.CreditFees(blk.Header.Proposer, res.Fees); err != nil {
-		panic(fmt.Sprintf("chain: invariant fees-within-supply: %v", err))
+	signers, total, err := rewardSigners(blk, sets)
+	if err != nil {
+		return nil, fmt.Errorf("block h=%d: %w", h, err)
+	}
+	if res.Rewards, err = st.Distribute(h, blk.Header.Proposer, res.Fees, signers, total); err != nil {
+		return nil, fmt.Errorf("block h=%d: rewards: %w", h, err)
 	}
 	next, err := st.EndBlock(h)
 	if err != nil {
@@ -263,6 +273,31 @@ func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidenc
 	return SlashRecord{Validator: v, Height: eh, Burned: burned}, nil
 }
 
+// rewardSigners returns the validators whose precommits blk's last
+// certificate carries, with their stakes in the set of the certified
+// height, and that set's total stake. A block with no last certificate
+// (the first) rewards nobody.
+func rewardSigners(blk *Block, sets EvidenceSets) ([]staking.Signer, uint64, error) {
+	c := blk.LastCertificate
+	if c == nil {
+		return nil, 0, nil
+	}
+	set, err := sets(c.Height)
+	if err != nil {
+		return nil, 0, fmt.Errorf("validator set of the last certificate h=%d: %w", c.Height, err)
+	}
+	signers := make([]staking.Signer, len(c.Precommits))
+	for i := range c.Precommits {
+		v := c.Precommits[i].Validator
+		stake, ok := set.StakeOf(v)
+		if !ok {
+			return nil, 0, fmt.Errorf("last certificate: %w: %s", ErrUnknownValidator, FormatAddress(v))
+		}
+		signers[i] = staking.Signer{Validator: v, Stake: stake}
+	}
+	return signers, set.TotalStake(), nil
+}
+
 // chargeTx checks everything that makes tx chargeable and charges its fee
 // and nonce. An error means the transaction may not be in a block.
 func chargeTx(st *staking.State, chainID string, tx *Tx, from Address, sigErr error) error {
@@ -287,6 +322,11 @@ func applyOp(st *staking.State, height uint64, tx *Tx, from Address) error {
 		return st.Unstake(from, tx.To, tx.Amount, height)
 	case TxUnjail:
 		return st.Unjail(from, height)
+	case TxClaim:
+		_, err := st.Claim(from, tx.To)
+		return err
+	case TxSetCommission:
+		return st.SetCommission(from, tx.Amount)
 	}
 	return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind) // ValidateBasic rejected it already
 }

@@ -199,7 +199,8 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 
 // checkApplies refuses what the committed state says cannot succeed and
 // would only buy a failed receipt: an unjail by anyone but a jailed
-// validator whose jail time is over, an unstake beyond the bond.
+// validator whose jail time is over, a set-commission by anyone but a
+// candidate, an unstake beyond the bond.
 func checkApplies(state staking.AccountReader, from chain.Address, tx *chain.Tx) error {
 	switch tx.Kind {
 	case chain.TxUnjail:
@@ -212,6 +213,10 @@ func checkApplies(state staking.AccountReader, from chain.Address, tx *chain.Tx)
 			return fmt.Errorf("%w: %s", staking.ErrNotJailed, chain.FormatAddress(from))
 		case next < c.JailedUntil:
 			return fmt.Errorf("%w: jailed until %d, next block %d", staking.ErrJailTimeNotOver, c.JailedUntil, next)
+		}
+	case chain.TxSetCommission:
+		if _, ok := state.Candidate(from); !ok {
+			return fmt.Errorf("%w: %s", staking.ErrUnknownValidator, chain.FormatAddress(from))
 		}
 	case chain.TxUnstake:
 		if bond := state.Bond(from, tx.To); bond < tx.Amount {

@@ -47,6 +47,8 @@ var (
 	ErrInvalidGenesis = errors.New("invalid genesis")
 	// ErrFeeTooLow: a transaction fee below Params.MinFee.
 	ErrFeeTooLow = errors.New("fee below minimum")
+	// ErrNothingToClaim: a claim with no pending rewards.
+	ErrNothingToClaim = errors.New("no rewards to claim")
 	// ErrMalformedState: LoadState input that no sequence of operations can
 	// produce (bad key, non-canonical value, broken invariant).
 	ErrMalformedState = errors.New("malformed state")

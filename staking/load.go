@@ -72,7 +72,10 @@ type loader struct {
 	height, supply   *uint64
 	current, pending *ValidatorSet
 
-	accountSum, bondSum, unbondingSum uint64
+	accountSum, bondSum, unbondingSum, rewardSum uint64
+
+	rewarded []Address // validators with an F1 record, in key order
+	starts   []pairID  // delegator | validator of F1 starts, in key order
 
 	bonds          map[pairID]uint64
 	bondOrder      []pairID // delegator | validator, in key order
@@ -179,6 +182,38 @@ func (l *loader) entry(k, v []byte) error {
 		var id queueID
 		copy(id[:], k)
 		l.queue[id] = true
+	case kindRewards:
+		var r validatorRewards
+		if r, err = decodeValidatorRewards(v); err != nil {
+			break
+		}
+		if r == (validatorRewards{}) {
+			return malformed(k, "empty reward record is stored")
+		}
+		if l.rewardSum, err = addAmount(l.rewardSum, r.outstanding); err != nil {
+			return malformed(k, "outstanding rewards: %v", err)
+		}
+		l.rewarded = append(l.rewarded, Address(k[1:]))
+	case kindRewardStart:
+		var f [2]uint64
+		if err = decodeUints(v, f[:]); err != nil {
+			break
+		}
+		if f == [2]uint64{} {
+			return malformed(k, "zero reward start is stored")
+		}
+		l.starts = append(l.starts, pair(Address(k[1:21]), Address(k[21:41])))
+	case kindPool:
+		var f [2]uint64
+		if err = decodeUints(v, f[:]); err != nil {
+			break
+		}
+		if f == [2]uint64{} {
+			return malformed(k, "empty reward pool is stored")
+		}
+		if l.rewardSum, err = addAmount(l.rewardSum, f[0]); err != nil {
+			return malformed(k, "reward carry: %v", err)
+		}
 	case kindSlashed:
 		if !bytes.Equal(v, markerValue) {
 			return malformed(k, "infraction record value %x, want %x", v, markerValue)
@@ -279,9 +314,23 @@ func (l *loader) finish(params Params) (*State, error) {
 		}
 		return nil, malformed(missing, "queue entry without an unbonding")
 	}
+	for _, a := range l.rewarded {
+		if _, ok := l.candidates[a]; !ok {
+			k := addrKey(kindRewards, a)
+			return nil, malformed(k[:], "reward record of a non-candidate")
+		}
+	}
+	for _, id := range l.starts {
+		if _, ok := l.bonds[id]; !ok {
+			return nil, malformed(startKey(Address(id[:addrLen]), Address(id[addrLen:])), "reward start without a bond")
+		}
+	}
 	supply, err := addAmount(l.accountSum, l.bondSum)
 	if err == nil {
 		supply, err = addAmount(supply, l.unbondingSum)
+	}
+	if err == nil {
+		supply, err = addAmount(supply, l.rewardSum)
 	}
 	if err != nil {
 		return nil, malformed(supplyKey, "total of amounts: %v", err)

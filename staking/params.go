@@ -208,11 +208,20 @@ type Params struct {
 	// MinFee is the least fee a transaction may carry. A block with a
 	// transaction below it is invalid; the mempool refuses one.
 	MinFee uint64 `json:"min_fee,string"`
+	// BlockReward is minted by every block and shared, with the block's
+	// fees, among the validators whose precommits its last certificate
+	// carries.
+	BlockReward uint64 `json:"block_reward,string"`
+	// ProposerBonus is the most of a block's rewards its proposer gets on
+	// top, when its last certificate carries every validator's precommit;
+	// it scales down to none at exactly the quorum.
+	ProposerBonus Fraction `json:"proposer_bonus"`
 }
 
 // DefaultParams returns unbonding 20 blocks, min stake 1, at most 100
-// validators, slash fraction 0.05, 20 blocks of jail and no minimum fee
-// (testnets set one; see testnet.DefaultMinFee).
+// validators, slash fraction 0.05, 20 blocks of jail, no minimum fee
+// (testnets set one; see testnet.DefaultMinFee), no block reward and a
+// proposer bonus of at most 0.04.
 func DefaultParams() Params {
 	return Params{
 		UnbondingBlocks:         20,
@@ -220,6 +229,7 @@ func DefaultParams() Params {
 		MaxValidators:           100,
 		SlashFractionDoubleSign: Fraction{1, 20},
 		JailBlocks:              20,
+		ProposerBonus:           Fraction{1, 25},
 	}
 }
 
@@ -236,9 +246,14 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: max_validators must be at least 1", ErrInvalidParams)
 	case p.MinFee > MaxSupply:
 		return fmt.Errorf("%w: min_fee %d above the maximum supply %d", ErrInvalidParams, p.MinFee, MaxSupply)
+	case p.BlockReward > MaxSupply:
+		return fmt.Errorf("%w: block_reward %d above the maximum supply %d", ErrInvalidParams, p.BlockReward, MaxSupply)
 	}
 	if err := p.SlashFractionDoubleSign.Validate(); err != nil {
 		return fmt.Errorf("%w: slash_fraction_double_sign: %w", ErrInvalidParams, err)
+	}
+	if err := p.ProposerBonus.Validate(); err != nil {
+		return fmt.Errorf("%w: proposer_bonus: %w", ErrInvalidParams, err)
 	}
 	return nil
 }
@@ -247,5 +262,6 @@ func (p Params) Validate() error {
 // and hashes, so "0.05" and "5/100" give the same chain.
 func (p Params) canonical() Params {
 	p.SlashFractionDoubleSign = p.SlashFractionDoubleSign.reduce()
+	p.ProposerBonus = p.ProposerBonus.reduce()
 	return p
 }

@@ -113,7 +113,7 @@ func TestParamsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"unbonding_blocks":20,"min_stake":"1","max_validators":100,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"0"}`
+	want := `{"unbonding_blocks":20,"min_stake":"1","max_validators":100,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"0","block_reward":"0","proposer_bonus":"0.04"}`
 	if string(b) != want {
 		t.Fatalf("got %s\nwant %s", b, want)
 	}

@@ -76,6 +76,7 @@ func (s *State) SlashDoubleSign(validator Address, infractionHeight, height uint
 	})
 
 	for _, b := range bonds {
+		s.settle(b.delegator, validator) // rewards earned before the slash are paid on the old bond
 		s.putBond(b.delegator, validator, b.amount-b.burns)
 	}
 	for _, u := range unbondings {

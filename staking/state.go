@@ -56,8 +56,9 @@ func (s *State) Params() Params { return s.params }
 // block to execute is Height()+1.
 func (s *State) Height() uint64 { return s.height }
 
-// TotalSupply returns the sum of all balances, bonds and unbonding entries.
-// Only slashing changes it.
+// TotalSupply returns the sum of all balances, bonds, unbonding entries,
+// outstanding rewards and the reward carry. Block rewards add to it;
+// slashing burns from it.
 func (s *State) TotalSupply() uint64 { return s.supply }
 
 // Validators returns the validator set of the next height to execute,

@@ -22,6 +22,7 @@ func testParams() staking.Params {
 		MinStake:                10,
 		MaxValidators:           3,
 		SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 10},
+		ProposerBonus:           staking.Fraction{Num: 0, Den: 1},
 		JailBlocks:              3,
 		MinFee:                  3,
 	}
