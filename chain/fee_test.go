@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // TestDecodeTxFeeRejects covers every way the fee field can be malformed:
@@ -65,5 +67,45 @@ func TestTxFeeIsSigned(t *testing.T) {
 		if from, err := m.Sender(); err == nil && from == want {
 			t.Errorf("fee %d: still recovers the signer", fee)
 		}
+	}
+}
+
+// TestValidateBasicRewardKinds covers every rejection of the claim and
+// set-commission fields, and their valid forms.
+func TestValidateBasicRewardKinds(t *testing.T) {
+	k := testKey(t, 1)
+	cases := []struct {
+		name   string
+		kind   TxKind
+		to     Address
+		amount uint64
+		want   error // nil: valid
+	}{
+		{"claim from one validator", TxClaim, Address{7}, 0, nil},
+		{"claim from every bond", TxClaim, Address{}, 0, nil},
+		{"claim with an amount", TxClaim, Address{7}, 1, ErrInvalidFields},
+		{"commission 0", TxSetCommission, Address{}, 0, nil},
+		{"commission 1", TxSetCommission, Address{}, staking.CommissionDen, nil},
+		{"commission above 1", TxSetCommission, Address{}, staking.CommissionDen + 1, ErrInvalidFields},
+		{"commission with a recipient", TxSetCommission, Address{7}, 5, ErrInvalidFields},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tx := signedTx(t, k, testChain, c.kind, 0, c.to, c.amount)
+			dec, err := DecodeTx(tx.Encode())
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			err = dec.ValidateBasic(testChain)
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("ValidateBasic: got %v, want %v", err, c.want)
+			}
+		})
+	}
+	if got, err := ParseTxKind("set-commission"); err != nil || got != TxSetCommission {
+		t.Fatalf("ParseTxKind(set-commission) = %v, %v", got, err)
+	}
+	if _, err := DecodeTx(signedTx(t, k, testChain, lastTxKind+1, 0, Address{}, 0).Encode()); !errors.Is(err, ErrUnknownKind) {
+		t.Fatalf("kind past the last: got %v, want ErrUnknownKind", err)
 	}
 }
