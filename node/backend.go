@@ -135,7 +135,15 @@ func (b *backend) Validators(_ context.Context, height *uint64) (rpc.ValidatorsR
 	if err != nil {
 		return rpc.ValidatorsResult{}, notFound(err)
 	}
-	return validatorsResult(h, set), nil
+	r := validatorsResult(h, set)
+	if s, err := b.snap(); err == nil {
+		for i := range r.Validators {
+			if c, ok := s.State.Candidate(r.Validators[i].Address); ok {
+				r.Validators[i].Commission = staking.Fraction{Num: c.Commission, Den: staking.CommissionDen}.String()
+			}
+		}
+	}
+	return r, nil
 }
 
 // Account implements rpc.Backend.
@@ -146,9 +154,10 @@ func (b *backend) Account(_ context.Context, addr chain.Address) (rpc.AccountRes
 	}
 	acct := s.State.Account(addr)
 	r := rpc.AccountResult{Address: addr, Balance: rpc.Amount(acct.Balance), Nonce: acct.Nonce,
-		Bonds: []rpc.BondResult{}, Unbonding: []rpc.UnbondingResult{}}
+		Bonds: []rpc.BondResult{}, Unbonding: []rpc.UnbondingResult{}, Rewards: []rpc.BondResult{}}
 	for _, bd := range s.State.Bonds(addr) {
 		r.Bonds = append(r.Bonds, rpc.BondResult{Validator: bd.Validator, Amount: rpc.Amount(bd.Amount)})
+		r.Rewards = append(r.Rewards, rpc.BondResult{Validator: bd.Validator, Amount: rpc.Amount(s.State.PendingReward(addr, bd.Validator))})
 	}
 	for _, u := range s.State.Unbondings(addr) {
 		r.Unbonding = append(r.Unbonding, rpc.UnbondingResult{Amount: rpc.Amount(u.Amount), ReleaseHeight: u.ReleaseHeight})

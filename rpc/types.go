@@ -120,6 +120,9 @@ type ValidatorResult struct {
 	Address          chain.Address `json:"address"`
 	Stake            Amount        `json:"stake"`
 	ProposerPriority int64         `json:"proposerPriority"`
+	// Commission is the validator's current commission rate, a decimal
+	// fraction such as "0.05"; chain_getValidators sets it.
+	Commission string `json:"commission,omitempty"`
 }
 
 // ValidatorsResult is the result of chain_getValidators: the set of Height.
@@ -151,6 +154,9 @@ type AccountResult struct {
 	Nonce     uint64            `json:"nonce"`
 	Bonds     []BondResult      `json:"bonds"`
 	Unbonding []UnbondingResult `json:"unbonding"`
+	// Rewards are the pending staking rewards of each bond, claimable with
+	// a claim transaction.
+	Rewards []BondResult `json:"rewards"`
 }
 
 // TxResult is the result of chain_getTx and the body of a txs event.

@@ -50,8 +50,11 @@ const (
 	DefaultFaucetBalance = 1_000_000_000_000
 	// DefaultMinFee is a testnet's min_fee: small, but not zero, so that
 	// spam costs something.
-	DefaultMinFee   = 1
-	DefaultBasePort = 26656
+	DefaultMinFee = 1
+	// DefaultBlockReward is a testnet's block_reward, so that rewards,
+	// commission and claims can be seen at work.
+	DefaultBlockReward = 10
+	DefaultBasePort    = 26656
 )
 
 // ConsensusDefaults are a local network's consensus settings: a height
@@ -165,6 +168,7 @@ func newGenesis(opts Options, emptyBlockInterval time.Duration) (*genesis.Doc, *
 	}
 	gen := genesis.New(opts.ChainID, time.Now().Add(-emptyBlockInterval).Truncate(time.Millisecond))
 	gen.Params.MinFee = opts.MinFee
+	gen.Params.BlockReward = DefaultBlockReward
 	if err := gen.AddAccount(chain.PubkeyAddress(&faucet.PublicKey), opts.FaucetBalance); err != nil {
 		return nil, nil, nil, err
 	}

@@ -158,9 +158,13 @@ func validatorsCommand() *cli.Command {
 
 func printValidators(out io.Writer, v *rpc.ValidatorsResult) error {
 	w := newTable(out)
-	fmt.Fprintln(w, "ADDRESS\tSTAKE\tSHARE\tPRIORITY")
+	fmt.Fprintln(w, "ADDRESS\tSTAKE\tSHARE\tPRIORITY\tCOMMISSION")
 	for _, val := range v.Validators {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", chain.FormatAddress(val.Address), val.Stake, share(uint64(val.Stake), uint64(v.TotalStake)), val.ProposerPriority)
+		commission := val.Commission
+		if commission == "" {
+			commission = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", chain.FormatAddress(val.Address), val.Stake, share(uint64(val.Stake), uint64(v.TotalStake)), val.ProposerPriority, commission)
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -222,6 +226,17 @@ func printAccount(out io.Writer, a *rpc.AccountResult) error {
 		fmt.Fprintln(w, "VALIDATOR\tAMOUNT")
 		for _, b := range a.Bonds {
 			fmt.Fprintf(w, "%s\t%s\n", chain.FormatAddress(b.Validator), b.Amount)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(a.Rewards) > 0 {
+		fmt.Fprintln(out, "\npending rewards (claim with 'quorumchain claim'):")
+		w = newTable(out)
+		fmt.Fprintln(w, "VALIDATOR\tAMOUNT")
+		for _, r := range a.Rewards {
+			fmt.Fprintf(w, "%s\t%s\n", chain.FormatAddress(r.Validator), r.Amount)
 		}
 		if err := w.Flush(); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // defaultWaitTimeout bounds --wait.
@@ -29,6 +30,34 @@ type txSpec struct {
 	// for unjail, which has neither recipient nor amount.
 	toFlag  string
 	toUsage string
+	// toOptional: the --toFlag may be left out (claim: from every bond),
+	// and the command takes no --amount.
+	toOptional bool
+	// rate: the command takes --rate, a fraction in [0, 1] (set-commission).
+	rate bool
+}
+
+func claimCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxClaim,
+		usage: "withdraw staking rewards to the balance",
+		description: "Withdraws the pending rewards of the bond of --from to --validator, or of all its bonds without\n" +
+			"--validator, to its balance. 'quorumchain account' shows pending rewards. It is rejected (and\n" +
+			"pays its fee) when there is nothing to claim.",
+		toFlag: "validator", toUsage: "validator whose bond's rewards to claim, 0x + 40 hex digits (default: every bond)",
+		toOptional: true,
+	})
+}
+
+func setCommissionCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxSetCommission,
+		usage: "set a validator's commission on its rewards",
+		description: "Sets the commission of the validator whose key is --from: the share of its rewards it keeps\n" +
+			"before its bonders share the rest in proportion to their bonds. --rate is a decimal fraction\n" +
+			"with at most 18 places (\"0.05\") or N/D with D dividing 10^18; it applies from the next block.",
+		rate: true,
+	})
 }
 
 func stakeCommand() *cli.Command {
@@ -74,11 +103,16 @@ func txCommand(s txSpec) *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "from", Usage: "keystore file of the sender, which signs", TakesFile: true},
 	}
-	if s.toFlag != "" {
+	switch {
+	case s.toOptional:
+		flags = append(flags, &cli.StringFlag{Name: s.toFlag, Usage: s.toUsage})
+	case s.toFlag != "":
 		flags = append(flags,
 			&cli.StringFlag{Name: s.toFlag, Usage: s.toUsage},
 			&cli.StringFlag{Name: "amount", Usage: "amount, a positive decimal integer"},
 		)
+	case s.rate:
+		flags = append(flags, &cli.StringFlag{Name: "rate", Usage: "commission rate in [0, 1], such as 0.05"})
 	}
 	flags = append(flags,
 		&cli.StringFlag{Name: "nonce", Usage: "sender nonce to sign with", DefaultText: "the account's next nonce, from the node"},
@@ -90,8 +124,13 @@ func txCommand(s txSpec) *cli.Command {
 		outputFlag(),
 	)
 	usageLine := "--from KEYFILE"
-	if s.toFlag != "" {
+	switch {
+	case s.toOptional:
+		usageLine += fmt.Sprintf(" [--%s ADDR]", s.toFlag)
+	case s.toFlag != "":
 		usageLine += fmt.Sprintf(" --%s ADDR --amount N", s.toFlag)
+	case s.rate:
+		usageLine += " --rate R"
 	}
 	usageLine += " [--fee N] [--wait]"
 	return &cli.Command{
@@ -183,7 +222,18 @@ func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
 		return nil, err
 	}
 	req := &txRequest{tx: &chain.Tx{Kind: s.kind}, from: from, asJSON: asJSON}
-	if s.toFlag != "" {
+	switch {
+	case s.toOptional:
+		if c.IsSet(s.toFlag) {
+			if req.tx.To, err = addressFlag(c, s.toFlag); err != nil {
+				return nil, err
+			}
+		}
+	case s.rate:
+		if req.tx.Amount, err = rateFlag(c, "rate"); err != nil {
+			return nil, err
+		}
+	case s.toFlag != "":
 		if req.tx.To, err = addressFlag(c, s.toFlag); err != nil {
 			return nil, err
 		}
@@ -261,6 +311,23 @@ func submitTx(ctx context.Context, n *nodeClient, req *txRequest) (*rpc.Subscrip
 		return nil, submitted, fmt.Errorf("node returned hash %s for transaction %s", chain.FormatHash(submitted.Hash), chain.FormatHash(hash))
 	}
 	return sub, submitted, nil
+}
+
+// rateFlag parses a required commission rate into its numerator over
+// staking.CommissionDen; a rate not exact over 10^18 is an error.
+func rateFlag(c *cli.Context, name string) (uint64, error) {
+	s, err := requiredString(c, name)
+	if err != nil {
+		return 0, err
+	}
+	f, err := staking.ParseFraction(s)
+	if err != nil {
+		return 0, fmt.Errorf("--%s: %w", name, err)
+	}
+	if staking.CommissionDen%f.Den != 0 {
+		return 0, fmt.Errorf("--%s %s: not exact in 18 decimal places", name, s)
+	}
+	return f.Num * (staking.CommissionDen / f.Den), nil // Num <= Den: at most CommissionDen
 }
 
 // parseUint parses a flag value of decimal digits.
