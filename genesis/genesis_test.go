@@ -299,6 +299,12 @@ func TestParseRejects(t *testing.T) {
 			want: ErrInvalidName, msg: `genesis: validators[0].name: invalid name "node/0": byte 4 is '/', want [A-Za-z0-9-_.]`},
 		{name: "duplicate name", mutate: func(m map[string]any) { valEntry(m, 1)["name"] = "node0" },
 			want: ErrDuplicateName, msg: `genesis: validators[1].name: duplicate name "node0" (also validators[0])`},
+		{name: "commission above one", mutate: func(m map[string]any) { valEntry(m, 0)["commission"] = "1.5" },
+			want: staking.ErrInvalidFraction, msg: `genesis: validators[0].commission: invalid fraction: "1.5": greater than 1`},
+		{name: "commission not exact in 18 places", mutate: func(m map[string]any) { valEntry(m, 0)["commission"] = "1/3" },
+			want: staking.ErrInvalidFraction, msg: `genesis: validators[0].commission: invalid fraction: "1/3" is not exact in 18 decimal places`},
+		{name: "commission as a number", mutate: func(m map[string]any) { valEntry(m, 0)["commission"] = 0.05 },
+			want: ErrMalformed, msg: `genesis: validators[0].commission: malformed: got a JSON number, want a string`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -522,5 +528,30 @@ func TestInitialState(t *testing.T) {
 	}
 	if _, _, err := New("quorum-local", d.GenesisTime).InitialState(); !errors.Is(err, ErrNoValidators) {
 		t.Errorf("InitialState(no validators) = %v, want %v", err, ErrNoValidators)
+	}
+}
+
+// TestValidatorCommission: a genesis commission reaches the state's
+// candidate and survives the canonical encoding in decimal.
+func TestValidatorCommission(t *testing.T) {
+	m := validDoc(t)
+	valEntry(m, 0)["commission"] = "1/20"
+	d, err := Parse(mustMarshal(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Validators[0].Commission; got != staking.CommissionDen/20 {
+		t.Fatalf("commission: got %d, want %d", got, staking.CommissionDen/20)
+	}
+	b, err := d.MarshalJSON()
+	if err != nil || !strings.Contains(string(b), `"commission":"0.05"`) {
+		t.Fatalf("canonical encoding %s, %v: want commission 0.05", b, err)
+	}
+	st, _, err := d.InitialState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Candidate(d.Validators[0].Address); c.Commission != staking.CommissionDen/20 {
+		t.Fatalf("candidate commission: got %d", c.Commission)
 	}
 }
