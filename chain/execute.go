@@ -146,6 +146,8 @@ type ExecResult struct {
 	Fees uint64
 	// Rewards is what the block's reward step issued and shared out.
 	Rewards staking.Distribution
+	// Jailed lists validators the block jailed for downtime.
+	Jailed []staking.Jailing
 }
 
 // SlashRecord tells what one piece of evidence did.
@@ -166,7 +168,9 @@ type EvidenceSets func(height uint64) (StakeSet, error)
 // and Execute returns an error wrapping ErrInvalidEvidence), then every
 // transaction in order, then the rewards (block_reward and the fees, to
 // the validators whose precommits the last certificate carries, see
-// staking.State.Distribute), then the end of the block (unbonding
+// staking.State.Distribute), then liveness (a validator whose precommit
+// is missing from too many recent certificates is jailed, see
+// staking.State.RecordLiveness), then the end of the block (unbonding
 // releases and validator selection).
 //
 // Every transaction must be chargeable (see ErrInvalidTx); otherwise the
@@ -234,12 +238,19 @@ func execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 		blk.Txs = blk.Txs[:kept]
 		senders.Hashes, senders.From, senders.Errs = senders.Hashes[:kept], senders.From[:kept], senders.Errs[:kept]
 	}
-	signers, total, err := rewardSigners(blk, sets)
+	signers, members, total, err := certified(blk, sets)
 	if err != nil {
 		return nil, fmt.Errorf("block h=%d: %w", h, err)
 	}
+	signed := make(map[Address]bool, len(signers))
+	for _, sg := range signers {
+		signed[sg.Validator] = true
+	}
 	if res.Rewards, err = st.Distribute(h, blk.Header.Proposer, res.Fees, signers, total); err != nil {
 		return nil, fmt.Errorf("block h=%d: rewards: %w", h, err)
+	}
+	if res.Jailed, err = st.RecordLiveness(h, members, func(a Address) bool { return signed[a] }); err != nil {
+		return nil, fmt.Errorf("block h=%d: liveness: %w", h, err)
 	}
 	next, err := st.EndBlock(h)
 	if err != nil {
@@ -273,29 +284,42 @@ func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidenc
 	return SlashRecord{Validator: v, Height: eh, Burned: burned}, nil
 }
 
-// rewardSigners returns the validators whose precommits blk's last
+// memberLister is a StakeSet that lists its members, as
+// *staking.ValidatorSet does; downtime tracking needs every member.
+type memberLister interface {
+	Validators() []staking.Validator
+}
+
+// certified returns the validators whose precommits blk's last
 // certificate carries, with their stakes in the set of the certified
-// height, and that set's total stake. A block with no last certificate
-// (the first) rewards nobody.
-func rewardSigners(blk *Block, sets EvidenceSets) ([]staking.Signer, uint64, error) {
+// height, every member of that set, and its total stake. A block with no
+// last certificate (the first) certifies nothing.
+func certified(blk *Block, sets EvidenceSets) (signers []staking.Signer, members []Address, total uint64, err error) {
 	c := blk.LastCertificate
 	if c == nil {
-		return nil, 0, nil
+		return nil, nil, 0, nil
 	}
 	set, err := sets(c.Height)
 	if err != nil {
-		return nil, 0, fmt.Errorf("validator set of the last certificate h=%d: %w", c.Height, err)
+		return nil, nil, 0, fmt.Errorf("validator set of the last certificate h=%d: %w", c.Height, err)
 	}
-	signers := make([]staking.Signer, len(c.Precommits))
+	list, ok := set.(memberLister)
+	if !ok {
+		return nil, nil, 0, fmt.Errorf("validator set of h=%d (%T) cannot list its members", c.Height, set)
+	}
+	for _, v := range list.Validators() {
+		members = append(members, v.Address)
+	}
+	signers = make([]staking.Signer, len(c.Precommits))
 	for i := range c.Precommits {
 		v := c.Precommits[i].Validator
 		stake, ok := set.StakeOf(v)
 		if !ok {
-			return nil, 0, fmt.Errorf("last certificate: %w: %s", ErrUnknownValidator, FormatAddress(v))
+			return nil, nil, 0, fmt.Errorf("last certificate: %w: %s", ErrUnknownValidator, FormatAddress(v))
 		}
 		signers[i] = staking.Signer{Validator: v, Stake: stake}
 	}
-	return signers, set.TotalStake(), nil
+	return signers, members, set.TotalStake(), nil
 }
 
 // chargeTx checks everything that makes tx chargeable and charges its fee

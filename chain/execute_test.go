@@ -24,6 +24,9 @@ var execParams = staking.Params{
 	MaxValidators:           10,
 	SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 10},
 	ProposerBonus:           staking.Fraction{Num: 1, Den: 10},
+	DowntimeWindow:          10,
+	DowntimeMaxMissed:       5,
+	SlashFractionDowntime:   staking.Fraction{Num: 0, Den: 1},
 	JailBlocks:              3,
 	MinFee:                  execFee,
 }

@@ -35,7 +35,10 @@ const validJSON = `{
     "jail_blocks": 20,
     "min_fee": "1",
     "block_reward": "0",
-    "proposer_bonus": "0.04"
+    "proposer_bonus": "0.04",
+    "downtime_window": 100,
+    "downtime_max_missed": 50,
+    "slash_fraction_downtime": "0"
   },
   "accounts": [
     {"address": "` + addrA + `", "balance": "1000"},
@@ -84,7 +87,8 @@ func TestParseValid(t *testing.T) {
 		GenesisTime: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
 		Params: staking.Params{UnbondingBlocks: 20, MinStake: 10, MaxValidators: 3,
 			SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 20}, JailBlocks: 20, MinFee: 1,
-			ProposerBonus: staking.Fraction{Num: 1, Den: 25}},
+			ProposerBonus: staking.Fraction{Num: 1, Den: 25}, DowntimeWindow: 100, DowntimeMaxMissed: 50,
+			SlashFractionDowntime: staking.Fraction{Num: 0, Den: 1}},
 		Accounts: []Account{{Address: mustAddr(t, addrA), Balance: 1000}, {Address: mustAddr(t, addrB), Balance: 500}},
 		Validators: []Validator{{Address: mustAddr(t, addrB), Stake: 100, Name: "node0"},
 			{Address: mustAddr(t, addrC), Stake: 40}},
@@ -120,7 +124,7 @@ func TestParseEquivalentForms(t *testing.T) {
 	reordered := `{"validators":[{"name":"node0","stake":"100","address":"` + strings.ToUpper(addrB[2:]) + `"},
 		{"stake":"40","address":"` + addrC + `"}],
 		"accounts":[{"balance":"1000","address":"` + addrA + `"},{"address":"` + addrB + `","balance":"500"}],
-		"params":{"proposer_bonus":"1/25","block_reward":"0","min_fee":"1","jail_blocks":20,"slash_fraction_double_sign":"1/20","max_validators":3,"min_stake":"10","unbonding_blocks":20},
+		"params":{"slash_fraction_downtime":"0/7","downtime_max_missed":50,"downtime_window":100,"proposer_bonus":"1/25","block_reward":"0","min_fee":"1","jail_blocks":20,"slash_fraction_double_sign":"1/20","max_validators":3,"min_stake":"10","unbonding_blocks":20},
 		"genesis_time":"2026-11-26T00:00:00.000Z","chain_id":"quorum-local"}`
 	reordered = strings.Replace(reordered, `"address":"`+strings.ToUpper(addrB[2:]), `"address":"0x`+strings.ToUpper(addrB[2:]), 1)
 	d, err := Parse([]byte(reordered))
@@ -479,7 +483,7 @@ func TestHashGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	const wantJSON = `{"chain_id":"quorum-local","genesis_time":"2026-11-26T00:00:00Z",` +
-		`"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"1","block_reward":"0","proposer_bonus":"0.04"},` +
+		`"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"1","block_reward":"0","proposer_bonus":"0.04","downtime_window":100,"downtime_max_missed":50,"slash_fraction_downtime":"0"},` +
 		`"accounts":[{"address":"` + addrA + `","balance":"1000"},{"address":"` + addrB + `","balance":"500"}],` +
 		`"validators":[{"address":"` + addrB + `","stake":"100","name":"node0"},{"address":"` + addrC + `","stake":"40"}]}`
 	b, err := d.MarshalJSON()
@@ -489,7 +493,7 @@ func TestHashGolden(t *testing.T) {
 	if string(b) != wantJSON {
 		t.Errorf("MarshalJSON =\n%s\nwant\n%s", b, wantJSON)
 	}
-	const wantHash = "0x7978867c3b727c6d18ea6cb64d4e2dd6a6ca67ad722ceb1a1f8434aecf6a7612"
+	const wantHash = "0x67a0eb2f2c43a26ddac2f717e8a154b4765d97eecee8a4fba568ed0203fa761e"
 	if got := chain.FormatHash(d.Hash()); got != wantHash {
 		t.Errorf("Hash = %s, want %s", got, wantHash)
 	}

@@ -140,6 +140,8 @@ func (b *backend) Validators(_ context.Context, height *uint64) (rpc.ValidatorsR
 		for i := range r.Validators {
 			if c, ok := s.State.Candidate(r.Validators[i].Address); ok {
 				r.Validators[i].Commission = staking.Fraction{Num: c.Commission, Den: staking.CommissionDen}.String()
+				jailed, missed := c.Jailed, s.State.Missed(c.Address)
+				r.Validators[i].Jailed, r.Validators[i].Missed = &jailed, &missed
 			}
 		}
 	}

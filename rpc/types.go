@@ -123,6 +123,11 @@ type ValidatorResult struct {
 	// Commission is the validator's current commission rate, a decimal
 	// fraction such as "0.05"; chain_getValidators sets it.
 	Commission string `json:"commission,omitempty"`
+	// Jailed and Missed are the validator's current jail state and how
+	// many of its last downtime_window certificates lack its precommit;
+	// chain_getValidators sets them (validators events leave them out).
+	Jailed *bool   `json:"jailed,omitempty"`
+	Missed *uint64 `json:"missed,omitempty"`
 }
 
 // ValidatorsResult is the result of chain_getValidators: the set of Height.

@@ -18,7 +18,9 @@ import (
 //	"g"                                    -> [carry, issued]           (reward pool; absent when both are 0)
 //	"h"                                    -> last height ended by EndBlock
 //	"i" | validator | delegator            -> 0x80                      (index of "b" by validator)
-//	"p"                                    -> [unbondingBlocks, minStake, maxValidators, slashNum, slashDen, jailBlocks, minFee, blockReward, bonusNum, bonusDen]
+//	"m" | validator                        -> [recorded, missed, bitmap words...] (liveness window; absent when none recorded)
+//	"p"                                    -> [unbondingBlocks, minStake, maxValidators, slashNum, slashDen, jailBlocks, minFee, blockReward, bonusNum, bonusDen,
+//	                                           downtimeWindow, downtimeMaxMissed, downSlashNum, downSlashDen]
 //	"q" | releaseHeight | delegator | validator -> 0x80                 (release queue index of "u")
 //	"r" | validator                        -> [perShareHi, perShareLo, outstanding] (F1 record; absent when all 0)
 //	"s"                                    -> total supply (balances + bonds + unbondings)
@@ -34,6 +36,7 @@ const (
 	kindPool        byte = 'g'
 	kindHeight      byte = 'h'
 	kindBondIndex   byte = 'i'
+	kindLiveness    byte = 'm'
 	kindParams      byte = 'p'
 	kindQueue       byte = 'q'
 	kindRewards     byte = 'r'
@@ -60,6 +63,7 @@ var keyLen = map[byte]int{
 	kindPool:        singletonLen,
 	kindHeight:      singletonLen,
 	kindBondIndex:   1 + 2*addrLen,
+	kindLiveness:    1 + addrLen,
 	kindParams:      singletonLen,
 	kindQueue:       1 + heightLen + 2*addrLen,
 	kindRewards:     1 + addrLen,
@@ -225,13 +229,13 @@ func decodeCandidate(a Address, b []byte) (Candidate, error) {
 }
 
 func encodeParams(p Params) []byte {
-	f, b := p.SlashFractionDoubleSign, p.ProposerBonus
+	f, b, d := p.SlashFractionDoubleSign, p.ProposerBonus, p.SlashFractionDowntime
 	return encodeUints(p.UnbondingBlocks, p.MinStake, uint64(p.MaxValidators), f.Num, f.Den, p.JailBlocks, p.MinFee,
-		p.BlockReward, b.Num, b.Den)
+		p.BlockReward, b.Num, b.Den, p.DowntimeWindow, p.DowntimeMaxMissed, d.Num, d.Den)
 }
 
 func decodeParams(b []byte) (Params, error) {
-	var f [10]uint64
+	var f [14]uint64
 	if err := decodeUints(b, f[:]); err != nil {
 		return Params{}, err
 	}
@@ -247,6 +251,9 @@ func decodeParams(b []byte) (Params, error) {
 		MinFee:                  f[6],
 		BlockReward:             f[7],
 		ProposerBonus:           Fraction{f[8], f[9]},
+		DowntimeWindow:          f[10],
+		DowntimeMaxMissed:       f[11],
+		SlashFractionDowntime:   Fraction{f[12], f[13]},
 	}, nil
 }
 

@@ -75,6 +75,7 @@ type loader struct {
 	accountSum, bondSum, unbondingSum, rewardSum uint64
 
 	rewarded []Address // validators with an F1 record, in key order
+	live     []KV      // liveness records, decoded once the params are known
 	starts   []pairID  // delegator | validator of F1 starts, in key order
 
 	bonds          map[pairID]uint64
@@ -203,6 +204,8 @@ func (l *loader) entry(k, v []byte) error {
 			return malformed(k, "zero reward start is stored")
 		}
 		l.starts = append(l.starts, pair(Address(k[1:21]), Address(k[21:41])))
+	case kindLiveness:
+		l.live = append(l.live, KV{Key: k, Value: v})
 	case kindPool:
 		var f [2]uint64
 		if err = decodeUints(v, f[:]); err != nil {
@@ -313,6 +316,14 @@ func (l *loader) finish(params Params) (*State, error) {
 			}
 		}
 		return nil, malformed(missing, "queue entry without an unbonding")
+	}
+	for _, e := range l.live {
+		if _, err := decodeLiveness(e.Value, params.DowntimeWindow); err != nil {
+			return nil, malformed(e.Key, "value %x: %v", e.Value, err)
+		}
+		if _, ok := l.candidates[Address(e.Key[1:])]; !ok {
+			return nil, malformed(e.Key, "liveness record of a non-candidate")
+		}
 	}
 	for _, a := range l.rewarded {
 		if _, ok := l.candidates[a]; !ok {

@@ -216,12 +216,26 @@ type Params struct {
 	// top, when its last certificate carries every validator's precommit;
 	// it scales down to none at exactly the quorum.
 	ProposerBonus Fraction `json:"proposer_bonus"`
+	// DowntimeWindow is how many of a validator's most recent certificates
+	// (those of heights where it was in the set) its liveness is judged on.
+	DowntimeWindow uint64 `json:"downtime_window"`
+	// DowntimeMaxMissed is how many of them may lack its precommit: one
+	// more, and it is jailed for JailBlocks and slashed.
+	DowntimeMaxMissed uint64 `json:"downtime_max_missed"`
+	// SlashFractionDowntime is burned from the bonds and unbonding entries
+	// of a validator jailed for downtime; it may be 0.
+	SlashFractionDowntime Fraction `json:"slash_fraction_downtime"`
 }
+
+// maxDowntimeWindow bounds the window, so that a validator's liveness
+// record (one bit per certificate) stays small.
+const maxDowntimeWindow = 1 << 14
 
 // DefaultParams returns unbonding 20 blocks, min stake 1, at most 100
 // validators, slash fraction 0.05, 20 blocks of jail, no minimum fee
-// (testnets set one; see testnet.DefaultMinFee), no block reward and a
-// proposer bonus of at most 0.04.
+// (testnets set one; see testnet.DefaultMinFee), no block reward, a
+// proposer bonus of at most 0.04, and jailing with a slash of 0.0001 for
+// missing more than 50 of the last 100 certificates (Cosmos's defaults).
 func DefaultParams() Params {
 	return Params{
 		UnbondingBlocks:         20,
@@ -230,6 +244,9 @@ func DefaultParams() Params {
 		SlashFractionDoubleSign: Fraction{1, 20},
 		JailBlocks:              20,
 		ProposerBonus:           Fraction{1, 25},
+		DowntimeWindow:          100,
+		DowntimeMaxMissed:       50,
+		SlashFractionDowntime:   Fraction{1, 10_000},
 	}
 }
 
@@ -248,12 +265,19 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: min_fee %d above the maximum supply %d", ErrInvalidParams, p.MinFee, MaxSupply)
 	case p.BlockReward > MaxSupply:
 		return fmt.Errorf("%w: block_reward %d above the maximum supply %d", ErrInvalidParams, p.BlockReward, MaxSupply)
+	case p.DowntimeWindow == 0 || p.DowntimeWindow > maxDowntimeWindow:
+		return fmt.Errorf("%w: downtime_window %d not in [1, %d]", ErrInvalidParams, p.DowntimeWindow, maxDowntimeWindow)
+	case p.DowntimeMaxMissed >= p.DowntimeWindow:
+		return fmt.Errorf("%w: downtime_max_missed %d must be below downtime_window %d", ErrInvalidParams, p.DowntimeMaxMissed, p.DowntimeWindow)
 	}
 	if err := p.SlashFractionDoubleSign.Validate(); err != nil {
 		return fmt.Errorf("%w: slash_fraction_double_sign: %w", ErrInvalidParams, err)
 	}
 	if err := p.ProposerBonus.Validate(); err != nil {
 		return fmt.Errorf("%w: proposer_bonus: %w", ErrInvalidParams, err)
+	}
+	if err := p.SlashFractionDowntime.Validate(); err != nil {
+		return fmt.Errorf("%w: slash_fraction_downtime: %w", ErrInvalidParams, err)
 	}
 	return nil
 }
@@ -263,5 +287,6 @@ func (p Params) Validate() error {
 func (p Params) canonical() Params {
 	p.SlashFractionDoubleSign = p.SlashFractionDoubleSign.reduce()
 	p.ProposerBonus = p.ProposerBonus.reduce()
+	p.SlashFractionDowntime = p.SlashFractionDowntime.reduce()
 	return p
 }

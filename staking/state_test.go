@@ -23,6 +23,9 @@ func testParams() staking.Params {
 		MaxValidators:           3,
 		SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 10},
 		ProposerBonus:           staking.Fraction{Num: 0, Den: 1},
+		DowntimeWindow:          10,
+		DowntimeMaxMissed:       5,
+		SlashFractionDowntime:   staking.Fraction{Num: 0, Den: 1},
 		JailBlocks:              3,
 		MinFee:                  3,
 	}

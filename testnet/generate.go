@@ -54,7 +54,12 @@ const (
 	// DefaultBlockReward is a testnet's block_reward, so that rewards,
 	// commission and claims can be seen at work.
 	DefaultBlockReward = 10
-	DefaultBasePort    = 26656
+	// DefaultDowntimeWindow and DefaultDowntimeMaxMissed jail a testnet
+	// validator that misses more than 10 of its last 20 certificates, so
+	// that a validator without a node is jailed within seconds.
+	DefaultDowntimeWindow    = 20
+	DefaultDowntimeMaxMissed = 10
+	DefaultBasePort          = 26656
 )
 
 // ConsensusDefaults are a local network's consensus settings: a height
@@ -169,6 +174,7 @@ func newGenesis(opts Options, emptyBlockInterval time.Duration) (*genesis.Doc, *
 	gen := genesis.New(opts.ChainID, time.Now().Add(-emptyBlockInterval).Truncate(time.Millisecond))
 	gen.Params.MinFee = opts.MinFee
 	gen.Params.BlockReward = DefaultBlockReward
+	gen.Params.DowntimeWindow, gen.Params.DowntimeMaxMissed = DefaultDowntimeWindow, DefaultDowntimeMaxMissed
 	if err := gen.AddAccount(chain.PubkeyAddress(&faucet.PublicKey), opts.FaucetBalance); err != nil {
 		return nil, nil, nil, err
 	}

@@ -158,13 +158,20 @@ func validatorsCommand() *cli.Command {
 
 func printValidators(out io.Writer, v *rpc.ValidatorsResult) error {
 	w := newTable(out)
-	fmt.Fprintln(w, "ADDRESS\tSTAKE\tSHARE\tPRIORITY\tCOMMISSION")
+	fmt.Fprintln(w, "ADDRESS\tSTAKE\tSHARE\tPRIORITY\tCOMMISSION\tMISSED\tJAILED")
 	for _, val := range v.Validators {
-		commission := val.Commission
+		commission, missed, jailed := val.Commission, "-", "-"
 		if commission == "" {
 			commission = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", chain.FormatAddress(val.Address), val.Stake, share(uint64(val.Stake), uint64(v.TotalStake)), val.ProposerPriority, commission)
+		if val.Missed != nil {
+			missed = fmt.Sprint(*val.Missed)
+		}
+		if val.Jailed != nil {
+			jailed = fmt.Sprint(*val.Jailed)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", chain.FormatAddress(val.Address), val.Stake, share(uint64(val.Stake), uint64(v.TotalStake)),
+			val.ProposerPriority, commission, missed, jailed)
 	}
 	if err := w.Flush(); err != nil {
 		return err
