@@ -32,7 +32,7 @@ func TestSupplyConservedUnderRandomBlocks(t *testing.T) {
 		}.New(t)
 		c := chaintest.NewChain(execChain, st)
 		genesisSupply := st.TotalSupply()
-		var burned uint64
+		var burned, fees uint64
 		var lastCert *chain.Certificate
 		keys := []*ecdsa.PrivateKey{a0, a1, a2, a3, v0, v1, v2, v3}
 		for h := uint64(1); h <= 40; h++ {
@@ -72,6 +72,10 @@ func TestSupplyConservedUnderRandomBlocks(t *testing.T) {
 			}
 			if c.State.Issued() != h*p.BlockReward {
 				t.Fatalf("seed %d h=%d: issued %d, want %d", seed, h, c.State.Issued(), h*p.BlockReward)
+			}
+			fees += res.Fees
+			if sp := c.State.Supply(); sp.Total != c.State.TotalSupply() || sp.Burned != burned || sp.Slashed != burned || sp.Fees != fees || sp.Issued != c.State.Issued() {
+				t.Fatalf("seed %d h=%d: supply accounting %+v, want burned %d, fees %d", seed, h, sp, burned, fees)
 			}
 			if _, err := staking.LoadState(c.State.Params(), c.State.Entries()); err != nil {
 				t.Fatalf("seed %d h=%d: accounting broken: %v", seed, h, err)

@@ -50,6 +50,9 @@ func (b *backend) ChainStatus(context.Context) (rpc.StatusResult, error) {
 	r := rpc.StatusResult{ChainID: b.chainID, Height: s.Height, Hash: s.Hash, Time: time.UnixMilli(int64(b.genesisMs)).UTC(),
 		ValidatorsHash: s.Validators.Hash(), TotalStake: rpc.Amount(s.Validators.TotalStake()), Syncing: s.Syncing,
 		MinFee: rpc.Amount(s.State.Params().MinFee), NodeID: b.nodeID.String(), Peers: len(b.sw.Peers())}
+	sp := s.State.Supply()
+	r.Supply = &rpc.SupplyResult{Total: rpc.Amount(sp.Total), Bonded: rpc.Amount(sp.Bonded), Unbonding: rpc.Amount(sp.Unbonding),
+		Issued: rpc.Amount(sp.Issued), Fees: rpc.Amount(sp.Fees), Slashed: rpc.Amount(sp.Slashed), Burned: rpc.Amount(sp.Burned)}
 	if s.Header != nil {
 		r.Time = time.UnixMilli(int64(s.Header.Time)).UTC()
 		r.ValidatorsHash = s.Header.ValidatorsHash

@@ -60,6 +60,25 @@ type StatusResult struct {
 	Syncing bool   `json:"syncing"`
 	NodeID  string `json:"nodeId"`
 	Peers   int    `json:"peers"`
+	// Supply is the ledger's accounting at Height; the conservation
+	// equation total = genesis supply + issued - burned holds at every
+	// height.
+	Supply *SupplyResult `json:"supply,omitempty"`
+}
+
+// SupplyResult is the supply accounting of chain_status: every coin
+// (total), those in bonds and in unbonding entries, and since genesis the
+// amounts issued by block rewards, collected in fees (moved to the
+// validators, not destroyed), slashed and burned (slashing is the only
+// burn, so burned equals slashed).
+type SupplyResult struct {
+	Total     Amount `json:"total"`
+	Bonded    Amount `json:"bonded"`
+	Unbonding Amount `json:"unbonding"`
+	Issued    Amount `json:"issued"`
+	Fees      Amount `json:"fees"`
+	Slashed   Amount `json:"slashed"`
+	Burned    Amount `json:"burned"`
 }
 
 // HeaderResult is a block header. Hash is the block hash (the header's).

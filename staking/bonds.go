@@ -150,6 +150,7 @@ func (s *State) Stake(delegator, validator Address, amount uint64) error {
 	s.putAccount(delegator, acc)
 	s.putBond(delegator, validator, bond)
 	s.putCandidate(c)
+	s.moveTotals(amount, 0, 0, 0, 0)
 	return nil
 }
 
@@ -188,6 +189,7 @@ func (s *State) Unstake(delegator, validator Address, amount uint64, height uint
 	s.putBond(delegator, validator, bond-amount)
 	s.putUnbonding(delegator, release, validator, queued)
 	s.putCandidate(c)
+	s.moveTotals(0, amount, amount, 0, 0)
 	return nil
 }
 
@@ -219,8 +221,13 @@ func (s *State) release(height uint64) error {
 	if err != nil {
 		return fmt.Errorf("release unbondings: %w", err)
 	}
+	var released uint64
 	for _, e := range due {
 		s.putUnbonding(e.delegator, e.release, e.validator, 0)
+		released += e.amount // each within the supply, and so their sum
+	}
+	if released > 0 {
+		s.moveTotals(0, 0, 0, released, 0)
 	}
 	for _, d := range order {
 		acc := s.Account(d)

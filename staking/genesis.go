@@ -60,6 +60,11 @@ func NewGenesisState(params Params, balances []GenesisBalance, stakes []GenesisS
 		}
 		s.putCandidate(Candidate{Address: st.Validator, Stake: st.Amount, Commission: st.Commission})
 	}
+	var bonded uint64
+	for _, st := range stakes {
+		bonded += st.Amount // within the supply, checked above
+	}
+	s.putRewardPool(pool{bonded: bonded})
 	s.t.put(paramsKey, encodeParams(s.params))
 	s.setSupply(supply)
 	membership := s.selectMembership()

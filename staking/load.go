@@ -76,7 +76,8 @@ type loader struct {
 
 	rewarded []Address // validators with an F1 record, in key order
 	live     []KV      // liveness records, decoded once the params are known
-	starts   []pairID  // delegator | validator of F1 starts, in key order
+	totals   pool
+	starts   []pairID // delegator | validator of F1 starts, in key order
 
 	bonds          map[pairID]uint64
 	bondOrder      []pairID // delegator | validator, in key order
@@ -207,16 +208,17 @@ func (l *loader) entry(k, v []byte) error {
 	case kindLiveness:
 		l.live = append(l.live, KV{Key: k, Value: v})
 	case kindPool:
-		var f [2]uint64
-		if err = decodeUints(v, f[:]); err != nil {
+		var p pool
+		if p, err = decodePool(v); err != nil {
 			break
 		}
-		if f == [2]uint64{} {
-			return malformed(k, "empty reward pool is stored")
+		if p == (pool{}) {
+			return malformed(k, "empty totals are stored")
 		}
-		if l.rewardSum, err = addAmount(l.rewardSum, f[0]); err != nil {
+		if l.rewardSum, err = addAmount(l.rewardSum, p.carry); err != nil {
 			return malformed(k, "reward carry: %v", err)
 		}
+		l.totals = p
 	case kindSlashed:
 		if !bytes.Equal(v, markerValue) {
 			return malformed(k, "infraction record value %x, want %x", v, markerValue)
@@ -335,6 +337,10 @@ func (l *loader) finish(params Params) (*State, error) {
 		if _, ok := l.bonds[id]; !ok {
 			return nil, malformed(startKey(Address(id[:addrLen]), Address(id[addrLen:])), "reward start without a bond")
 		}
+	}
+	if l.totals.bonded != l.bondSum || l.totals.unbonding != l.unbondingSum {
+		return nil, malformed(poolKey, "bonded %d and unbonding %d totals, entries sum to %d and %d",
+			l.totals.bonded, l.totals.unbonding, l.bondSum, l.unbondingSum)
 	}
 	supply, err := addAmount(l.accountSum, l.bondSum)
 	if err == nil {

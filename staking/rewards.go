@@ -133,17 +133,24 @@ func (s *State) putStart(delegator, validator Address, r ratio) {
 	s.t.put(k, encodeUints(r.hi, r.lo))
 }
 
-// pool is the undistributed carry and the total ever issued.
-type pool struct{ carry, issued uint64 }
+// pool is the ledger's running totals: the reward carry, and what was
+// ever issued, collected in fees and burned, and what is bonded and
+// unbonding now.
+type pool struct{ carry, issued, fees, burned, bonded, unbonding uint64 }
 
 func (s *State) rewardPool() pool {
 	b := s.t.get(poolKey)
 	if b == nil {
 		return pool{}
 	}
-	var f [2]uint64
+	p, err := decodePool(b)
+	return mustDecode(p, err, poolKey)
+}
+
+func decodePool(b []byte) (pool, error) {
+	var f [6]uint64
 	err := decodeUints(b, f[:])
-	return mustDecode(pool{f[0], f[1]}, err, poolKey)
+	return pool{f[0], f[1], f[2], f[3], f[4], f[5]}, err
 }
 
 func (s *State) putRewardPool(p pool) {
@@ -151,7 +158,39 @@ func (s *State) putRewardPool(p pool) {
 		s.t.delete(poolKey)
 		return
 	}
-	s.t.put(poolKey, encodeUints(p.carry, p.issued))
+	s.t.put(poolKey, encodeUints(p.carry, p.issued, p.fees, p.burned, p.bonded, p.unbonding))
+}
+
+// moveTotals moves amounts into and out of the bonded and unbonding
+// totals and adds to the burned total. Every amount is part of the
+// supply, so no sum overflows; a total that would go negative is a broken
+// invariant.
+func (s *State) moveTotals(bondedIn, bondedOut, unbondingIn, unbondingOut, burned uint64) {
+	p := s.rewardPool()
+	p.bonded = mustSub(p.bonded+bondedIn, bondedOut, "bonded-total-covers-bonds")
+	p.unbonding = mustSub(p.unbonding+unbondingIn, unbondingOut, "unbonding-total-covers-entries")
+	p.burned += burned
+	s.putRewardPool(p)
+}
+
+// Supply is the ledger's accounting. At every height
+// Total = Balances + Bonded + Unbonding + the rewards not yet paid out,
+// and Total = genesis supply + Issued - Burned.
+type Supply struct {
+	Total     uint64 // every coin in existence
+	Bonded    uint64 // in bonds
+	Unbonding uint64 // in unbonding entries
+	Issued    uint64 // minted by block rewards since genesis
+	Fees      uint64 // collected from transactions since genesis (moved, not burned)
+	Slashed   uint64 // taken by slashing since genesis
+	Burned    uint64 // destroyed since genesis: slashing is the only burn, so equal to Slashed
+}
+
+// Supply returns the ledger's accounting.
+func (s *State) Supply() Supply {
+	p := s.rewardPool()
+	return Supply{Total: s.supply, Bonded: p.bonded, Unbonding: p.unbonding, Issued: p.issued, Fees: p.fees,
+		Slashed: p.burned, Burned: p.burned}
 }
 
 // Issued returns the total block_reward minted since genesis.
@@ -299,6 +338,9 @@ func (s *State) Distribute(height uint64, proposer Address, fees uint64, signers
 	}
 	d.Carried = amount - d.Rewarded
 	p.carry, p.issued = d.Carried, p.issued+d.Issued // issued <= supply
+	if p.fees += fees; p.fees < fees {
+		p.fees = ^uint64(0) // a running count of coins that circulate: saturate rather than wrap
+	}
 	s.putRewardPool(p)
 	s.setSupply(supply)
 	return d, nil

@@ -99,6 +99,7 @@ func (s *State) slashAndJail(validator Address, f Fraction, height uint64) (burn
 	c.Jailed, c.JailedUntil = true, max(c.JailedUntil, until)
 	s.putCandidate(c)
 	s.setSupply(mustSub(s.supply, burned, "supply-covers-burn"))
+	s.moveTotals(0, bondBurn, 0, burned-bondBurn, burned)
 	s.putLiveness(validator, liveness{})
 	return burned, nil
 }

@@ -59,6 +59,11 @@ func statusCommand() *cli.Command {
 					fmt.Fprintf(w, "syncing\t%t\n", s.Syncing)
 					fmt.Fprintf(w, "node id\t%s\n", s.NodeID)
 					fmt.Fprintf(w, "peers\t%d\n", s.Peers)
+					fmt.Fprintf(w, "min fee\t%s\n", s.MinFee)
+					if sp := s.Supply; sp != nil {
+						fmt.Fprintf(w, "supply\t%s (bonded %s, unbonding %s)\n", sp.Total, sp.Bonded, sp.Unbonding)
+						fmt.Fprintf(w, "since genesis\tissued %s, fees %s, slashed %s, burned %s\n", sp.Issued, sp.Fees, sp.Slashed, sp.Burned)
+					}
 					return w.Flush()
 				})
 			})
