@@ -78,6 +78,9 @@ func TestMempoolAdmitsByState(t *testing.T) {
 		want error // nil: admitted
 	}{
 		{"fee below min_fee", signed(t, delegator, chain.TxTransfer, 0, val, 1, 2), staking.ErrFeeTooLow},
+		{"fee above the maximum supply", signed(t, delegator, chain.TxTransfer, 0, val, 1, staking.MaxSupply+1), staking.ErrOverflow},
+		{"fee and amount that would wrap the pending spend", signed(t, delegator, chain.TxTransfer, 0, val, staking.MaxSupply, staking.MaxSupply), errPendingBalance},
+		{"set-commission by a non-candidate", signed(t, delegator, chain.TxSetCommission, 0, chain.Address{}, 1, 3), staking.ErrUnknownValidator},
 		{"unjail by a non-candidate", signed(t, delegator, chain.TxUnjail, 0, chain.Address{}, 0, 3), staking.ErrUnknownValidator},
 		{"unjail by a validator not jailed", signed(t, free, chain.TxUnjail, 0, chain.Address{}, 0, 3), staking.ErrNotJailed},
 		{"unjail before the jail time is over", signed(t, early, chain.TxUnjail, 0, chain.Address{}, 0, 3), staking.ErrJailTimeNotOver},
