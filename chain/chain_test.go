@@ -62,17 +62,17 @@ func TestTxHashStable(t *testing.T) {
 	// Known-answer vectors: the sign-bytes spelled out in RLP by hand, and the
 	// resulting digests. A change here breaks every signature ever made.
 	to := common.FromHex("0x2b5ad5c4795c026514f8317c7a215e218dccd6cf")
-	signBytes := append([]byte{0xe8, 0x82, 't', 'x', 0x8c}, "quorum-local"...)
+	signBytes := append([]byte{0xe9, 0x82, 't', 'x', 0x8c}, "quorum-local"...)
 	signBytes = append(signBytes, 0x01, 0x80, 0x94)
 	signBytes = append(signBytes, to...)
-	signBytes = append(signBytes, 0x01)
+	signBytes = append(signBytes, 0x01, 0x80) // amount 1, fee 0
 	if got, want := tx.SignHash(), crypto.Keccak256Hash(signBytes); got != want {
 		t.Fatalf("sign hash: got %s, want keccak(hand-encoded sign-bytes) %s", FormatHash(got), FormatHash(want))
 	}
-	if got := FormatHash(tx.SignHash()); got != "0x07cd41adc212d399d9d4b1e3dd88bb807ad72d20583b7871714f0faf67ebf980" {
+	if got := FormatHash(tx.SignHash()); got != "0x40bc0103bdd97f51b719e81fa36b11d1aa0e936fa9552fb9af61ca755fec47e8" {
 		t.Fatalf("sign hash vector changed: %s", got)
 	}
-	if got := FormatHash(tx.Hash()); got != "0x64d814058db0f1a15fc3d1aca4205c5ba6cd3c86e1a067d601a03f0f4266f989" {
+	if got := FormatHash(tx.Hash()); got != "0x3ee61dee372ee5fd57574441658b16b17881fc523b847444b0af8e98cd86df5b" {
 		t.Fatalf("tx hash vector changed: %s", got)
 	}
 	again := signedTx(t, testKey(t, 1), "quorum-local", TxTransfer, 0, common.HexToAddress("0x2b5ad5c4795c026514f8317c7a215e218dccd6cf"), 1)

@@ -3,7 +3,6 @@ package chain
 import (
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/quorumchain/quorumchain/staking"
 )
@@ -23,12 +22,35 @@ const (
 	CodeJailTimeNotOver     = "jail_time_not_over"
 	CodeInsufficientBond    = "insufficient_bond"
 	CodeOverflow            = "overflow"
+	CodeFeeTooLow           = "fee_too_low"
+	CodeNothingToClaim      = "nothing_to_claim"
 	CodeRejected            = "rejected"
 )
 
 // ErrInvalidEvidence means a block carries evidence that does not prove a
 // punishable double sign; the block is invalid.
 var ErrInvalidEvidence = errors.New("invalid evidence")
+
+// ErrInvalidTx means a block carries a transaction that cannot be charged
+// its fee: malformed fields, wrong chain, bad signature, a nonce other than
+// the sender's next, a fee below min_fee or above the balance. The block is
+// invalid; proposers leave such transactions out (see BuildWith).
+var ErrInvalidTx = errors.New("invalid transaction in block")
+
+// InvalidTxError says which transaction made a block invalid and why. It
+// matches ErrInvalidTx and the cause with errors.Is.
+type InvalidTxError struct {
+	Index int
+	Hash  Hash
+	Err   error
+}
+
+func (e *InvalidTxError) Error() string {
+	return fmt.Sprintf("%v: tx %d (%s): %v", ErrInvalidTx, e.Index, FormatHash(e.Hash), e.Err)
+}
+
+// Unwrap returns ErrInvalidTx and the cause.
+func (e *InvalidTxError) Unwrap() []error { return []error{ErrInvalidTx, e.Err} }
 
 // RejectionCode maps a transaction error to its stable receipt code.
 func RejectionCode(err error) string {
@@ -57,6 +79,10 @@ func RejectionCode(err error) string {
 		return CodeInsufficientBond
 	case errors.Is(err, staking.ErrOverflow):
 		return CodeOverflow
+	case errors.Is(err, staking.ErrFeeTooLow):
+		return CodeFeeTooLow
+	case errors.Is(err, staking.ErrNothingToClaim):
+		return CodeNothingToClaim
 	}
 	return CodeRejected
 }
@@ -116,6 +142,12 @@ type ExecResult struct {
 	NextValidators *staking.ValidatorSet
 	// StateHash is the ledger state hash after the block.
 	StateHash Hash
+	// Fees is the sum of the fees the block's transactions paid.
+	Fees uint64
+	// Rewards is what the block's reward step issued and shared out.
+	Rewards staking.Distribution
+	// Jailed lists validators the block jailed for downtime.
+	Jailed []staking.Jailing
 }
 
 // SlashRecord tells what one piece of evidence did.
@@ -134,10 +166,19 @@ type EvidenceSets func(height uint64) (StakeSet, error)
 // validator set of its height, be no older than the unbonding period, and
 // not punish the same double sign twice — otherwise the block is invalid
 // and Execute returns an error wrapping ErrInvalidEvidence), then every
-// transaction in order, then the end of the block (unbonding releases and
-// validator selection). A rejected transaction changes nothing and gets a
-// receipt with its reason. senders must come from RecoverSenders(blk.Txs).
-// Execution is deterministic.
+// transaction in order, then the rewards (block_reward and the fees, to
+// the validators whose precommits the last certificate carries, see
+// staking.State.Distribute), then liveness (a validator whose precommit
+// is missing from too many recent certificates is jailed, see
+// staking.State.RecordLiveness), then the end of the block (unbonding
+// releases and validator selection).
+//
+// Every transaction must be chargeable (see ErrInvalidTx); otherwise the
+// block is invalid and Execute returns an *InvalidTxError. A chargeable
+// transaction pays its fee and uses its nonce first; if its operation then
+// fails, the operation changes nothing and the receipt is rejected with
+// the reason. senders must come from RecoverSenders(blk.Txs). Execution is
+// deterministic.
 func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets) (*ExecResult, error) {
 	return ExecuteWith(st, chainID, blk, senders, sets, nil)
 }
@@ -146,11 +187,24 @@ func Execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 // cache of verified signatures; Recover if nil): a double sign the node
 // already verified when it arrived costs no recovery again.
 func ExecuteWith(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer) (*ExecResult, error) {
+	return execute(st, chainID, blk, senders, sets, rec, false)
+}
+
+// BuildWith is ExecuteWith for the proposer of blk: instead of failing on
+// a transaction that cannot be charged, it removes the transaction from
+// blk.Txs and its entries from senders, so that the block it leaves is
+// valid. It fails only as ExecuteWith does for the evidence or the end of
+// the block.
+func BuildWith(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer) (*ExecResult, error) {
+	return execute(st, chainID, blk, senders, sets, rec, true)
+}
+
+func execute(st *staking.State, chainID string, blk *Block, senders *Senders, sets EvidenceSets, rec Recoverer, build bool) (*ExecResult, error) {
 	h := blk.Header.Height
 	if h != st.Height()+1 {
 		return nil, fmt.Errorf("block h=%d: %w: state is at height %d", h, staking.ErrBadHeight, st.Height())
 	}
-	res := &ExecResult{Receipts: make([]Receipt, len(blk.Txs))}
+	res := &ExecResult{Receipts: make([]Receipt, 0, len(blk.Txs))}
 	for i, ev := range blk.Evidence {
 		slash, err := applyEvidence(st, chainID, h, ev, sets, rec)
 		if err != nil {
@@ -158,17 +212,45 @@ func ExecuteWith(st *staking.State, chainID string, blk *Block, senders *Senders
 		}
 		res.Slashed = append(res.Slashed, slash)
 	}
+	kept := 0
 	for i, tx := range blk.Txs {
-		r := &res.Receipts[i]
-		r.TxHash = senders.Hashes[i]
-		if senders.Errs[i] == nil {
-			r.From = senders.From[i]
+		from := senders.From[i]
+		if err := chargeTx(st, chainID, tx, from, senders.Errs[i]); err != nil {
+			if build {
+				continue
+			}
+			return nil, fmt.Errorf("block h=%d: %w", h, &InvalidTxError{Index: i, Hash: senders.Hashes[i], Err: err})
 		}
-		if err := applyTx(st, chainID, h, tx, senders.From[i], senders.Errs[i]); err != nil {
+		res.Fees += tx.Fee // each fee came out of a balance: the sum is within the supply
+		r := Receipt{TxHash: senders.Hashes[i], From: from, Fee: tx.Fee, Status: TxAccepted}
+		if err := applyOp(st, h, tx, from); err != nil {
 			r.Status, r.Code, r.Error = TxRejected, RejectionCode(err), err.Error()
-			continue
 		}
-		r.Status = TxAccepted
+		res.Receipts = append(res.Receipts, r)
+		if build {
+			blk.Txs[kept] = tx
+			senders.Hashes[kept], senders.From[kept], senders.Errs[kept] = senders.Hashes[i], from, nil
+		}
+		kept++
+	}
+	if build {
+		clear(blk.Txs[kept:])
+		blk.Txs = blk.Txs[:kept]
+		senders.Hashes, senders.From, senders.Errs = senders.Hashes[:kept], senders.From[:kept], senders.Errs[:kept]
+	}
+	signers, members, total, err := certified(blk, sets)
+	if err != nil {
+		return nil, fmt.Errorf("block h=%d: %w", h, err)
+	}
+	signed := make(map[Address]bool, len(signers))
+	for _, sg := range signers {
+		signed[sg.Validator] = true
+	}
+	if res.Rewards, err = st.Distribute(h, blk.Header.Proposer, res.Fees, signers, total); err != nil {
+		return nil, fmt.Errorf("block h=%d: rewards: %w", h, err)
+	}
+	if res.Jailed, err = st.RecordLiveness(h, members, func(a Address) bool { return signed[a] }); err != nil {
+		return nil, fmt.Errorf("block h=%d: liveness: %w", h, err)
 	}
 	next, err := st.EndBlock(h)
 	if err != nil {
@@ -202,36 +284,73 @@ func applyEvidence(st *staking.State, chainID string, height uint64, ev *Evidenc
 	return SlashRecord{Validator: v, Height: eh, Burned: burned}, nil
 }
 
-func applyTx(st *staking.State, chainID string, height uint64, tx *Tx, from Address, sigErr error) error {
+// memberLister is a StakeSet that lists its members, as
+// *staking.ValidatorSet does; downtime tracking needs every member.
+type memberLister interface {
+	Validators() []staking.Validator
+}
+
+// certified returns the validators whose precommits blk's last
+// certificate carries, with their stakes in the set of the certified
+// height, every member of that set, and its total stake. A block with no
+// last certificate (the first) certifies nothing.
+func certified(blk *Block, sets EvidenceSets) (signers []staking.Signer, members []Address, total uint64, err error) {
+	c := blk.LastCertificate
+	if c == nil {
+		return nil, nil, 0, nil
+	}
+	set, err := sets(c.Height)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("validator set of the last certificate h=%d: %w", c.Height, err)
+	}
+	list, ok := set.(memberLister)
+	if !ok {
+		return nil, nil, 0, fmt.Errorf("validator set of h=%d (%T) cannot list its members", c.Height, set)
+	}
+	for _, v := range list.Validators() {
+		members = append(members, v.Address)
+	}
+	signers = make([]staking.Signer, len(c.Precommits))
+	for i := range c.Precommits {
+		v := c.Precommits[i].Validator
+		stake, ok := set.StakeOf(v)
+		if !ok {
+			return nil, nil, 0, fmt.Errorf("last certificate: %w: %s", ErrUnknownValidator, FormatAddress(v))
+		}
+		signers[i] = staking.Signer{Validator: v, Stake: stake}
+	}
+	return signers, members, set.TotalStake(), nil
+}
+
+// chargeTx checks everything that makes tx chargeable and charges its fee
+// and nonce. An error means the transaction may not be in a block.
+func chargeTx(st *staking.State, chainID string, tx *Tx, from Address, sigErr error) error {
 	if err := tx.ValidateBasic(chainID); err != nil {
 		return err
 	}
 	if sigErr != nil {
 		return sigErr
 	}
-	if acct := st.Account(from); acct.Nonce != tx.Nonce {
-		return fmt.Errorf("%w: got %d, want %d", staking.ErrBadNonce, tx.Nonce, acct.Nonce)
-	}
-	if tx.Nonce == math.MaxUint64 {
-		// UseNonce would fail after the operation; refuse before it, so a
-		// rejected transaction changes nothing.
-		return fmt.Errorf("%w: nonce %d cannot be incremented", staking.ErrOverflow, tx.Nonce)
-	}
-	var err error
+	return st.ChargeFee(from, tx.Nonce, tx.Fee)
+}
+
+// applyOp runs a charged transaction's operation. Every staking operation
+// checks before it writes, so an error leaves the state as it was.
+func applyOp(st *staking.State, height uint64, tx *Tx, from Address) error {
 	switch tx.Kind {
 	case TxTransfer:
-		err = st.Transfer(from, tx.To, tx.Amount)
+		return st.Transfer(from, tx.To, tx.Amount)
 	case TxStake:
-		err = st.Stake(from, tx.To, tx.Amount)
+		return st.Stake(from, tx.To, tx.Amount)
 	case TxUnstake:
-		err = st.Unstake(from, tx.To, tx.Amount, height)
+		return st.Unstake(from, tx.To, tx.Amount, height)
 	case TxUnjail:
-		err = st.Unjail(from, height)
-	default:
-		err = fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind)
-	}
-	if err != nil {
+		return st.Unjail(from, height)
+	case TxClaim:
+		_, err := st.Claim(from, tx.To)
 		return err
+	case TxSetCommission:
+		return st.SetCommission(from, tx.Amount)
 	}
-	return st.UseNonce(from, tx.Nonce)
+	return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind) // ValidateBasic rejected it already
 }

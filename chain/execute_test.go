@@ -3,6 +3,7 @@ package chain_test
 import (
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"math/big"
 	"slices"
 	"testing"
@@ -22,12 +23,22 @@ var execParams = staking.Params{
 	MinStake:                100,
 	MaxValidators:           10,
 	SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 10},
+	ProposerBonus:           staking.Fraction{Num: 1, Den: 10},
+	DowntimeWindow:          10,
+	DowntimeMaxMissed:       5,
+	SlashFractionDowntime:   staking.Fraction{Num: 0, Den: 1},
 	JailBlocks:              3,
+	MinFee:                  execFee,
 }
 
+// execFee is the min_fee of the execution tests and the fee their
+// transactions pay.
+const execFee = 2
+
 const (
-	genesisStake   = 1_000
-	genesisBalance = 10_000
+	genesisStake     = 1_000
+	genesisBalance   = 10_000
+	validatorBalance = 100
 )
 
 // Keys of the execution genesis: validators v0..v3 (stake 1,000 each, no
@@ -46,6 +57,8 @@ func newExecChain(t testing.TB) *chaintest.Chain {
 		Params:   execParams,
 		Stakes:   []uint64{genesisStake, genesisStake, genesisStake, genesisStake},
 		Balances: []uint64{genesisBalance, genesisBalance, genesisBalance, genesisBalance},
+		// Validators pay fees for unjail and unstake.
+		ValidatorBalances: []uint64{validatorBalance, validatorBalance, validatorBalance, validatorBalance},
 	}.New(t)
 	return chaintest.NewChain(execChain, st)
 }
@@ -53,7 +66,13 @@ func newExecChain(t testing.TB) *chaintest.Chain {
 // signTx signs a transaction of key with its next nonce on c.
 func signTx(t testing.TB, c *chaintest.Chain, key *ecdsa.PrivateKey, kind chain.TxKind, to chain.Address, amount uint64) *chain.Tx {
 	t.Helper()
-	return chaintest.Tx(t, key, execChain, kind, c.State.Account(addr(key)).Nonce, to, amount)
+	return feeTx(t, key, kind, c.State.Account(addr(key)).Nonce, to, amount)
+}
+
+// feeTx signs a transaction of key paying execFee.
+func feeTx(t testing.TB, key *ecdsa.PrivateKey, kind chain.TxKind, nonce uint64, to chain.Address, amount uint64) *chain.Tx {
+	t.Helper()
+	return chaintest.FeeTx(t, key, execChain, kind, nonce, to, amount, execFee)
 }
 
 // jailV1 runs block 1, then block 2 with evidence of v1's double sign at
@@ -92,17 +111,22 @@ func unrecoverable(t testing.TB, tx *chain.Tx) *chain.Tx {
 	return nil
 }
 
+// TestExecuteRejections covers every reason a transaction fails. A
+// transaction that cannot be charged (invalid: true) makes its block
+// invalid, and BuildWith leaves it out; any other failure charges the fee
+// and the nonce and changes nothing else.
 func TestExecuteRejections(t *testing.T) {
 	halfN := new(big.Int).Rsh(crypto.S256().Params().N, 1)
 	cases := []struct {
-		name   string
-		prep   func(t testing.TB, c *chaintest.Chain) // blocks before the one under test
-		signer *ecdsa.PrivateKey                      // whose nonce must not move
-		tx     func(t testing.TB, c *chaintest.Chain) *chain.Tx
-		code   string
+		name    string
+		prep    func(t testing.TB, c *chaintest.Chain) // blocks before the one under test
+		signer  *ecdsa.PrivateKey                      // who pays the fee of a charged failure
+		tx      func(t testing.TB, c *chaintest.Chain) *chain.Tx
+		code    string
+		invalid bool
 	}{
 		{
-			name: "bad signature: recovery id out of range", signer: a0, code: chain.CodeBadSignature,
+			name: "bad signature: recovery id out of range", invalid: true, signer: a0, code: chain.CodeBadSignature,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				tx := signTx(t, c, a0, chain.TxTransfer, addr(a1), 1)
 				tx.Sig[64] = 7
@@ -110,7 +134,7 @@ func TestExecuteRejections(t *testing.T) {
 			},
 		},
 		{
-			name: "bad signature: zero r", signer: a0, code: chain.CodeBadSignature,
+			name: "bad signature: zero r", invalid: true, signer: a0, code: chain.CodeBadSignature,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				tx := signTx(t, c, a0, chain.TxTransfer, addr(a1), 1)
 				clear(tx.Sig[:32])
@@ -118,7 +142,7 @@ func TestExecuteRejections(t *testing.T) {
 			},
 		},
 		{
-			name: "bad signature: high s (malleated)", signer: a0, code: chain.CodeBadSignature,
+			name: "bad signature: high s (malleated)", invalid: true, signer: a0, code: chain.CodeBadSignature,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				tx := signTx(t, c, a0, chain.TxTransfer, addr(a1), 1)
 				s := new(big.Int).SetBytes(tx.Sig[32:64])
@@ -131,14 +155,15 @@ func TestExecuteRejections(t *testing.T) {
 			},
 		},
 		{
-			name: "bad signature: corrupted r recovers no key", signer: a0, code: chain.CodeBadSignature,
+			name: "bad signature: corrupted r recovers no key", invalid: true, signer: a0, code: chain.CodeBadSignature,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				return unrecoverable(t, signTx(t, c, a0, chain.TxTransfer, addr(a1), 1))
 			},
 		},
 		{
-			// The signature recovers to some unfunded stranger with nonce 0.
-			name: "tampered amount: stranger has no balance", signer: a0, code: chain.CodeInsufficientBalance,
+			// The signature recovers to some unfunded stranger with nonce 0,
+			// who cannot pay the fee.
+			name: "tampered amount: stranger has no balance", invalid: true, signer: a0, code: chain.CodeInsufficientBalance,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				tx := signTx(t, c, a0, chain.TxTransfer, addr(a1), 1)
 				tx.Amount = 2
@@ -146,54 +171,72 @@ func TestExecuteRejections(t *testing.T) {
 			},
 		},
 		{
-			name: "wrong chain", signer: a0, code: chain.CodeWrongChain,
+			name: "wrong chain", invalid: true, signer: a0, code: chain.CodeWrongChain,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
-				return chaintest.Tx(t, a0, "other-chain", chain.TxTransfer, 0, addr(a1), 1)
+				return chaintest.FeeTx(t, a0, "other-chain", chain.TxTransfer, 0, addr(a1), 1, execFee)
 			},
 		},
 		{
-			name: "invalid: zero transfer", signer: a0, code: chain.CodeInvalidTx,
+			name: "invalid: zero transfer", invalid: true, signer: a0, code: chain.CodeInvalidTx,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				return signTx(t, c, a0, chain.TxTransfer, addr(a1), 0)
 			},
 		},
 		{
-			name: "invalid: zero stake", signer: a0, code: chain.CodeInvalidTx,
+			name: "invalid: zero stake", invalid: true, signer: a0, code: chain.CodeInvalidTx,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				return signTx(t, c, a0, chain.TxStake, addr(v0), 0)
 			},
 		},
 		{
-			name: "invalid: zero unstake", signer: a0, code: chain.CodeInvalidTx,
+			name: "invalid: zero unstake", invalid: true, signer: a0, code: chain.CodeInvalidTx,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				return signTx(t, c, a0, chain.TxUnstake, addr(v0), 0)
 			},
 		},
 		{
-			name: "invalid: unjail with an amount", signer: v0, code: chain.CodeInvalidTx,
+			name: "invalid: unjail with an amount", invalid: true, signer: v0, code: chain.CodeInvalidTx,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				return signTx(t, c, v0, chain.TxUnjail, chain.Address{}, 1)
 			},
 		},
 		{
-			name: "invalid: unknown kind", signer: a0, code: chain.CodeInvalidTx,
+			name: "invalid: unknown kind", invalid: true, signer: a0, code: chain.CodeInvalidTx,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
 				return signTx(t, c, a0, chain.TxKind(9), addr(a1), 1)
 			},
 		},
 		{
-			name: "bad nonce: replay of an applied tx", signer: a0, code: chain.CodeBadNonce,
+			name: "bad nonce: replay of an applied tx", invalid: true, signer: a0, code: chain.CodeBadNonce,
 			prep: func(t testing.TB, c *chaintest.Chain) {
-				c.Next(t, []*chain.Tx{chaintest.Tx(t, a0, execChain, chain.TxTransfer, 0, addr(a1), 5)})
+				c.Next(t, []*chain.Tx{feeTx(t, a0, chain.TxTransfer, 0, addr(a1), 5)})
 			},
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
-				return chaintest.Tx(t, a0, execChain, chain.TxTransfer, 0, addr(a1), 5)
+				return feeTx(t, a0, chain.TxTransfer, 0, addr(a1), 5)
 			},
 		},
 		{
-			name: "bad nonce: gap", signer: a0, code: chain.CodeBadNonce,
+			name: "bad nonce: gap", invalid: true, signer: a0, code: chain.CodeBadNonce,
 			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
-				return chaintest.Tx(t, a0, execChain, chain.TxTransfer, 1, addr(a1), 5)
+				return feeTx(t, a0, chain.TxTransfer, 1, addr(a1), 5)
+			},
+		},
+		{
+			name: "fee below min_fee", signer: a0, invalid: true, code: chain.CodeFeeTooLow,
+			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
+				return chaintest.FeeTx(t, a0, execChain, chain.TxTransfer, 0, addr(a1), 1, execFee-1)
+			},
+		},
+		{
+			name: "fee above the balance", signer: a0, invalid: true, code: chain.CodeInsufficientBalance,
+			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
+				return chaintest.FeeTx(t, a0, execChain, chain.TxTransfer, 0, addr(a1), 1, genesisBalance+1)
+			},
+		},
+		{
+			name: "insufficient balance: fee paid, amount not covered", signer: a0, code: chain.CodeInsufficientBalance,
+			tx: func(t testing.TB, c *chaintest.Chain) *chain.Tx {
+				return signTx(t, c, a0, chain.TxTransfer, addr(a1), genesisBalance-execFee+1)
 			},
 		},
 		{
@@ -289,36 +332,103 @@ func TestExecuteRejections(t *testing.T) {
 			}
 			bad := tc.tx(t, c)
 			before := signTx(t, c, a3, chain.TxTransfer, addr(a2), 1)
-			after := chaintest.Tx(t, a3, execChain, chain.TxTransfer, before.Nonce+1, addr(a2), 1)
-
-			res, fork, err := c.Try(c.Block([]*chain.Tx{before, bad, after}))
-			if err != nil {
-				t.Fatalf("execute at h=%d: %v", c.Height()+1, err)
-			}
-			want, _, err := c.Try(c.Block([]*chain.Tx{before, after}))
+			after := feeTx(t, a3, chain.TxTransfer, before.Nonce+1, addr(a2), 1)
+			want, wantFork, err := c.Try(c.Block([]*chain.Tx{before, after}))
 			if err != nil {
 				t.Fatalf("execute without the tx at h=%d: %v", c.Height()+1, err)
 			}
+			res, fork, err := c.Try(c.Block([]*chain.Tx{before, bad, after}))
+			if tc.invalid {
+				checkInvalidTx(t, c, err, bad, tc.code, want.StateHash)
+				return
+			}
+			if err != nil {
+				t.Fatalf("execute at h=%d: %v", c.Height()+1, err)
+			}
 			r := res.Receipts[1]
-			if r.Status != chain.TxRejected || r.Code != tc.code || r.Error == "" {
-				t.Fatalf("receipt at h=%d: got (%v, %q, %q), want (rejected, %q, an error)", c.Height()+1, r.Status, r.Code, r.Error, tc.code)
+			if r.Status != chain.TxRejected || r.Code != tc.code || r.Error == "" || r.Fee != execFee || r.From != addr(tc.signer) {
+				t.Fatalf("receipt at h=%d: got %+v, want rejected, %q, an error, fee %d", c.Height()+1, r, tc.code, execFee)
 			}
 			if r.TxHash != bad.Hash() {
 				t.Errorf("receipt tx hash: got %s, want %s", r.TxHash, bad.Hash())
 			}
 			for _, i := range []int{0, 2} {
-				if got := res.Receipts[i]; got.Status != chain.TxAccepted || got.Code != "" || got.Error != "" || got.From != addr(a3) {
-					t.Errorf("bystander receipt %d: got %+v, want accepted", i, got)
+				if got := res.Receipts[i]; got.Status != chain.TxAccepted || got.Code != "" || got.Error != "" || got.From != addr(a3) || got.Fee != execFee {
+					t.Errorf("bystander receipt %d: got %+v, want accepted with fee %d", i, got, execFee)
 				}
 			}
-			if res.StateHash != want.StateHash {
-				t.Errorf("state hash: got %s with the rejected tx, want %s as without it", res.StateHash, want.StateHash)
+			if res.Fees != want.Fees+execFee {
+				t.Errorf("block fees: got %d, want %d", res.Fees, want.Fees+execFee)
 			}
-			if got, was := fork.Account(addr(tc.signer)).Nonce, c.State.Account(addr(tc.signer)).Nonce; got != was {
-				t.Errorf("nonce of %s: got %d, want %d (not consumed)", addr(tc.signer), got, was)
+			// The failed transaction moved exactly its fee from the signer to
+			// the reward pool (carried: these blocks certify nothing) and used
+			// the signer's nonce; nothing else differs.
+			signer := addr(tc.signer)
+			was := wantFork.Account(signer)
+			wantAccount(t, fork, tc.signer, staking.Account{Balance: was.Balance - execFee, Nonce: was.Nonce + 1})
+			if got, w := fork.Undistributed(), wantFork.Undistributed()+execFee; got != w {
+				t.Errorf("reward pool: got %d, want %d", got, w)
+			}
+			if got, w := fork.TotalSupply(), wantFork.TotalSupply(); got != w {
+				t.Errorf("supply: got %d, want %d (fees move coins, never mint or burn)", got, w)
+			}
+			if diff := entriesDiff(fork, wantFork); len(diff) != 2 {
+				t.Errorf("entries that differ: got %q, want only the signer's account and the reward pool", diff)
 			}
 		})
 	}
+}
+
+// checkInvalidTx asserts that err rejects the block for its transaction 1,
+// bad, with the given receipt code, and that BuildWith leaves bad out of
+// the same block and reaches wantHash, the state without it.
+func checkInvalidTx(t *testing.T, c *chaintest.Chain, err error, bad *chain.Tx, code string, wantHash chain.Hash) {
+	t.Helper()
+	var ite *chain.InvalidTxError
+	if !errors.As(err, &ite) || !errors.Is(err, chain.ErrInvalidTx) {
+		t.Fatalf("execute at h=%d: got %v, want an *InvalidTxError", c.Height()+1, err)
+	}
+	if ite.Index != 1 || ite.Hash != bad.Hash() {
+		t.Errorf("invalid tx: got index %d hash %s, want 1 %s", ite.Index, ite.Hash, bad.Hash())
+	}
+	if got := chain.RejectionCode(err); got != code {
+		t.Errorf("reason: got %q (%v), want %q", got, err, code)
+	}
+	blk := c.Block([]*chain.Tx{
+		signTx(t, c, a3, chain.TxTransfer, addr(a2), 1), bad,
+		feeTx(t, a3, chain.TxTransfer, c.State.Account(addr(a3)).Nonce+1, addr(a2), 1),
+	})
+	senders := chain.RecoverSenders(blk.Txs, nil)
+	res, err := chain.BuildWith(c.State.Fork(), execChain, blk, senders, c.Set, nil)
+	if err != nil {
+		t.Fatalf("BuildWith: %v", err)
+	}
+	if len(blk.Txs) != 2 || len(senders.Hashes) != 2 || len(res.Receipts) != 2 || slices.Contains(senders.Hashes, bad.Hash()) {
+		t.Fatalf("BuildWith kept %d txs, %d senders, %d receipts; want the 2 valid ones", len(blk.Txs), len(senders.Hashes), len(res.Receipts))
+	}
+	if res.StateHash != wantHash {
+		t.Errorf("BuildWith state hash: got %s, want %s as without the tx", res.StateHash, wantHash)
+	}
+}
+
+// entriesDiff returns the keys whose values differ between a and b.
+func entriesDiff(a, b *staking.State) []string {
+	m := make(map[string]string)
+	for _, kv := range a.Entries() {
+		m[string(kv.Key)] = string(kv.Value)
+	}
+	var out []string
+	for _, kv := range b.Entries() {
+		k := string(kv.Key)
+		if v, ok := m[k]; !ok || v != string(kv.Value) {
+			out = append(out, fmt.Sprintf("%x", kv.Key))
+		}
+		delete(m, k)
+	}
+	for k := range m {
+		out = append(out, fmt.Sprintf("%x", k))
+	}
+	return out
 }
 
 func TestExecuteAccepted(t *testing.T) {
@@ -334,17 +444,17 @@ func TestExecuteAccepted(t *testing.T) {
 				return []*chain.Tx{signTx(t, c, a0, chain.TxTransfer, addr(a1), 2_500)}
 			},
 			check: func(t testing.TB, was, now *staking.State) {
-				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - 2_500, Nonce: 1})
+				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - 2_500 - execFee, Nonce: 1})
 				wantAccount(t, now, a1, staking.Account{Balance: genesisBalance + 2_500})
 			},
 		},
 		{
 			name: "transfer to self",
 			txs: func(t testing.TB, c *chaintest.Chain) []*chain.Tx {
-				return []*chain.Tx{signTx(t, c, a0, chain.TxTransfer, addr(a0), genesisBalance)}
+				return []*chain.Tx{signTx(t, c, a0, chain.TxTransfer, addr(a0), genesisBalance-execFee)}
 			},
 			check: func(t testing.TB, was, now *staking.State) {
-				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance, Nonce: 1})
+				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - execFee, Nonce: 1})
 			},
 		},
 		{
@@ -353,7 +463,7 @@ func TestExecuteAccepted(t *testing.T) {
 				return []*chain.Tx{signTx(t, c, a0, chain.TxStake, addr(a0), execParams.MinStake)}
 			},
 			check: func(t testing.TB, was, now *staking.State) {
-				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - execParams.MinStake, Nonce: 1})
+				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - execParams.MinStake - execFee, Nonce: 1})
 				wantCandidate(t, now, a0, staking.Candidate{Address: addr(a0), Stake: execParams.MinStake})
 				wantBonds(t, now, a0, []staking.Bond{{Validator: addr(a0), Amount: execParams.MinStake}})
 			},
@@ -363,11 +473,11 @@ func TestExecuteAccepted(t *testing.T) {
 			txs: func(t testing.TB, c *chaintest.Chain) []*chain.Tx {
 				return []*chain.Tx{
 					signTx(t, c, a0, chain.TxStake, addr(v0), 300),
-					chaintest.Tx(t, a0, execChain, chain.TxStake, 1, addr(v0), 200),
+					feeTx(t, a0, chain.TxStake, 1, addr(v0), 200),
 				}
 			},
 			check: func(t testing.TB, was, now *staking.State) {
-				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - 500, Nonce: 2})
+				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - 500 - 2*execFee, Nonce: 2})
 				wantCandidate(t, now, v0, staking.Candidate{Address: addr(v0), Stake: genesisStake + 500})
 				wantBonds(t, now, a0, []staking.Bond{{Validator: addr(v0), Amount: 500}})
 			},
@@ -381,7 +491,7 @@ func TestExecuteAccepted(t *testing.T) {
 				return []*chain.Tx{signTx(t, c, a0, chain.TxUnstake, addr(v0), 100)}
 			},
 			check: func(t testing.TB, was, now *staking.State) {
-				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - 300, Nonce: 2})
+				wantAccount(t, now, a0, staking.Account{Balance: genesisBalance - 300 - 2*execFee, Nonce: 2})
 				wantCandidate(t, now, v0, staking.Candidate{Address: addr(v0), Stake: genesisStake + 200})
 				wantBonds(t, now, a0, []staking.Bond{{Validator: addr(v0), Amount: 200}})
 				want := []staking.Unbonding{{Delegator: addr(a0), Validator: addr(v0), Amount: 100, ReleaseHeight: 2 + execParams.UnbondingBlocks}}
@@ -401,7 +511,11 @@ func TestExecuteAccepted(t *testing.T) {
 			},
 			check: func(t testing.TB, was, now *staking.State) {
 				wantCandidate(t, now, v1, staking.Candidate{Address: addr(v1), Stake: genesisStake - genesisStake/10})
-				wantAccount(t, now, v1, staking.Account{Nonce: 1})
+				bal := was.Account(addr(v1)).Balance - execFee
+				if now.Validators().Proposer(0) == addr(v1) {
+					bal += execFee // its own fee came back as the proposer's
+				}
+				wantAccount(t, now, v1, staking.Account{Balance: bal, Nonce: 1})
 				if _, ok := now.PendingValidators().StakeOf(addr(v1)); !ok {
 					t.Errorf("unjailed v1 not selected for h=%d", now.Height()+2)
 				}
@@ -425,7 +539,7 @@ func TestExecuteAccepted(t *testing.T) {
 				t.Errorf("result state hash %s, committed state hash %s", res.StateHash, c.State.Hash())
 			}
 			if was.TotalSupply() != c.State.TotalSupply() {
-				t.Errorf("supply: got %d, want %d (only slashing changes it)", c.State.TotalSupply(), was.TotalSupply())
+				t.Errorf("supply: got %d, want %d (only slashing changes it; fees move)", c.State.TotalSupply(), was.TotalSupply())
 			}
 			tc.check(t, was, c.State)
 		})
@@ -442,13 +556,13 @@ func TestUnbondingRelease(t *testing.T) {
 	release := unstakeHeight + execParams.UnbondingBlocks
 	for c.Height() < release-1 {
 		c.Next(t, nil)
-		wantAccount(t, c.State, a0, staking.Account{Balance: genesisBalance - 300, Nonce: 2})
+		wantAccount(t, c.State, a0, staking.Account{Balance: genesisBalance - 300 - 2*execFee, Nonce: 2})
 		if len(c.State.Unbondings(addr(a0))) != 1 {
 			t.Fatalf("h=%d: unbonding entry released early", c.Height())
 		}
 	}
 	c.Next(t, nil) // block release
-	wantAccount(t, c.State, a0, staking.Account{Balance: genesisBalance - 200, Nonce: 2})
+	wantAccount(t, c.State, a0, staking.Account{Balance: genesisBalance - 200 - 2*execFee, Nonce: 2})
 	if got := c.State.Unbondings(addr(a0)); len(got) != 0 {
 		t.Errorf("h=%d: unbondings left %+v", c.Height(), got)
 	}
@@ -461,9 +575,9 @@ func TestValidatorSetChangeAtHPlus2(t *testing.T) {
 	c.Next(t, nil)
 	h := c.Height() + 1
 	resH := c.Next(t, []*chain.Tx{
-		signTx(t, c, a0, chain.TxStake, addr(a0), 5_000),                           // new candidate
-		signTx(t, c, a1, chain.TxStake, addr(v0), 700),                             // delegation
-		chaintest.Tx(t, v2, execChain, chain.TxUnstake, 0, addr(v2), genesisStake), // v2 leaves
+		signTx(t, c, a0, chain.TxStake, addr(a0), 5_000),         // new candidate
+		signTx(t, c, a1, chain.TxStake, addr(v0), 700),           // delegation
+		feeTx(t, v2, chain.TxUnstake, 0, addr(v2), genesisStake), // v2 leaves
 	})
 	for i, r := range resH.Receipts {
 		if r.Status != chain.TxAccepted {
@@ -485,7 +599,7 @@ func TestExecuteEvidence(t *testing.T) {
 	// Block 1: a2 delegates 200 to v1 and starts unbonding 100 of it.
 	c.Next(t, []*chain.Tx{
 		signTx(t, c, a2, chain.TxStake, addr(v1), 300),
-		chaintest.Tx(t, a2, execChain, chain.TxUnstake, 1, addr(v1), 100),
+		feeTx(t, a2, chain.TxUnstake, 1, addr(v1), 100),
 	})
 	supply := c.State.TotalSupply()
 	ev := chaintest.DoubleSign(t, v1, execChain, 1, 0)
@@ -602,13 +716,12 @@ func mixedBlock(t testing.TB, c *chaintest.Chain) []*chain.Tx {
 	t.Helper()
 	return []*chain.Tx{
 		signTx(t, c, a0, chain.TxTransfer, addr(a1), 10),
-		chaintest.Tx(t, a0, execChain, chain.TxStake, 1, addr(a0), 500),
-		chaintest.Tx(t, a0, execChain, chain.TxStake, 2, addr(v1), 500), // jailed
-		chaintest.Tx(t, a0, execChain, chain.TxUnstake, 2, addr(a0), 100),
+		feeTx(t, a0, chain.TxStake, 1, addr(a0), 500),
+		feeTx(t, a0, chain.TxStake, 2, addr(v1), 500), // jailed
+		feeTx(t, a0, chain.TxUnstake, 3, addr(a0), 100),
 		signTx(t, c, a1, chain.TxStake, addr(v0), 50),
-		signTx(t, c, v1, chain.TxUnjail, chain.Address{}, 0),             // too early
-		chaintest.Tx(t, a2, execChain, chain.TxTransfer, 7, addr(a1), 1), // gap
-		chaintest.Tx(t, a1, "other-chain", chain.TxTransfer, 1, addr(a2), 1),
+		signTx(t, c, v1, chain.TxUnjail, chain.Address{}, 0), // too early
+		feeTx(t, a1, chain.TxUnstake, 1, addr(v2), 1),        // nothing bonded
 	}
 }
 
@@ -678,7 +791,7 @@ func TestRecoverSendersCache(t *testing.T) {
 	txs := make([]*chain.Tx, n)
 	for i := range txs {
 		key := chaintest.AccountKey(i % 10)
-		txs[i] = chaintest.Tx(t, key, execChain, chain.TxTransfer, uint64(i/10), addr(a0), uint64(i+1))
+		txs[i] = feeTx(t, key, chain.TxTransfer, uint64(i/10), addr(a0), uint64(i+1))
 	}
 	txs[50].Sig[64] = 9 // not recoverable, not cached
 	plain := chain.RecoverSenders(txs, nil)

@@ -29,6 +29,14 @@ func fuzzSeeds(t testing.TB) map[string][][]byte {
 	k1, k2 := testKey(t, 1), testKey(t, 2)
 	tx := signedTx(t, k1, testChain, TxTransfer, 1, PubkeyAddress(&k2.PublicKey), 10)
 	unjail := signedTx(t, k2, testChain, TxUnjail, 0, Address{}, 0)
+	paid := &Tx{ChainID: testChain, Kind: TxStake, Nonce: 2, To: PubkeyAddress(&k2.PublicKey), Amount: 10, Fee: 300}
+	paidSig, err := Sign(k1, paid.SignHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid.Sig = paidSig
+	claim := signedTx(t, k1, testChain, TxClaim, 3, PubkeyAddress(&k2.PublicKey), 0)
+	commission := signedTx(t, k2, testChain, TxSetCommission, 1, Address{}, 50_000_000_000_000_000)
 	v := signedVote(t, k1, testChain, Prevote, 4, 1, Hash{9})
 	p := &Proposal{Height: 4, Round: 1, POLRound: 0, BlockHash: Hash{9}, Proposer: PubkeyAddress(&k1.PublicKey)}
 	sig, err := Sign(k1, p.SignHash(testChain))
@@ -46,7 +54,7 @@ func fuzzSeeds(t testing.TB) map[string][][]byte {
 	first := &Block{Txs: []*Tx{unjail}}
 	first.Header = Header{ChainID: testChain, Height: 1, Time: 1, Proposer: p.Proposer, TxRoot: MerkleRoot(first.TxHashes())}
 	return map[string][][]byte{
-		"FuzzDecodeTx":          {tx.Encode(), unjail.Encode()},
+		"FuzzDecodeTx":          {tx.Encode(), unjail.Encode(), paid.Encode(), claim.Encode(), commission.Encode()},
 		"FuzzDecodeVote":        {v.Encode()},
 		"FuzzDecodeProposal":    {p.Encode()},
 		"FuzzDecodeCertificate": {cert.Encode()},

@@ -9,7 +9,8 @@ import (
 // TxStatus is the outcome of a transaction in a block.
 type TxStatus uint8
 
-// Outcomes. A rejected transaction changes nothing but is recorded.
+// Outcomes. A rejected transaction pays its fee and uses its nonce but
+// changes nothing else; its receipt says why it failed.
 const (
 	TxAccepted TxStatus = 1 + iota
 	TxRejected
@@ -34,9 +35,11 @@ type Receipt struct {
 	Code string
 	// Error is the human-readable reason, empty when accepted.
 	Error string
-	// From is the sender recovered from the signature; zero when the
-	// signature is invalid.
+	// From is the sender recovered from the signature.
 	From Address
+	// Fee is what the sender paid, whether the transaction was accepted or
+	// rejected.
+	Fee uint64
 }
 
 // Encode returns the canonical encoding of r.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // TxKind says what a transaction does.
@@ -14,16 +16,22 @@ type TxKind uint8
 // Transaction kinds. The zero value is invalid so that a missing kind is an
 // error rather than a transfer.
 const (
-	TxTransfer TxKind = 1 + iota // move Amount to To
-	TxStake                      // bond Amount to validator To
-	TxUnstake                    // begin unbonding Amount from validator To
-	TxUnjail                     // return the sender, a jailed validator, to candidacy
+	TxTransfer      TxKind = 1 + iota // move Amount to To
+	TxStake                           // bond Amount to validator To
+	TxUnstake                         // begin unbonding Amount from validator To
+	TxUnjail                          // return the sender, a jailed validator, to candidacy
+	TxClaim                           // withdraw rewards of the bond to validator To (zero: of every bond)
+	TxSetCommission                   // set the sender's commission to Amount/staking.CommissionDen
 )
 
-var txKindNames = [...]string{TxTransfer: "transfer", TxStake: "stake", TxUnstake: "unstake", TxUnjail: "unjail"}
+// lastTxKind is the highest valid kind.
+const lastTxKind = TxSetCommission
+
+var txKindNames = [...]string{TxTransfer: "transfer", TxStake: "stake", TxUnstake: "unstake", TxUnjail: "unjail",
+	TxClaim: "claim", TxSetCommission: "set-commission"}
 
 func (k TxKind) String() string {
-	if k >= TxTransfer && k <= TxUnjail {
+	if k >= TxTransfer && k <= lastTxKind {
 		return txKindNames[k]
 	}
 	return fmt.Sprintf("TxKind(%d)", uint8(k))
@@ -31,7 +39,7 @@ func (k TxKind) String() string {
 
 // ParseTxKind is the inverse of TxKind.String.
 func ParseTxKind(s string) (TxKind, error) {
-	for k := TxTransfer; k <= TxUnjail; k++ {
+	for k := TxTransfer; k <= lastTxKind; k++ {
 		if txKindNames[k] == s {
 			return k, nil
 		}
@@ -62,14 +70,18 @@ type Tx struct {
 	ChainID string
 	Kind    TxKind
 	Nonce   uint64
-	To      Address // transfer: recipient; stake, unstake: validator; unjail: zero
-	Amount  uint64  // zero for unjail, positive otherwise
-	Sig     Signature
+	To      Address // transfer: recipient; stake, unstake, claim: validator (claim: zero for all); unjail, set-commission: zero
+	Amount  uint64  // transfer, stake, unstake: positive; set-commission: the rate's numerator; unjail, claim: zero
+	// Fee is paid by the sender to the block's proposer whenever the
+	// transaction is in a block, even if its execution fails. It must be
+	// at least the chain's min_fee.
+	Fee uint64
+	Sig Signature
 }
 
-// SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount])).
+// SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount, fee])).
 func (tx *Tx) SignHash() Hash {
-	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount})
+	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee})
 }
 
 // Encode returns the canonical encoding of the signed transaction.
@@ -118,6 +130,17 @@ func (tx *Tx) ValidateBasic(chainID string) error {
 		if tx.Amount != 0 || tx.To != (Address{}) {
 			return fmt.Errorf("%w: unjail carries no recipient and no amount", ErrInvalidFields)
 		}
+	case TxClaim:
+		if tx.Amount != 0 {
+			return fmt.Errorf("%w: claim carries no amount", ErrInvalidFields)
+		}
+	case TxSetCommission:
+		if tx.To != (Address{}) {
+			return fmt.Errorf("%w: set-commission carries no recipient", ErrInvalidFields)
+		}
+		if tx.Amount > staking.CommissionDen {
+			return fmt.Errorf("%w: commission %d/%d above 1", ErrInvalidFields, tx.Amount, staking.CommissionDen)
+		}
 	default:
 		return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind)
 	}
@@ -144,7 +167,7 @@ func (tx *Tx) checkDecoded() error {
 	if len(tx.ChainID) == 0 || len(tx.ChainID) > MaxChainIDLength {
 		return fmt.Errorf("%w: chain id length %d", ErrInvalidFields, len(tx.ChainID))
 	}
-	if tx.Kind < TxTransfer || tx.Kind > TxUnjail {
+	if tx.Kind < TxTransfer || tx.Kind > lastTxKind {
 		return fmt.Errorf("%w: %d", ErrUnknownKind, tx.Kind)
 	}
 	return nil

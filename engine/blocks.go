@@ -238,11 +238,12 @@ func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 	if now <= last {
 		now = last + 1
 	}
-	blk := &chain.Block{Header: chain.Header{ChainID: e.chainID, Height: h}, Txs: txs, Evidence: evs, LastCertificate: e.lastCert}
+	blk := &chain.Block{Header: chain.Header{ChainID: e.chainID, Height: h, Proposer: e.signer.Address()}, Txs: txs, Evidence: evs, LastCertificate: e.lastCert}
 	senders := chain.RecoverSenders(txs, e.mempool)
 	for {
 		fork := e.state.Fork()
-		res, err := chain.ExecuteWith(fork, e.chainID, blk, senders, e.evidenceSet, e.cfg.Machine.Recoverer)
+		// BuildWith leaves out transactions that would make the block invalid.
+		res, err := chain.BuildWith(fork, e.chainID, blk, senders, e.evidenceSet, e.cfg.Machine.Recoverer)
 		if err != nil && errors.Is(err, chain.ErrInvalidEvidence) && len(blk.Evidence) > 0 {
 			e.log.Warn("dropping evidence that no longer applies", "height", h, "err", err)
 			e.evpool.drop(blk.Evidence)

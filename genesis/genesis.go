@@ -47,6 +47,10 @@ type Validator struct {
 	Address chain.Address
 	Stake   uint64
 	Name    string // optional label, e.g. "node0"; not part of the chain state
+	// Commission is the validator's starting commission, numerator over
+	// staking.CommissionDen (JSON "commission", a decimal fraction such as
+	// "0.05", omitted when 0).
+	Commission uint64
 }
 
 // New returns a draft document with staking.DefaultParams and no accounts
@@ -128,7 +132,7 @@ func (d *Doc) InitialState() (*staking.State, *staking.ValidatorSet, error) {
 	}
 	stakes := make([]staking.GenesisStake, len(d.Validators))
 	for i, v := range d.Validators {
-		stakes[i] = staking.GenesisStake{Validator: v.Address, Amount: v.Stake}
+		stakes[i] = staking.GenesisStake{Validator: v.Address, Amount: v.Stake, Commission: v.Commission}
 	}
 	state, set, err := staking.NewGenesisState(d.Params, balances, stakes)
 	if err != nil {

@@ -32,7 +32,13 @@ const validJSON = `{
     "min_stake": "10",
     "max_validators": 3,
     "slash_fraction_double_sign": "0.05",
-    "jail_blocks": 20
+    "jail_blocks": 20,
+    "min_fee": "1",
+    "block_reward": "0",
+    "proposer_bonus": "0.04",
+    "downtime_window": 100,
+    "downtime_max_missed": 50,
+    "slash_fraction_downtime": "0"
   },
   "accounts": [
     {"address": "` + addrA + `", "balance": "1000"},
@@ -80,7 +86,9 @@ func TestParseValid(t *testing.T) {
 		ChainID:     "quorum-local",
 		GenesisTime: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
 		Params: staking.Params{UnbondingBlocks: 20, MinStake: 10, MaxValidators: 3,
-			SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 20}, JailBlocks: 20},
+			SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 20}, JailBlocks: 20, MinFee: 1,
+			ProposerBonus: staking.Fraction{Num: 1, Den: 25}, DowntimeWindow: 100, DowntimeMaxMissed: 50,
+			SlashFractionDowntime: staking.Fraction{Num: 0, Den: 1}},
 		Accounts: []Account{{Address: mustAddr(t, addrA), Balance: 1000}, {Address: mustAddr(t, addrB), Balance: 500}},
 		Validators: []Validator{{Address: mustAddr(t, addrB), Stake: 100, Name: "node0"},
 			{Address: mustAddr(t, addrC), Stake: 40}},
@@ -116,7 +124,7 @@ func TestParseEquivalentForms(t *testing.T) {
 	reordered := `{"validators":[{"name":"node0","stake":"100","address":"` + strings.ToUpper(addrB[2:]) + `"},
 		{"stake":"40","address":"` + addrC + `"}],
 		"accounts":[{"balance":"1000","address":"` + addrA + `"},{"address":"` + addrB + `","balance":"500"}],
-		"params":{"jail_blocks":20,"slash_fraction_double_sign":"1/20","max_validators":3,"min_stake":"10","unbonding_blocks":20},
+		"params":{"slash_fraction_downtime":"0/7","downtime_max_missed":50,"downtime_window":100,"proposer_bonus":"1/25","block_reward":"0","min_fee":"1","jail_blocks":20,"slash_fraction_double_sign":"1/20","max_validators":3,"min_stake":"10","unbonding_blocks":20},
 		"genesis_time":"2026-11-26T00:00:00.000Z","chain_id":"quorum-local"}`
 	reordered = strings.Replace(reordered, `"address":"`+strings.ToUpper(addrB[2:]), `"address":"0x`+strings.ToUpper(addrB[2:]), 1)
 	d, err := Parse([]byte(reordered))
@@ -295,6 +303,12 @@ func TestParseRejects(t *testing.T) {
 			want: ErrInvalidName, msg: `genesis: validators[0].name: invalid name "node/0": byte 4 is '/', want [A-Za-z0-9-_.]`},
 		{name: "duplicate name", mutate: func(m map[string]any) { valEntry(m, 1)["name"] = "node0" },
 			want: ErrDuplicateName, msg: `genesis: validators[1].name: duplicate name "node0" (also validators[0])`},
+		{name: "commission above one", mutate: func(m map[string]any) { valEntry(m, 0)["commission"] = "1.5" },
+			want: staking.ErrInvalidFraction, msg: `genesis: validators[0].commission: invalid fraction: "1.5": greater than 1`},
+		{name: "commission not exact in 18 places", mutate: func(m map[string]any) { valEntry(m, 0)["commission"] = "1/3" },
+			want: staking.ErrInvalidFraction, msg: `genesis: validators[0].commission: invalid fraction: "1/3" is not exact in 18 decimal places`},
+		{name: "commission as a number", mutate: func(m map[string]any) { valEntry(m, 0)["commission"] = 0.05 },
+			want: ErrMalformed, msg: `genesis: validators[0].commission: malformed: got a JSON number, want a string`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,7 +483,7 @@ func TestHashGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	const wantJSON = `{"chain_id":"quorum-local","genesis_time":"2026-11-26T00:00:00Z",` +
-		`"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20},` +
+		`"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"1","block_reward":"0","proposer_bonus":"0.04","downtime_window":100,"downtime_max_missed":50,"slash_fraction_downtime":"0"},` +
 		`"accounts":[{"address":"` + addrA + `","balance":"1000"},{"address":"` + addrB + `","balance":"500"}],` +
 		`"validators":[{"address":"` + addrB + `","stake":"100","name":"node0"},{"address":"` + addrC + `","stake":"40"}]}`
 	b, err := d.MarshalJSON()
@@ -479,7 +493,7 @@ func TestHashGolden(t *testing.T) {
 	if string(b) != wantJSON {
 		t.Errorf("MarshalJSON =\n%s\nwant\n%s", b, wantJSON)
 	}
-	const wantHash = "0x4919018546cdd2dea0616e8f54758e5f039c0e77220b623d6a3f8031bc6239ba"
+	const wantHash = "0x67a0eb2f2c43a26ddac2f717e8a154b4765d97eecee8a4fba568ed0203fa761e"
 	if got := chain.FormatHash(d.Hash()); got != wantHash {
 		t.Errorf("Hash = %s, want %s", got, wantHash)
 	}
@@ -518,5 +532,30 @@ func TestInitialState(t *testing.T) {
 	}
 	if _, _, err := New("quorum-local", d.GenesisTime).InitialState(); !errors.Is(err, ErrNoValidators) {
 		t.Errorf("InitialState(no validators) = %v, want %v", err, ErrNoValidators)
+	}
+}
+
+// TestValidatorCommission: a genesis commission reaches the state's
+// candidate and survives the canonical encoding in decimal.
+func TestValidatorCommission(t *testing.T) {
+	m := validDoc(t)
+	valEntry(m, 0)["commission"] = "1/20"
+	d, err := Parse(mustMarshal(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Validators[0].Commission; got != staking.CommissionDen/20 {
+		t.Fatalf("commission: got %d, want %d", got, staking.CommissionDen/20)
+	}
+	b, err := d.MarshalJSON()
+	if err != nil || !strings.Contains(string(b), `"commission":"0.05"`) {
+		t.Fatalf("canonical encoding %s, %v: want commission 0.05", b, err)
+	}
+	st, _, err := d.InitialState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Candidate(d.Validators[0].Address); c.Commission != staking.CommissionDen/20 {
+		t.Fatalf("candidate commission: got %d", c.Commission)
 	}
 }

@@ -30,9 +30,10 @@ type accountJSON struct {
 }
 
 type validatorJSON struct {
-	Address string `json:"address"`
-	Stake   string `json:"stake"`
-	Name    string `json:"name,omitempty"`
+	Address    string `json:"address"`
+	Stake      string `json:"stake"`
+	Name       string `json:"name,omitempty"`
+	Commission string `json:"commission,omitempty"`
 }
 
 func (d *Doc) wire() docJSON {
@@ -48,6 +49,9 @@ func (d *Doc) wire() docJSON {
 	}
 	for i, v := range d.Validators {
 		w.Validators[i] = validatorJSON{Address: chain.FormatAddress(v.Address), Stake: FormatAmount(v.Stake), Name: v.Name}
+		if v.Commission != 0 {
+			w.Validators[i].Commission = staking.Fraction{Num: v.Commission, Den: staking.CommissionDen}.String()
+		}
 	}
 	return w
 }
@@ -141,7 +145,7 @@ func decodeValidators(raw json.RawMessage) ([]Validator, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := obj.check(path, []string{"address", "stake"}, []string{"name"}); err != nil {
+		if err := obj.check(path, []string{"address", "stake"}, []string{"name", "commission"}); err != nil {
 			return nil, err
 		}
 		if validators[i].Address, err = decodeAddress(obj.values["address"], path+".address"); err != nil {
@@ -159,8 +163,31 @@ func decodeValidators(raw json.RawMessage) ([]Validator, error) {
 				return nil, fieldErr(path+".name", fmt.Errorf("%w: empty (omit the field instead)", ErrInvalidName))
 			}
 		}
+		if raw, ok := obj.values["commission"]; ok {
+			if validators[i].Commission, err = decodeCommission(raw, path+".commission"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return validators, nil
+}
+
+// decodeCommission decodes a validator's "commission": a fraction in [0, 1]
+// ("0.05" or "1/20") exact in 18 decimal places. The canonical encoding
+// writes it in decimal and omits a commission of 0.
+func decodeCommission(raw json.RawMessage, path string) (uint64, error) {
+	var s string
+	if err := decodeValue(raw, path, &s); err != nil {
+		return 0, err
+	}
+	f, err := staking.ParseFraction(s)
+	if err != nil {
+		return 0, fieldErr(path, err)
+	}
+	if staking.CommissionDen%f.Den != 0 {
+		return 0, fieldErr(path, fmt.Errorf("%w: %q is not exact in 18 decimal places", staking.ErrInvalidFraction, s))
+	}
+	return f.Num * (staking.CommissionDen / f.Den), nil // Num <= Den: at most CommissionDen
 }
 
 // decodeParams decodes the params object. Its fields are exactly those of

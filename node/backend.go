@@ -49,7 +49,10 @@ func (b *backend) ChainStatus(context.Context) (rpc.StatusResult, error) {
 	}
 	r := rpc.StatusResult{ChainID: b.chainID, Height: s.Height, Hash: s.Hash, Time: time.UnixMilli(int64(b.genesisMs)).UTC(),
 		ValidatorsHash: s.Validators.Hash(), TotalStake: rpc.Amount(s.Validators.TotalStake()), Syncing: s.Syncing,
-		NodeID: b.nodeID.String(), Peers: len(b.sw.Peers())}
+		MinFee: rpc.Amount(s.State.Params().MinFee), NodeID: b.nodeID.String(), Peers: len(b.sw.Peers())}
+	sp := s.State.Supply()
+	r.Supply = &rpc.SupplyResult{Total: rpc.Amount(sp.Total), Bonded: rpc.Amount(sp.Bonded), Unbonding: rpc.Amount(sp.Unbonding),
+		Issued: rpc.Amount(sp.Issued), Fees: rpc.Amount(sp.Fees), Slashed: rpc.Amount(sp.Slashed), Burned: rpc.Amount(sp.Burned)}
 	if s.Header != nil {
 		r.Time = time.UnixMilli(int64(s.Header.Time)).UTC()
 		r.ValidatorsHash = s.Header.ValidatorsHash
@@ -103,7 +106,7 @@ func (b *backend) Block(_ context.Context, ref rpc.BlockRef) (rpc.BlockResult, e
 	}
 	for i, tx := range blk.Txs {
 		hash := tx.Hash()
-		t := rpc.BlockTxResult{Hash: hash, Kind: tx.Kind.String(), To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Status: "final"}
+		t := rpc.BlockTxResult{Hash: hash, Kind: tx.Kind.String(), To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Fee: rpc.Amount(tx.Fee), Status: "final"}
 		if loc, err := b.store.Tx(hash); err == nil && loc.Height == h.Height {
 			t.From = loc.Receipt.From
 			if loc.Receipt.Status == chain.TxRejected {
@@ -135,7 +138,17 @@ func (b *backend) Validators(_ context.Context, height *uint64) (rpc.ValidatorsR
 	if err != nil {
 		return rpc.ValidatorsResult{}, notFound(err)
 	}
-	return validatorsResult(h, set), nil
+	r := validatorsResult(h, set)
+	if s, err := b.snap(); err == nil {
+		for i := range r.Validators {
+			if c, ok := s.State.Candidate(r.Validators[i].Address); ok {
+				r.Validators[i].Commission = staking.Fraction{Num: c.Commission, Den: staking.CommissionDen}.String()
+				jailed, missed := c.Jailed, s.State.Missed(c.Address)
+				r.Validators[i].Jailed, r.Validators[i].Missed = &jailed, &missed
+			}
+		}
+	}
+	return r, nil
 }
 
 // Account implements rpc.Backend.
@@ -146,9 +159,10 @@ func (b *backend) Account(_ context.Context, addr chain.Address) (rpc.AccountRes
 	}
 	acct := s.State.Account(addr)
 	r := rpc.AccountResult{Address: addr, Balance: rpc.Amount(acct.Balance), Nonce: acct.Nonce,
-		Bonds: []rpc.BondResult{}, Unbonding: []rpc.UnbondingResult{}}
+		Bonds: []rpc.BondResult{}, Unbonding: []rpc.UnbondingResult{}, Rewards: []rpc.BondResult{}}
 	for _, bd := range s.State.Bonds(addr) {
 		r.Bonds = append(r.Bonds, rpc.BondResult{Validator: bd.Validator, Amount: rpc.Amount(bd.Amount)})
+		r.Rewards = append(r.Rewards, rpc.BondResult{Validator: bd.Validator, Amount: rpc.Amount(s.State.PendingReward(addr, bd.Validator))})
 	}
 	for _, u := range s.State.Unbondings(addr) {
 		r.Unbonding = append(r.Unbonding, rpc.UnbondingResult{Amount: rpc.Amount(u.Amount), ReleaseHeight: u.ReleaseHeight})

@@ -130,6 +130,12 @@ type ConsensusConfig struct {
 type MempoolConfig struct {
 	Size         int `toml:"size"`
 	MaxPerSender int `toml:"max_per_sender"`
+	// MaxNonceGap bounds how far ahead of the account nonce a pending
+	// transaction's nonce may be.
+	MaxNonceGap int `toml:"max_nonce_gap"`
+	// GapExpiryBlocks is how many blocks a transaction may wait behind a
+	// nonce gap before it is evicted.
+	GapExpiryBlocks int `toml:"gap_expiry_blocks"`
 }
 
 // DBConfig selects the storage backend.
@@ -174,7 +180,7 @@ func DefaultConfig() Config {
 			BlockInterval: 0, SkipEmptyBlocks: true, EmptyBlockInterval: Duration(time.Second),
 			MaxBlockTxs: 10_000,
 		},
-		Mempool: MempoolConfig{Size: 50_000, MaxPerSender: 1_000},
+		Mempool: MempoolConfig{Size: 50_000, MaxPerSender: 1_000, MaxNonceGap: 1_000, GapExpiryBlocks: 100},
 		DB:      DBConfig{Backend: "goleveldb"},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Signer:  SignerConfig{Mode: "local"},
@@ -211,7 +217,8 @@ func (c *Config) Validate() error {
 		"consensus.timeout_propose": int64(c.Consensus.TimeoutPropose),
 		"consensus.timeout_prevote": int64(c.Consensus.TimeoutPrevote), "consensus.timeout_precommit": int64(c.Consensus.TimeoutPrecommit),
 		"consensus.max_block_txs": int64(c.Consensus.MaxBlockTxs), "mempool.size": int64(c.Mempool.Size),
-		"mempool.max_per_sender": int64(c.Mempool.MaxPerSender),
+		"mempool.max_per_sender": int64(c.Mempool.MaxPerSender), "mempool.max_nonce_gap": int64(c.Mempool.MaxNonceGap),
+		"mempool.gap_expiry_blocks": int64(c.Mempool.GapExpiryBlocks),
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {
 		if positive[k] <= 0 {

@@ -110,7 +110,8 @@ func txEvents(b *chain.Block, receipts []chain.Receipt) []rpc.TxEvent {
 
 func txResult(r *chain.Receipt, height uint64) rpc.TxResult {
 	h := height
-	res := rpc.TxResult{Hash: r.TxHash, Status: "final", Height: &h}
+	fee := rpc.Amount(r.Fee)
+	res := rpc.TxResult{Hash: r.TxHash, Status: "final", Height: &h, Fee: &fee}
 	if r.Status == chain.TxRejected {
 		res.Status, res.Code, res.Error = "rejected", r.Code, r.Error
 	}

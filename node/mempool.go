@@ -20,24 +20,34 @@ var (
 	errNonceTooLow    = errors.New("nonce already used (replayed transaction)")
 	errNonceGap       = errors.New("nonce too far ahead of the account nonce")
 	errPendingBalance = errors.New("balance does not cover this and the sender's pending transactions")
+	errCannotApply    = errors.New("transaction cannot apply to the current state")
 )
 
 // txPool holds admitted transactions until they are final. It orders each
-// sender's transactions by nonce, bounds its size in total and per sender,
-// checks each transaction against the committed state plus the sender's
-// pending spends, re-checks after every block, and remembers why it
-// evicted a transaction. It is safe for concurrent use.
+// sender's transactions by nonce, bounds its size in total and per sender
+// and how far a nonce may run ahead of the account's, checks each
+// transaction against the committed state (fee at least min_fee; unjail
+// only by a jailed validator whose jail time is over; unstake only
+// against a bond that covers it) plus the sender's pending spends and
+// fees, re-checks after every block, expires transactions stuck behind a
+// nonce gap, and when full lets a higher fee evict the lowest, taking
+// only a sender's last nonce so that no sender's nonces get a gap. It
+// remembers why it evicted a transaction. It is safe for concurrent use.
 type txPool struct {
 	chainID      string
 	size         int
 	maxPerSender int
+	maxNonceGap  uint64
+	gapExpiry    uint64
 
 	mu      sync.Mutex
 	state   staking.AccountReader
 	byHash  map[chain.Hash]*poolTx
 	senders map[chain.Address]*senderTxs
 	order   []chain.Address // senders in order of arrival, for fair reaping
+	tops    feeHeap         // senders with pending transactions, lowest last-nonce fee first
 	count   int
+	seq     uint64 // arrival counter
 	evicted *reasonRing
 	// included remembers the hashes of recently committed transactions, so
 	// that a copy gossiped late is dropped before its signature is
@@ -50,20 +60,34 @@ type txPool struct {
 const recentIncluded = 1 << 16
 
 type poolTx struct {
-	tx   *chain.Tx
-	hash chain.Hash
-	from chain.Address
+	tx    *chain.Tx
+	hash  chain.Hash
+	from  chain.Address
+	added uint64 // committed height when admitted
+	seq   uint64 // arrival order
 }
 
 type senderTxs struct {
+	from    chain.Address
 	byNonce map[uint64]*poolTx
-	spend   uint64 // sum of pending transfer and stake amounts
+	spend   uint64  // sum of pending transfer and stake amounts and all fees
+	top     *poolTx // the highest nonce: the only one eviction may take
+	idx     int     // position in tops, -1 when absent
 }
 
-// newTxPool returns an empty mempool checking against state.
+// newTxPool returns an empty mempool checking against state. Zero limits
+// in cfg take DefaultConfig's.
 func newTxPool(chainID string, cfg MempoolConfig, state staking.AccountReader) *txPool {
+	def := DefaultConfig().Mempool
+	if cfg.MaxNonceGap <= 0 {
+		cfg.MaxNonceGap = def.MaxNonceGap
+	}
+	if cfg.GapExpiryBlocks <= 0 {
+		cfg.GapExpiryBlocks = def.GapExpiryBlocks
+	}
 	return &txPool{
 		chainID: chainID, size: cfg.Size, maxPerSender: cfg.MaxPerSender, state: state,
+		maxNonceGap: uint64(cfg.MaxNonceGap), gapExpiry: uint64(cfg.GapExpiryBlocks),
 		byHash: make(map[chain.Hash]*poolTx), senders: make(map[chain.Address]*senderTxs),
 		evicted: newReasonRing(16384), included: newReasonRing(recentIncluded), notifyCh: make(chan struct{}, 1),
 	}
@@ -79,11 +103,14 @@ func (m *txPool) Size() int {
 	return m.count
 }
 
+// spendOf is what tx takes from the sender's balance at most: its fee, and
+// the amount of a transfer or stake.
 func spendOf(tx *chain.Tx) uint64 {
+	s := tx.Fee
 	if tx.Kind == chain.TxTransfer || tx.Kind == chain.TxStake {
-		return tx.Amount
+		s += tx.Amount // both at most MaxSupply after admission: no overflow
 	}
-	return 0
+	return s
 }
 
 // Add admits tx. The signature is checked here, once: the recovered sender
@@ -91,6 +118,9 @@ func spendOf(tx *chain.Tx) uint64 {
 func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if err := tx.ValidateBasic(m.chainID); err != nil {
 		return chain.Hash{}, err
+	}
+	if tx.Fee > staking.MaxSupply || tx.Amount > staking.MaxSupply {
+		return chain.Hash{}, fmt.Errorf("%w: fee %d, amount %d, maximum %d", staking.ErrOverflow, tx.Fee, tx.Amount, staking.MaxSupply)
 	}
 	hash := tx.Hash()
 	m.mu.Lock()
@@ -112,19 +142,19 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if _, known := m.byHash[hash]; known {
 		return hash, errAlreadyKnown
 	}
-	if m.count >= m.size {
-		return hash, fmt.Errorf("%w: %d transactions", errPoolFull, m.count)
-	}
 	acct := m.state.Account(from)
+	if minFee := m.state.Params().MinFee; tx.Fee < minFee {
+		return hash, fmt.Errorf("%w: fee %d, min_fee %d", staking.ErrFeeTooLow, tx.Fee, minFee)
+	}
 	if tx.Nonce < acct.Nonce {
 		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d", staking.ErrBadNonce, errNonceTooLow, tx.Nonce, acct.Nonce)
 	}
-	if tx.Nonce-acct.Nonce >= uint64(m.maxPerSender) {
-		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d", staking.ErrBadNonce, errNonceGap, tx.Nonce, acct.Nonce)
+	if tx.Nonce-acct.Nonce >= m.maxNonceGap {
+		return hash, fmt.Errorf("%w: %w: nonce %d, account nonce %d, at most %d ahead", staking.ErrBadNonce, errNonceGap, tx.Nonce, acct.Nonce, m.maxNonceGap-1)
 	}
 	st := m.senders[from]
 	if st == nil {
-		st = &senderTxs{byNonce: make(map[uint64]*poolTx)}
+		st = &senderTxs{from: from, byNonce: make(map[uint64]*poolTx), idx: -1}
 	}
 	if len(st.byNonce) >= m.maxPerSender {
 		return hash, fmt.Errorf("%w: %d pending", errSenderFull, len(st.byNonce))
@@ -132,24 +162,68 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if _, taken := st.byNonce[tx.Nonce]; taken {
 		return hash, fmt.Errorf("%w: %d", errNonceTaken, tx.Nonce)
 	}
+	if err := checkApplies(m.state, from, tx); err != nil {
+		return hash, fmt.Errorf("%w: %w", errCannotApply, err)
+	}
 	spend := st.spend + spendOf(tx)
 	if spend < st.spend || spend > acct.Balance {
-		return hash, fmt.Errorf("%w: %w: balance %d, pending spend with this %d", staking.ErrInsufficientBalance, errPendingBalance, acct.Balance, spend)
+		return hash, fmt.Errorf("%w: %w: balance %d, pending spend and fees with this %d", staking.ErrInsufficientBalance, errPendingBalance, acct.Balance, spend)
+	}
+	if m.count >= m.size {
+		victim := m.tops.lowest(from)
+		if victim == nil || victim.top.tx.Fee >= tx.Fee {
+			return hash, fmt.Errorf("%w: %d transactions, fee %d does not beat the lowest evictable", errPoolFull, m.count, tx.Fee)
+		}
+		m.evictLocked(victim.top, fmt.Sprintf("evicted: mempool full, fee %d outbid by %d", victim.top.tx.Fee, tx.Fee))
 	}
 	if m.senders[from] == nil {
 		m.senders[from] = st
 		m.order = append(m.order, from)
 	}
 	st.spend = spend
-	p := &poolTx{tx: tx, hash: hash, from: from}
+	m.seq++
+	p := &poolTx{tx: tx, hash: hash, from: from, added: m.state.Height(), seq: m.seq}
 	st.byNonce[tx.Nonce] = p
 	m.byHash[hash] = p
 	m.count++
+	if st.top == nil || tx.Nonce > st.top.tx.Nonce {
+		st.top = p
+		m.tops.update(st)
+	}
 	select {
 	case m.notifyCh <- struct{}{}:
 	default:
 	}
 	return hash, nil
+}
+
+// checkApplies refuses what the committed state says cannot succeed and
+// would only buy a failed receipt: an unjail by anyone but a jailed
+// validator whose jail time is over, a set-commission by anyone but a
+// candidate, an unstake beyond the bond.
+func checkApplies(state staking.AccountReader, from chain.Address, tx *chain.Tx) error {
+	switch tx.Kind {
+	case chain.TxUnjail:
+		c, ok := state.Candidate(from)
+		next := state.Height() + 1
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %s", staking.ErrUnknownValidator, chain.FormatAddress(from))
+		case !c.Jailed:
+			return fmt.Errorf("%w: %s", staking.ErrNotJailed, chain.FormatAddress(from))
+		case next < c.JailedUntil:
+			return fmt.Errorf("%w: jailed until %d, next block %d", staking.ErrJailTimeNotOver, c.JailedUntil, next)
+		}
+	case chain.TxSetCommission:
+		if _, ok := state.Candidate(from); !ok {
+			return fmt.Errorf("%w: %s", staking.ErrUnknownValidator, chain.FormatAddress(from))
+		}
+	case chain.TxUnstake:
+		if bond := state.Bond(from, tx.To); bond < tx.Amount {
+			return fmt.Errorf("%w: bonded %d to %s, unstaking %d", staking.ErrInsufficientBond, bond, chain.FormatAddress(tx.To), tx.Amount)
+		}
+	}
+	return nil
 }
 
 // Sender implements chain.SenderCache with the senders recovered at admission.
@@ -225,8 +299,9 @@ func (m *txPool) Reap(max int) []*chain.Tx {
 }
 
 // Update removes the transactions of a committed block and re-checks the
-// rest against the new committed state, evicting those that can no longer
-// apply, with the reason. state is the committed state after the block.
+// rest against the new committed state, evicting, with the reason, those
+// that can no longer apply and those that waited more than the expiry
+// behind a nonce gap. state is the committed state after the block.
 func (m *txPool) Update(included []chain.Hash, state staking.AccountReader) (evicted int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -237,14 +312,25 @@ func (m *txPool) Update(included []chain.Hash, state staking.AccountReader) (evi
 			m.removeLocked(p)
 		}
 	}
+	height := state.Height()
 	kept := m.order[:0]
 	for _, a := range m.order {
 		st := m.senders[a]
 		acct := state.Account(a)
+		nonces := slices.Sorted(maps.Keys(st.byNonce))
 		var spend uint64
-		for n, p := range st.byNonce {
-			if n < acct.Nonce {
+		next := acct.Nonce // first nonce not in the contiguous run from the account nonce
+		for _, n := range nonces {
+			p := st.byNonce[n]
+			switch {
+			case n < acct.Nonce:
 				m.evictLocked(p, fmt.Sprintf("evicted: nonce %d already used (account nonce %d)", n, acct.Nonce))
+				evicted++
+				continue
+			case n == next:
+				next++
+			case height > p.added && height-p.added >= m.gapExpiry:
+				m.evictLocked(p, fmt.Sprintf("evicted: waited %d blocks behind a nonce gap (account nonce %d, next pending %d)", height-p.added, acct.Nonce, next))
 				evicted++
 				continue
 			}
@@ -252,11 +338,13 @@ func (m *txPool) Update(included []chain.Hash, state staking.AccountReader) (evi
 		}
 		if spend > acct.Balance {
 			// Evict from the highest nonce down until the rest is covered.
-			nonces := slices.Sorted(maps.Keys(st.byNonce))
 			for i := len(nonces) - 1; i >= 0 && spend > acct.Balance; i-- {
-				p := st.byNonce[nonces[i]]
+				p, ok := st.byNonce[nonces[i]]
+				if !ok {
+					continue
+				}
 				spend -= spendOf(p.tx)
-				m.evictLocked(p, fmt.Sprintf("evicted: balance %d no longer covers pending spends", acct.Balance))
+				m.evictLocked(p, fmt.Sprintf("evicted: balance %d no longer covers pending spends and fees", acct.Balance))
 				evicted++
 			}
 		}
@@ -271,19 +359,39 @@ func (m *txPool) Update(included []chain.Hash, state staking.AccountReader) (evi
 	return evicted
 }
 
+// removeLocked drops an included transaction.
 func (m *txPool) removeLocked(p *poolTx) {
+	st := m.senders[p.from]
+	st.spend -= spendOf(p.tx)
+	m.dropLocked(p)
+}
+
+// evictLocked drops a transaction that will not be included and
+// remembers why.
+func (m *txPool) evictLocked(p *poolTx, reason string) {
+	m.senders[p.from].spend -= spendOf(p.tx)
+	m.dropLocked(p)
+	m.evicted.put(p.hash, reason)
+}
+
+// dropLocked removes p from the indexes and keeps its sender's top and
+// the fee heap in step. An emptied sender stays in senders and order
+// until the next Update.
+func (m *txPool) dropLocked(p *poolTx) {
 	delete(m.byHash, p.hash)
 	st := m.senders[p.from]
 	delete(st.byNonce, p.tx.Nonce)
-	st.spend -= spendOf(p.tx)
 	m.count--
-}
-
-func (m *txPool) evictLocked(p *poolTx, reason string) {
-	delete(m.byHash, p.hash)
-	delete(m.senders[p.from].byNonce, p.tx.Nonce)
-	m.count--
-	m.evicted.put(p.hash, reason)
+	if st.top != p {
+		return
+	}
+	st.top = nil
+	for _, q := range st.byNonce {
+		if st.top == nil || q.tx.Nonce > st.top.tx.Nonce {
+			st.top = q
+		}
+	}
+	m.tops.update(st)
 }
 
 // reasonRing remembers the last n hashes with a reason each. It grows as

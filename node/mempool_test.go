@@ -14,9 +14,15 @@ import (
 
 const testChainID = "quorum-test"
 
+// accounts is a ledger of balances and nonces only: no candidates, no
+// bonds, no min_fee, height 0.
 type accounts map[chain.Address]staking.Account
 
-func (a accounts) Account(addr chain.Address) staking.Account { return a[addr] }
+func (a accounts) Account(addr chain.Address) staking.Account      { return a[addr] }
+func (accounts) Candidate(chain.Address) (staking.Candidate, bool) { return staking.Candidate{}, false }
+func (accounts) Bond(_, _ chain.Address) uint64                    { return 0 }
+func (accounts) Params() staking.Params                            { return staking.DefaultParams() }
+func (accounts) Height() uint64                                    { return 0 }
 
 func key(t testing.TB, n int64) *ecdsa.PrivateKey {
 	t.Helper()
@@ -45,7 +51,7 @@ func transfer(t testing.TB, k *ecdsa.PrivateKey, nonce, amount uint64) *chain.Tx
 func TestMempoolAdmission(t *testing.T) {
 	a, b := key(t, 1), key(t, 2)
 	st := accounts{addr(a): {Balance: 100, Nonce: 5}, addr(b): {Balance: 10}}
-	m := newTxPool(testChainID, MempoolConfig{Size: 6, MaxPerSender: 4}, st)
+	m := newTxPool(testChainID, MempoolConfig{Size: 6, MaxPerSender: 4, MaxNonceGap: 4}, st)
 
 	if _, err := m.Add(transfer(t, a, 5, 10)); err != nil {
 		t.Fatalf("valid tx: %v", err)

@@ -97,6 +97,9 @@ func handleGetAccount(ctx context.Context, s *Server, _ *wsConn, params json.Raw
 	if a.Bonds == nil {
 		a.Bonds = []BondResult{}
 	}
+	if a.Rewards == nil {
+		a.Rewards = []BondResult{}
+	}
 	if a.Unbonding == nil {
 		a.Unbonding = []UnbondingResult{}
 	}

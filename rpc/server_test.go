@@ -151,11 +151,11 @@ func TestResultShapes(t *testing.T) {
 	r := e.raw(t)
 	for _, tc := range []struct{ method, params, want string }{
 		{"chain_status", `{}`, `"chainId":"quorum-test","height":1,"hash":"0x`},
-		{"chain_status", `{}`, `"totalStake":"100","syncing":false,"nodeId":"node0","peers":3`},
+		{"chain_status", `{}`, `"totalStake":"100","minFee":"0","syncing":false,"nodeId":"node0","peers":3`},
 		{"chain_getBlock", `{"height":1}`, `{"header":{"hash":"0x`},
 		{"chain_getBlock", `{"height":1}`, `"txs":[],"certificate":{"height":1,"round":0,"blockHash":"0x`},
 		{"chain_getValidators", `{}`, `{"height":1,"totalStake":"100","quorumStake":"67","validators":[{"address":"0xa000000000000000000000000000000000000001","stake":"100","proposerPriority":0}]}`},
-		{"chain_getAccount", `{"address":"0xA000000000000000000000000000000000000007"}`, `{"address":"0xa000000000000000000000000000000000000007","balance":"12345678901234567890","nonce":0,"bonds":[],"unbonding":[]}`},
+		{"chain_getAccount", `{"address":"0xA000000000000000000000000000000000000007"}`, `{"address":"0xa000000000000000000000000000000000000007","balance":"12345678901234567890","nonce":0,"bonds":[],"unbonding":[],"rewards":[]}`},
 		{"chain_getAccount", `[{"address":"0xa000000000000000000000000000000000000008"}]`, `"balance":"0"`},
 		{"consensus_getRoundState", `null`, `{"height":1,"round":0,"step":"propose","proposer":"0xa000000000000000000000000000000000000001","lockedRound":-1,"lockedBlock":null,"validRound":-1,"validBlock":null,"votes":{"prevote":{"votedStake":"0","totalStake":"0","quorum":false,"quorumBlock":null,"blocks":[]}`},
 		{"consensus_getDuties", `{"validator":"0xa000000000000000000000000000000000000001"}`, `[]`},

@@ -55,9 +55,30 @@ type StatusResult struct {
 	Time           time.Time  `json:"time"`
 	ValidatorsHash chain.Hash `json:"validatorsHash"`
 	TotalStake     Amount     `json:"totalStake"`
-	Syncing        bool       `json:"syncing"`
-	NodeID         string     `json:"nodeId"`
-	Peers          int        `json:"peers"`
+	// MinFee is the chain's min_fee: the least fee a transaction may carry.
+	MinFee  Amount `json:"minFee"`
+	Syncing bool   `json:"syncing"`
+	NodeID  string `json:"nodeId"`
+	Peers   int    `json:"peers"`
+	// Supply is the ledger's accounting at Height; the conservation
+	// equation total = genesis supply + issued - burned holds at every
+	// height.
+	Supply *SupplyResult `json:"supply,omitempty"`
+}
+
+// SupplyResult is the supply accounting of chain_status: every coin
+// (total), those in bonds and in unbonding entries, and since genesis the
+// amounts issued by block rewards, collected in fees (moved to the
+// validators, not destroyed), slashed and burned (slashing is the only
+// burn, so burned equals slashed).
+type SupplyResult struct {
+	Total     Amount `json:"total"`
+	Bonded    Amount `json:"bonded"`
+	Unbonding Amount `json:"unbonding"`
+	Issued    Amount `json:"issued"`
+	Fees      Amount `json:"fees"`
+	Slashed   Amount `json:"slashed"`
+	Burned    Amount `json:"burned"`
 }
 
 // HeaderResult is a block header. Hash is the block hash (the header's).
@@ -84,6 +105,7 @@ type BlockTxResult struct {
 	To     chain.Address `json:"to"`
 	Amount Amount        `json:"amount"`
 	Nonce  uint64        `json:"nonce"`
+	Fee    Amount        `json:"fee"`
 	Status string        `json:"status"`          // TxFinal or TxRejected
 	Code   string        `json:"code,omitempty"`  // stable rejection reason, e.g. "bad_nonce"
 	Error  string        `json:"error,omitempty"` // readable rejection reason
@@ -117,6 +139,14 @@ type ValidatorResult struct {
 	Address          chain.Address `json:"address"`
 	Stake            Amount        `json:"stake"`
 	ProposerPriority int64         `json:"proposerPriority"`
+	// Commission is the validator's current commission rate, a decimal
+	// fraction such as "0.05"; chain_getValidators sets it.
+	Commission string `json:"commission,omitempty"`
+	// Jailed and Missed are the validator's current jail state and how
+	// many of its last downtime_window certificates lack its precommit;
+	// chain_getValidators sets them (validators events leave them out).
+	Jailed *bool   `json:"jailed,omitempty"`
+	Missed *uint64 `json:"missed,omitempty"`
 }
 
 // ValidatorsResult is the result of chain_getValidators: the set of Height.
@@ -148,6 +178,9 @@ type AccountResult struct {
 	Nonce     uint64            `json:"nonce"`
 	Bonds     []BondResult      `json:"bonds"`
 	Unbonding []UnbondingResult `json:"unbonding"`
+	// Rewards are the pending staking rewards of each bond, claimable with
+	// a claim transaction.
+	Rewards []BondResult `json:"rewards"`
 }
 
 // TxResult is the result of chain_getTx and the body of a txs event.
@@ -157,8 +190,11 @@ type TxResult struct {
 	Hash   chain.Hash `json:"hash"`
 	Status string     `json:"status"`
 	Height *uint64    `json:"height,omitempty"`
-	Code   string     `json:"code,omitempty"`
-	Error  string     `json:"error,omitempty"`
+	// Fee is what a transaction in a final block paid, accepted or
+	// rejected; absent while pending or when evicted.
+	Fee   *Amount `json:"fee,omitempty"`
+	Code  string  `json:"code,omitempty"`
+	Error string  `json:"error,omitempty"`
 }
 
 // SubmitTxResult is the result of chain_submitTx.

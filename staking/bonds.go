@@ -31,7 +31,9 @@ func (s *State) bond(delegator, validator Address) uint64 {
 	return mustDecode(amount, err, k)
 }
 
-// putBond writes a bond and keeps the by-validator index in step.
+// putBond writes a bond and keeps the by-validator index in step; a
+// removed bond loses its reward start too. Callers settle the bond's
+// rewards first.
 func (s *State) putBond(delegator, validator Address, amount uint64) {
 	buf := pairKey(kindBond, delegator, validator)
 	k := buf[:]
@@ -40,6 +42,7 @@ func (s *State) putBond(delegator, validator Address, amount uint64) {
 	if amount == 0 {
 		s.t.delete(k)
 		s.t.delete(idx)
+		s.putStart(delegator, validator, ratio{})
 		return
 	}
 	if s.t.get(idx) == nil {
@@ -112,7 +115,8 @@ func (s *State) Unbondings(delegator Address) []Unbonding {
 // amount must then be at least MinStake (ErrBelowMinStake). Staking to any
 // other address that is not a candidate fails with ErrUnknownValidator, and
 // to a jailed candidate with ErrJailed, except that a jailed candidate may
-// add to its own bond (to get back above MinStake before Unjail). Other
+// add to its own bond (to get back above MinStake before Unjail). The
+// bond's pending rewards are credited to the balance first. Other
 // errors: ErrZeroAmount, ErrInsufficientBalance, ErrOverflow.
 func (s *State) Stake(delegator, validator Address, amount uint64) error {
 	if amount == 0 {
@@ -139,11 +143,14 @@ func (s *State) Stake(delegator, validator Address, amount uint64) error {
 	if err != nil {
 		return err
 	}
+	s.settle(delegator, validator) // credits rewards to the balance: read it again
+	acc = s.Account(delegator)
 	acc.Balance -= amount
 	c.Address, c.Stake = validator, stake
 	s.putAccount(delegator, acc)
 	s.putBond(delegator, validator, bond)
 	s.putCandidate(c)
+	s.moveTotals(amount, 0, 0, 0, 0)
 	return nil
 }
 
@@ -152,7 +159,7 @@ func (s *State) Stake(delegator, validator Address, amount uint64) error {
 // EndBlock(height + UnbondingBlocks) and can be slashed until then. Unstakes
 // with the same delegator, validator and height merge into one entry. A
 // candidate stays a candidate (and keeps its jail record) even with no
-// stake. Errors: ErrZeroAmount, ErrBadHeight, ErrUnknownValidator,
+// stake. The bond's pending rewards are credited to the balance first. Errors: ErrZeroAmount, ErrBadHeight, ErrUnknownValidator,
 // ErrInsufficientBond, ErrOverflow.
 func (s *State) Unstake(delegator, validator Address, amount uint64, height uint64) error {
 	if amount == 0 {
@@ -178,9 +185,11 @@ func (s *State) Unstake(delegator, validator Address, amount uint64, height uint
 		return err
 	}
 	c.Stake = mustSub(c.Stake, amount, "candidate-stake-covers-bonds")
+	s.settle(delegator, validator)
 	s.putBond(delegator, validator, bond-amount)
 	s.putUnbonding(delegator, release, validator, queued)
 	s.putCandidate(c)
+	s.moveTotals(0, amount, amount, 0, 0)
 	return nil
 }
 
@@ -212,8 +221,13 @@ func (s *State) release(height uint64) error {
 	if err != nil {
 		return fmt.Errorf("release unbondings: %w", err)
 	}
+	var released uint64
 	for _, e := range due {
 		s.putUnbonding(e.delegator, e.release, e.validator, 0)
+		released += e.amount // each within the supply, and so their sum
+	}
+	if released > 0 {
+		s.moveTotals(0, 0, 0, released, 0)
 	}
 	for _, d := range order {
 		acc := s.Account(d)

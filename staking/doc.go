@@ -1,6 +1,8 @@
 // Package staking is the ledger of quorumchain: accounts, bonds, the unbonding
-// queue, validator candidates, slashing, and the stake-weighted validator sets
-// with their proposer rotation and quorum arithmetic.
+// queue, validator candidates, fees, rewards (F1 lazy reward-per-share, see
+// rewards.go), slashing, downtime jailing (see liveness.go), the supply
+// accounting, and the stake-weighted validator sets with their proposer
+// rotation and quorum arithmetic.
 //
 // # Contract
 //
@@ -15,11 +17,19 @@
 // arithmetic in int64 cannot overflow. An operation that would exceed it fails
 // with [ErrOverflow].
 //
-// Every transaction operation ([State.UseNonce], [State.Transfer],
-// [State.Stake], [State.Unstake], [State.Unjail], [State.SlashDoubleSign]) and
-// [State.EndBlock] validates completely before it mutates anything: when it
-// returns an error the State is unchanged. Errors wrap the sentinels in
-// errors.go; match them with errors.Is.
+// Every transaction operation ([State.UseNonce], [State.ChargeFee],
+// [State.Transfer], [State.Stake], [State.Unstake], [State.Unjail],
+// [State.Claim], [State.SetCommission], [State.SlashDoubleSign]), the block
+// steps [State.Distribute] and [State.RecordLiveness], and [State.EndBlock]
+// validate completely before they mutate anything: when one returns an
+// error the State is unchanged. Errors wrap the sentinels in errors.go;
+// match them with errors.Is.
+//
+// Nothing is minted but [Params.BlockReward] and nothing destroyed but
+// slashes: fees charged by [State.ChargeFee] wait in the block's reward pool
+// until [State.Distribute] pays them out, and what integer rounding leaves
+// stays in the supply (a validator's outstanding rewards, the pool's carry).
+// [State.Supply] reports the accounting; [LoadState] checks it.
 //
 // # Heights
 //

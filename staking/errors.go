@@ -45,6 +45,10 @@ var (
 	ErrInvalidValidatorSet = errors.New("invalid validator set")
 	// ErrInvalidGenesis: duplicate genesis accounts or validators.
 	ErrInvalidGenesis = errors.New("invalid genesis")
+	// ErrFeeTooLow: a transaction fee below Params.MinFee.
+	ErrFeeTooLow = errors.New("fee below minimum")
+	// ErrNothingToClaim: a claim with no pending rewards.
+	ErrNothingToClaim = errors.New("no rewards to claim")
 	// ErrMalformedState: LoadState input that no sequence of operations can
 	// produce (bad key, non-canonical value, broken invariant).
 	ErrMalformedState = errors.New("malformed state")

@@ -11,8 +11,9 @@ type GenesisBalance struct {
 // GenesisStake is an initial self-bond of a validator candidate. It is minted
 // at genesis, not debited from a balance.
 type GenesisStake struct {
-	Validator Address
-	Amount    uint64
+	Validator  Address
+	Amount     uint64
+	Commission uint64 // over CommissionDen
 }
 
 // NewGenesisState builds the State at height 0 and returns it with the
@@ -54,8 +55,16 @@ func NewGenesisState(params Params, balances []GenesisBalance, stakes []GenesisS
 			return nil, nil, fmt.Errorf("genesis supply: %w", err)
 		}
 		s.putBond(st.Validator, st.Validator, st.Amount)
-		s.putCandidate(Candidate{Address: st.Validator, Stake: st.Amount})
+		if st.Commission > CommissionDen {
+			return nil, nil, fmt.Errorf("%w: genesis commission of %s is %d/%d", ErrInvalidFraction, st.Validator.Hex(), st.Commission, CommissionDen)
+		}
+		s.putCandidate(Candidate{Address: st.Validator, Stake: st.Amount, Commission: st.Commission})
 	}
+	var bonded uint64
+	for _, st := range stakes {
+		bonded += st.Amount // within the supply, checked above
+	}
+	s.putRewardPool(pool{bonded: bonded})
 	s.t.put(paramsKey, encodeParams(s.params))
 	s.setSupply(supply)
 	membership := s.selectMembership()

@@ -14,28 +14,37 @@ import (
 //
 //	"a" | account                          -> [balance, nonce]          (absent when both are 0)
 //	"b" | delegator | validator            -> amount                    (bond, absent when 0)
-//	"c" | validator                        -> [stake, jailed, jailedUntil] (never deleted)
+//	"c" | validator                        -> [stake, jailed, jailedUntil, commission] (never deleted)
+//	"g"                                    -> [carry, issued]           (reward pool; absent when both are 0)
 //	"h"                                    -> last height ended by EndBlock
 //	"i" | validator | delegator            -> 0x80                      (index of "b" by validator)
-//	"p"                                    -> [unbondingBlocks, minStake, maxValidators, slashNum, slashDen, jailBlocks]
+//	"m" | validator                        -> [recorded, missed, bitmap words...] (liveness window; absent when none recorded)
+//	"p"                                    -> [unbondingBlocks, minStake, maxValidators, slashNum, slashDen, jailBlocks, minFee, blockReward, bonusNum, bonusDen,
+//	                                           downtimeWindow, downtimeMaxMissed, downSlashNum, downSlashDen]
 //	"q" | releaseHeight | delegator | validator -> 0x80                 (release queue index of "u")
+//	"r" | validator                        -> [perShareHi, perShareLo, outstanding] (F1 record; absent when all 0)
 //	"s"                                    -> total supply (balances + bonds + unbondings)
 //	"u" | delegator | releaseHeight | validator -> amount               (unbonding entry, absent when 0)
 //	"v" | 0x00                             -> [[address, stake, priority as uint64 two's complement], ...] set for Height()+1
 //	"v" | 0x01                             -> [[address, stake], ...]   membership scheduled for Height()+2
+//	"w" | delegator | validator            -> [startHi, startLo]        (F1 start of a bond; absent when 0)
 //	"x" | validator | infractionHeight     -> 0x80                      (a double sign already punished)
 const (
-	kindAccount   byte = 'a'
-	kindBond      byte = 'b'
-	kindCandidate byte = 'c'
-	kindHeight    byte = 'h'
-	kindBondIndex byte = 'i'
-	kindParams    byte = 'p'
-	kindQueue     byte = 'q'
-	kindSupply    byte = 's'
-	kindUnbonding byte = 'u'
-	kindValsets   byte = 'v'
-	kindSlashed   byte = 'x'
+	kindAccount     byte = 'a'
+	kindBond        byte = 'b'
+	kindCandidate   byte = 'c'
+	kindPool        byte = 'g'
+	kindHeight      byte = 'h'
+	kindBondIndex   byte = 'i'
+	kindLiveness    byte = 'm'
+	kindParams      byte = 'p'
+	kindQueue       byte = 'q'
+	kindRewards     byte = 'r'
+	kindSupply      byte = 's'
+	kindUnbonding   byte = 'u'
+	kindValsets     byte = 'v'
+	kindRewardStart byte = 'w'
+	kindSlashed     byte = 'x'
 )
 
 const (
@@ -48,17 +57,21 @@ const (
 
 // keyLen is the only valid length of each kind's keys.
 var keyLen = map[byte]int{
-	kindAccount:   1 + addrLen,
-	kindBond:      1 + 2*addrLen,
-	kindCandidate: 1 + addrLen,
-	kindHeight:    singletonLen,
-	kindBondIndex: 1 + 2*addrLen,
-	kindParams:    singletonLen,
-	kindQueue:     1 + heightLen + 2*addrLen,
-	kindSupply:    singletonLen,
-	kindUnbonding: 1 + addrLen + heightLen + addrLen,
-	kindValsets:   2,
-	kindSlashed:   1 + addrLen + heightLen,
+	kindAccount:     1 + addrLen,
+	kindBond:        1 + 2*addrLen,
+	kindCandidate:   1 + addrLen,
+	kindPool:        singletonLen,
+	kindHeight:      singletonLen,
+	kindBondIndex:   1 + 2*addrLen,
+	kindLiveness:    1 + addrLen,
+	kindParams:      singletonLen,
+	kindQueue:       1 + heightLen + 2*addrLen,
+	kindRewards:     1 + addrLen,
+	kindSupply:      singletonLen,
+	kindUnbonding:   1 + addrLen + heightLen + addrLen,
+	kindValsets:     2,
+	kindRewardStart: 1 + 2*addrLen,
+	kindSlashed:     1 + addrLen + heightLen,
 }
 
 // markerValue is the value of index entries: the RLP empty string.
@@ -68,6 +81,7 @@ var (
 	paramsKey      = []byte{kindParams}
 	heightKey      = []byte{kindHeight}
 	supplyKey      = []byte{kindSupply}
+	poolKey        = []byte{kindPool}
 	valsetsNowKey  = []byte{kindValsets, valsetsNow}
 	valsetsNextKey = []byte{kindValsets, valsetsNext}
 )
@@ -197,27 +211,31 @@ func encodeCandidate(c Candidate) []byte {
 	if c.Jailed {
 		jailed = 1
 	}
-	return encodeUints(c.Stake, jailed, c.JailedUntil)
+	return encodeUints(c.Stake, jailed, c.JailedUntil, c.Commission)
 }
 
 func decodeCandidate(a Address, b []byte) (Candidate, error) {
-	var f [3]uint64
+	var f [4]uint64
 	if err := decodeUints(b, f[:]); err != nil {
 		return Candidate{}, err
 	}
 	if f[1] > 1 {
 		return Candidate{}, fmt.Errorf("jailed flag %d", f[1])
 	}
-	return Candidate{Address: a, Stake: f[0], Jailed: f[1] == 1, JailedUntil: f[2]}, nil
+	if f[3] > CommissionDen {
+		return Candidate{}, fmt.Errorf("commission %d above %d", f[3], CommissionDen)
+	}
+	return Candidate{Address: a, Stake: f[0], Jailed: f[1] == 1, JailedUntil: f[2], Commission: f[3]}, nil
 }
 
 func encodeParams(p Params) []byte {
-	f := p.SlashFractionDoubleSign
-	return encodeUints(p.UnbondingBlocks, p.MinStake, uint64(p.MaxValidators), f.Num, f.Den, p.JailBlocks)
+	f, b, d := p.SlashFractionDoubleSign, p.ProposerBonus, p.SlashFractionDowntime
+	return encodeUints(p.UnbondingBlocks, p.MinStake, uint64(p.MaxValidators), f.Num, f.Den, p.JailBlocks, p.MinFee,
+		p.BlockReward, b.Num, b.Den, p.DowntimeWindow, p.DowntimeMaxMissed, d.Num, d.Den)
 }
 
 func decodeParams(b []byte) (Params, error) {
-	var f [6]uint64
+	var f [14]uint64
 	if err := decodeUints(b, f[:]); err != nil {
 		return Params{}, err
 	}
@@ -230,6 +248,12 @@ func decodeParams(b []byte) (Params, error) {
 		MaxValidators:           uint32(f[2]),
 		SlashFractionDoubleSign: Fraction{f[3], f[4]},
 		JailBlocks:              f[5],
+		MinFee:                  f[6],
+		BlockReward:             f[7],
+		ProposerBonus:           Fraction{f[8], f[9]},
+		DowntimeWindow:          f[10],
+		DowntimeMaxMissed:       f[11],
+		SlashFractionDowntime:   Fraction{f[12], f[13]},
 	}, nil
 }
 

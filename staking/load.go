@@ -72,7 +72,12 @@ type loader struct {
 	height, supply   *uint64
 	current, pending *ValidatorSet
 
-	accountSum, bondSum, unbondingSum uint64
+	accountSum, bondSum, unbondingSum, rewardSum uint64
+
+	rewarded []Address // validators with an F1 record, in key order
+	live     []KV      // liveness records, decoded once the params are known
+	totals   pool
+	starts   []pairID // delegator | validator of F1 starts, in key order
 
 	bonds          map[pairID]uint64
 	bondOrder      []pairID // delegator | validator, in key order
@@ -179,6 +184,41 @@ func (l *loader) entry(k, v []byte) error {
 		var id queueID
 		copy(id[:], k)
 		l.queue[id] = true
+	case kindRewards:
+		var r validatorRewards
+		if r, err = decodeValidatorRewards(v); err != nil {
+			break
+		}
+		if r == (validatorRewards{}) {
+			return malformed(k, "empty reward record is stored")
+		}
+		if l.rewardSum, err = addAmount(l.rewardSum, r.outstanding); err != nil {
+			return malformed(k, "outstanding rewards: %v", err)
+		}
+		l.rewarded = append(l.rewarded, Address(k[1:]))
+	case kindRewardStart:
+		var f [2]uint64
+		if err = decodeUints(v, f[:]); err != nil {
+			break
+		}
+		if f == [2]uint64{} {
+			return malformed(k, "zero reward start is stored")
+		}
+		l.starts = append(l.starts, pair(Address(k[1:21]), Address(k[21:41])))
+	case kindLiveness:
+		l.live = append(l.live, KV{Key: k, Value: v})
+	case kindPool:
+		var p pool
+		if p, err = decodePool(v); err != nil {
+			break
+		}
+		if p == (pool{}) {
+			return malformed(k, "empty totals are stored")
+		}
+		if l.rewardSum, err = addAmount(l.rewardSum, p.carry); err != nil {
+			return malformed(k, "reward carry: %v", err)
+		}
+		l.totals = p
 	case kindSlashed:
 		if !bytes.Equal(v, markerValue) {
 			return malformed(k, "infraction record value %x, want %x", v, markerValue)
@@ -279,9 +319,35 @@ func (l *loader) finish(params Params) (*State, error) {
 		}
 		return nil, malformed(missing, "queue entry without an unbonding")
 	}
+	for _, e := range l.live {
+		if _, err := decodeLiveness(e.Value, params.DowntimeWindow); err != nil {
+			return nil, malformed(e.Key, "value %x: %v", e.Value, err)
+		}
+		if _, ok := l.candidates[Address(e.Key[1:])]; !ok {
+			return nil, malformed(e.Key, "liveness record of a non-candidate")
+		}
+	}
+	for _, a := range l.rewarded {
+		if _, ok := l.candidates[a]; !ok {
+			k := addrKey(kindRewards, a)
+			return nil, malformed(k[:], "reward record of a non-candidate")
+		}
+	}
+	for _, id := range l.starts {
+		if _, ok := l.bonds[id]; !ok {
+			return nil, malformed(startKey(Address(id[:addrLen]), Address(id[addrLen:])), "reward start without a bond")
+		}
+	}
+	if l.totals.bonded != l.bondSum || l.totals.unbonding != l.unbondingSum {
+		return nil, malformed(poolKey, "bonded %d and unbonding %d totals, entries sum to %d and %d",
+			l.totals.bonded, l.totals.unbonding, l.bondSum, l.unbondingSum)
+	}
 	supply, err := addAmount(l.accountSum, l.bondSum)
 	if err == nil {
 		supply, err = addAmount(supply, l.unbondingSum)
+	}
+	if err == nil {
+		supply, err = addAmount(supply, l.rewardSum)
 	}
 	if err != nil {
 		return nil, malformed(supplyKey, "total of amounts: %v", err)

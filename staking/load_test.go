@@ -11,12 +11,16 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/rlp"
+
 	"github.com/quorumchain/quorumchain/internal/fuzztest"
 	"github.com/quorumchain/quorumchain/staking"
 )
 
 // richState has every kind of entry: accounts, delegations, an unbonding,
-// a jailed candidate, and a validator set with non-trivial priorities.
+// a jailed candidate, a commission, rewards outstanding and a bond's
+// reward start, liveness records, the totals, and a validator set with
+// non-trivial priorities.
 func richState(t testing.TB) *staking.State {
 	s := fixture(t)
 	must(t, s.UseNonce(a0, 0))
@@ -24,12 +28,19 @@ func richState(t testing.TB) *staking.State {
 	must(t, s.Stake(a1, v1, 20))
 	must(t, s.Stake(a1, a1, 10))
 	must(t, s.Unstake(a0, v0, 10, 1))
+	must(t, s.SetCommission(v0, staking.CommissionDen/10))
 	_, err := s.SlashDoubleSign(v1, 0, 1)
 	must(t, err)
 	for h := uint64(1); h <= 2; h++ {
+		must(t, s.ChargeFee(a1, s.Account(a1).Nonce, 40))
+		_, err = s.Distribute(h, v0, 40, []staking.Signer{{Validator: v0, Stake: 100}}, 150)
+		must(t, err)
+		_, err = s.RecordLiveness(h, []staking.Address{v0, a1}, func(a staking.Address) bool { return a == v0 })
+		must(t, err)
 		_, err := s.EndBlock(h)
 		must(t, err)
 	}
+	must(t, s.Stake(a0, v0, 5)) // settles a0's rewards and starts its bond anew
 	return s
 }
 
@@ -100,10 +111,32 @@ func TestLoadStateRejectsMalformed(t *testing.T) {
 			e = insert(append(append([]byte{'b'}, a2[:]...), a0[:]...), rlpUint(1))(e)
 			return insert(append(append([]byte{'i'}, a0[:]...), a2[:]...), []byte{0x80})(e)
 		}},
-		{"candidate stake", set('c', rlpList(1, 0, 0))},
-		{"jailed flag", set('c', rlpList(130, 2, 0))},
-		{"released but jailed until", set('c', rlpList(130, 0, 9))},
-		{"candidate without bonds", insert(candidateKey, rlpList(5, 0, 0))},
+		{"candidate stake", set('c', rlpList(1, 0, 0, 0))},
+		{"candidate with three fields", set('c', rlpList(130, 0, 0))},
+		{"jailed flag", set('c', rlpList(130, 2, 0, 0))},
+		{"released but jailed until", set('c', rlpList(130, 0, 9, 0))},
+		{"commission above one", set('c', rlpList(130, 0, 0, staking.CommissionDen+1))},
+		{"candidate without bonds", insert(candidateKey, rlpList(5, 0, 0, 0))},
+		{"reward record of a non-candidate", insert(append([]byte{'r'}, a2[:]...), rlpList(0, 1, 0))},
+		{"empty reward record", set('r', rlpList(0, 0, 0))},
+		{"outstanding changed", set('r', rlpList(0, 1, 1_000))},
+		{"reward start without a bond", insert(append(append([]byte{'w'}, a2[:]...), v0[:]...), rlpList(0, 1))},
+		{"zero reward start", set('w', rlpList(0, 0))},
+		{"liveness of a non-candidate", insert(append([]byte{'m'}, a2[:]...), rlpList(1, 1, 1))},
+		{"liveness count disagrees with the ring", set('m', rlpList(2, 1, 0))},
+		{"liveness ring beyond the window", set('m', rlpList(2, 1, 1<<10))},
+		{"liveness nothing recorded", set('m', rlpList(0, 0, 0))},
+		{"empty totals", set('g', rlpList(0, 0, 0, 0, 0, 0))},
+		{"bonded total", func(e []staking.KV) []staking.KV {
+			i := findKind(e, 'g')
+			e[i].Value = bumpField(t, e[i].Value, 4)
+			return e
+		}},
+		{"unbonding total", func(e []staking.KV) []staking.KV {
+			i := findKind(e, 'g')
+			e[i].Value = bumpField(t, e[i].Value, 5)
+			return e
+		}},
 		{"zero unbonding", set('u', rlpUint(0))},
 		{"unbonding without queue", drop('q')},
 		{"queue without unbonding", drop('u')},
@@ -115,9 +148,10 @@ func TestLoadStateRejectsMalformed(t *testing.T) {
 		{"missing current set", dropKey([]byte{'v', 0})},
 		{"missing pending set", dropKey([]byte{'v', 1})},
 		{"unknown set slot", insert([]byte{'v', 2}, valset(member(v0, 1)))},
-		{"params differ", set('p', rlpList(5, 10, 3, 1, 20, 3))},
-		{"params unreduced", set('p', rlpList(5, 10, 3, 2, 20, 3))},
-		{"params max validators overflow", set('p', rlpList(5, 10, 1<<32, 1, 10, 3))},
+		{"params differ", set('p', rlpList(5, 10, 3, 1, 20, 3, 3, 0, 0, 1, 10, 5, 0, 1))},
+		{"params unreduced", set('p', rlpList(5, 10, 3, 2, 20, 3, 3, 0, 0, 1, 10, 5, 0, 1))},
+		{"params max validators overflow", set('p', rlpList(5, 10, 1<<32, 1, 10, 3, 3, 0, 0, 1, 10, 5, 0, 1))},
+		{"params of an older schema", set('p', rlpList(5, 10, 3, 1, 10, 3))},
 		{"empty set", set('v', valset())},
 		{"set not a list", set('v', rlpUint(1))},
 		{"set unsorted", set('v', valset(member(v1, 1, 0), member(v0, 1, 0)))},
@@ -160,6 +194,17 @@ func TestLoadStateRejectsMalformed(t *testing.T) {
 	if _, err := staking.LoadState(p, base.Entries()); err != nil {
 		t.Fatalf("equal params in other terms: %v", err)
 	}
+}
+
+// bumpField returns the RLP list of integers b with field i increased by 1.
+func bumpField(t *testing.T, b []byte, i int) []byte {
+	t.Helper()
+	var xs []uint64
+	if err := rlp.DecodeBytes(b, &xs); err != nil {
+		t.Fatal(err)
+	}
+	xs[i]++
+	return rlpList(xs...)
 }
 
 // encodeEntries is the fuzz input format: (uvarint len, key, uvarint len,

@@ -205,10 +205,37 @@ type Params struct {
 	SlashFractionDoubleSign Fraction `json:"slash_fraction_double_sign"`
 	// JailBlocks is how long a slashed validator stays jailed.
 	JailBlocks uint64 `json:"jail_blocks"`
+	// MinFee is the least fee a transaction may carry. A block with a
+	// transaction below it is invalid; the mempool refuses one.
+	MinFee uint64 `json:"min_fee,string"`
+	// BlockReward is minted by every block and shared, with the block's
+	// fees, among the validators whose precommits its last certificate
+	// carries.
+	BlockReward uint64 `json:"block_reward,string"`
+	// ProposerBonus is the most of a block's rewards its proposer gets on
+	// top, when its last certificate carries every validator's precommit;
+	// it scales down to none at exactly the quorum.
+	ProposerBonus Fraction `json:"proposer_bonus"`
+	// DowntimeWindow is how many of a validator's most recent certificates
+	// (those of heights where it was in the set) its liveness is judged on.
+	DowntimeWindow uint64 `json:"downtime_window"`
+	// DowntimeMaxMissed is how many of them may lack its precommit: one
+	// more, and it is jailed for JailBlocks and slashed.
+	DowntimeMaxMissed uint64 `json:"downtime_max_missed"`
+	// SlashFractionDowntime is burned from the bonds and unbonding entries
+	// of a validator jailed for downtime; it may be 0.
+	SlashFractionDowntime Fraction `json:"slash_fraction_downtime"`
 }
 
+// maxDowntimeWindow bounds the window, so that a validator's liveness
+// record (one bit per certificate) stays small.
+const maxDowntimeWindow = 1 << 14
+
 // DefaultParams returns unbonding 20 blocks, min stake 1, at most 100
-// validators, slash fraction 0.05 and 20 blocks of jail.
+// validators, slash fraction 0.05, 20 blocks of jail, no minimum fee
+// (testnets set one; see testnet.DefaultMinFee), no block reward, a
+// proposer bonus of at most 0.04, and jailing with a slash of 0.0001 for
+// missing more than 50 of the last 100 certificates (Cosmos's defaults).
 func DefaultParams() Params {
 	return Params{
 		UnbondingBlocks:         20,
@@ -216,6 +243,10 @@ func DefaultParams() Params {
 		MaxValidators:           100,
 		SlashFractionDoubleSign: Fraction{1, 20},
 		JailBlocks:              20,
+		ProposerBonus:           Fraction{1, 25},
+		DowntimeWindow:          100,
+		DowntimeMaxMissed:       50,
+		SlashFractionDowntime:   Fraction{1, 10_000},
 	}
 }
 
@@ -230,9 +261,23 @@ func (p Params) Validate() error {
 		return fmt.Errorf("%w: min_stake %d not in [1, %d]", ErrInvalidParams, p.MinStake, MaxSupply)
 	case p.MaxValidators == 0:
 		return fmt.Errorf("%w: max_validators must be at least 1", ErrInvalidParams)
+	case p.MinFee > MaxSupply:
+		return fmt.Errorf("%w: min_fee %d above the maximum supply %d", ErrInvalidParams, p.MinFee, MaxSupply)
+	case p.BlockReward > MaxSupply:
+		return fmt.Errorf("%w: block_reward %d above the maximum supply %d", ErrInvalidParams, p.BlockReward, MaxSupply)
+	case p.DowntimeWindow == 0 || p.DowntimeWindow > maxDowntimeWindow:
+		return fmt.Errorf("%w: downtime_window %d not in [1, %d]", ErrInvalidParams, p.DowntimeWindow, maxDowntimeWindow)
+	case p.DowntimeMaxMissed >= p.DowntimeWindow:
+		return fmt.Errorf("%w: downtime_max_missed %d must be below downtime_window %d", ErrInvalidParams, p.DowntimeMaxMissed, p.DowntimeWindow)
 	}
 	if err := p.SlashFractionDoubleSign.Validate(); err != nil {
 		return fmt.Errorf("%w: slash_fraction_double_sign: %w", ErrInvalidParams, err)
+	}
+	if err := p.ProposerBonus.Validate(); err != nil {
+		return fmt.Errorf("%w: proposer_bonus: %w", ErrInvalidParams, err)
+	}
+	if err := p.SlashFractionDowntime.Validate(); err != nil {
+		return fmt.Errorf("%w: slash_fraction_downtime: %w", ErrInvalidParams, err)
 	}
 	return nil
 }
@@ -241,5 +286,7 @@ func (p Params) Validate() error {
 // and hashes, so "0.05" and "5/100" give the same chain.
 func (p Params) canonical() Params {
 	p.SlashFractionDoubleSign = p.SlashFractionDoubleSign.reduce()
+	p.ProposerBonus = p.ProposerBonus.reduce()
+	p.SlashFractionDowntime = p.SlashFractionDowntime.reduce()
 	return p
 }

@@ -113,7 +113,7 @@ func TestParamsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"unbonding_blocks":20,"min_stake":"1","max_validators":100,"slash_fraction_double_sign":"0.05","jail_blocks":20}`
+	want := `{"unbonding_blocks":20,"min_stake":"1","max_validators":100,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"0","block_reward":"0","proposer_bonus":"0.04","downtime_window":100,"downtime_max_missed":50,"slash_fraction_downtime":"0.0001"}`
 	if string(b) != want {
 		t.Fatalf("got %s\nwant %s", b, want)
 	}
@@ -145,6 +145,13 @@ func TestParamsValidate(t *testing.T) {
 		"max validators":  func(p *staking.Params) { p.MaxValidators = 0 },
 		"slash above one": func(p *staking.Params) { p.SlashFractionDoubleSign = staking.Fraction{Num: 2, Den: 1} },
 		"slash zero den":  func(p *staking.Params) { p.SlashFractionDoubleSign = staking.Fraction{} },
+		"min fee huge":    func(p *staking.Params) { p.MinFee = staking.MaxSupply + 1 },
+		"reward huge":     func(p *staking.Params) { p.BlockReward = staking.MaxSupply + 1 },
+		"bonus above one": func(p *staking.Params) { p.ProposerBonus = staking.Fraction{Num: 2, Den: 1} },
+		"window 0":        func(p *staking.Params) { p.DowntimeWindow = 0 },
+		"window huge":     func(p *staking.Params) { p.DowntimeWindow = 1<<14 + 1 },
+		"missed = window": func(p *staking.Params) { p.DowntimeMaxMissed = p.DowntimeWindow },
+		"downtime slash":  func(p *staking.Params) { p.SlashFractionDowntime = staking.Fraction{} },
 	} {
 		p := staking.DefaultParams()
 		mod(&p)

@@ -36,6 +36,20 @@ func (s *State) SlashDoubleSign(validator Address, infractionHeight, height uint
 	if s.t.get(record) != nil {
 		return 0, fmt.Errorf("%w: %s at height %d", ErrAlreadySlashed, validator.Hex(), infractionHeight)
 	}
+	burned, err = s.slashAndJail(validator, s.params.SlashFractionDoubleSign, height)
+	if err != nil {
+		return 0, err
+	}
+	s.t.put(record, markerValue)
+	return burned, nil
+}
+
+// slashAndJail burns f of every bond to validator and every unbonding
+// entry from it still queued, and jails it until height + JailBlocks
+// (extending, never shortening, a jail), with a fresh liveness window.
+// Bonds' rewards are settled first. It checks before it writes. Errors:
+// ErrUnknownValidator, ErrOverflow.
+func (s *State) slashAndJail(validator Address, f Fraction, height uint64) (burned uint64, err error) {
 	c, ok := s.Candidate(validator)
 	if !ok {
 		return 0, fmt.Errorf("%w: %s", ErrUnknownValidator, validator.Hex())
@@ -44,7 +58,6 @@ func (s *State) SlashDoubleSign(validator Address, infractionHeight, height uint
 	if err != nil {
 		return 0, err
 	}
-	f := s.params.SlashFractionDoubleSign
 
 	type cut struct {
 		delegator     Address
@@ -76,6 +89,7 @@ func (s *State) SlashDoubleSign(validator Address, infractionHeight, height uint
 	})
 
 	for _, b := range bonds {
+		s.settle(b.delegator, validator) // rewards earned before the slash are paid on the old bond
 		s.putBond(b.delegator, validator, b.amount-b.burns)
 	}
 	for _, u := range unbondings {
@@ -85,7 +99,8 @@ func (s *State) SlashDoubleSign(validator Address, infractionHeight, height uint
 	c.Jailed, c.JailedUntil = true, max(c.JailedUntil, until)
 	s.putCandidate(c)
 	s.setSupply(mustSub(s.supply, burned, "supply-covers-burn"))
-	s.t.put(record, markerValue)
+	s.moveTotals(0, bondBurn, 0, burned-bondBurn, burned)
+	s.putLiveness(validator, liveness{})
 	return burned, nil
 }
 

@@ -16,10 +16,15 @@ type Hash = common.Hash
 // Account is an account's spendable balance and next transaction nonce.
 type Account struct{ Balance, Nonce uint64 }
 
-// AccountReader reads accounts; *State is one. Readers that only admit
-// transactions (the mempool) take this instead of a whole State.
+// AccountReader reads what admitting a transaction needs: accounts,
+// candidates, bonds, the rules and the height; *State is one. Readers that
+// only admit transactions (the mempool) take this instead of a whole State.
 type AccountReader interface {
 	Account(Address) Account
+	Candidate(Address) (Candidate, bool)
+	Bond(delegator, validator Address) uint64
+	Params() Params
+	Height() uint64
 }
 
 // KV is one ledger entry (see keys.go). In Changes a nil Value means the key
@@ -51,8 +56,9 @@ func (s *State) Params() Params { return s.params }
 // block to execute is Height()+1.
 func (s *State) Height() uint64 { return s.height }
 
-// TotalSupply returns the sum of all balances, bonds and unbonding entries.
-// Only slashing changes it.
+// TotalSupply returns the sum of all balances, bonds, unbonding entries,
+// outstanding rewards and the reward carry. Block rewards add to it;
+// slashing burns from it.
 func (s *State) TotalSupply() uint64 { return s.supply }
 
 // Validators returns the validator set of the next height to execute,

@@ -22,7 +22,12 @@ func testParams() staking.Params {
 		MinStake:                10,
 		MaxValidators:           3,
 		SlashFractionDoubleSign: staking.Fraction{Num: 1, Den: 10},
+		ProposerBonus:           staking.Fraction{Num: 0, Den: 1},
+		DowntimeWindow:          10,
+		DowntimeMaxMissed:       5,
+		SlashFractionDowntime:   staking.Fraction{Num: 0, Den: 1},
 		JailBlocks:              3,
+		MinFee:                  3,
 	}
 }
 
@@ -59,6 +64,16 @@ func TestOperations(t *testing.T) {
 		{"use nonce twice", func(t testing.TB, s *staking.State) { must(t, s.UseNonce(a0, 0)) },
 			func(s *staking.State) error { return s.UseNonce(a0, 0) }, staking.ErrBadNonce},
 		{"use future nonce", nil, func(s *staking.State) error { return s.UseNonce(a0, 1) }, staking.ErrBadNonce},
+
+		{"charge and credit a fee", nil, func(s *staking.State) error { return chargeCredit(s, a0, 0, 3, v0) }, nil},
+		{"charge the whole balance", nil, func(s *staking.State) error { return chargeCredit(s, a0, 0, 1000, a2) }, nil},
+		{"charge a fee below min_fee", nil, func(s *staking.State) error { return s.ChargeFee(a0, 0, 2) }, staking.ErrFeeTooLow},
+		{"charge a fee with a used nonce", func(t testing.TB, s *staking.State) { must(t, s.UseNonce(a0, 0)) },
+			func(s *staking.State) error { return s.ChargeFee(a0, 0, 3) }, staking.ErrBadNonce},
+		{"charge a fee with a future nonce", nil, func(s *staking.State) error { return s.ChargeFee(a0, 1, 3) }, staking.ErrBadNonce},
+		{"charge a fee above the balance", nil, func(s *staking.State) error { return s.ChargeFee(a0, 0, 1001) }, staking.ErrInsufficientBalance},
+		{"charge a fee to an empty account", nil, func(s *staking.State) error { return s.ChargeFee(a2, 0, 3) }, staking.ErrInsufficientBalance},
+		{"credit fees that were never charged", nil, func(s *staking.State) error { return s.CreditFees(a0, staking.MaxSupply) }, staking.ErrOverflow},
 
 		{"transfer", nil, func(s *staking.State) error { return s.Transfer(a0, a2, 1000) }, nil},
 		{"transfer to self", nil, func(s *staking.State) error { return s.Transfer(a0, a0, 1000) }, nil},
@@ -277,4 +292,12 @@ func TestOverflowGuards(t *testing.T) {
 		t.Fatalf("stake %d, want MaxSupply", c.Stake)
 	}
 	checkLoadable(t, big)
+}
+
+// chargeCredit charges from a fee and credits it to to, as a block does.
+func chargeCredit(s *staking.State, from staking.Address, nonce, fee uint64, to staking.Address) error {
+	if err := s.ChargeFee(from, nonce, fee); err != nil {
+		return err
+	}
+	return s.CreditFees(to, fee)
 }

@@ -191,12 +191,13 @@ func TestKeyLengthsArePrefixFree(t *testing.T) {
 	a, b, c, d, e, f := addrKey(kindAccount, Address{}), pairKey(kindBond, Address{}, Address{}), addrKey(kindCandidate, Address{}),
 		pairKey(kindBondIndex, Address{}, Address{}), queueKey(0, Address{}, Address{}), unbondingKey(Address{}, 0, Address{})
 	g := slashedKey(Address{}, 0)
-	for _, k := range [][]byte{paramsKey, heightKey, supplyKey, valsetsNowKey, valsetsNextKey, a[:], b[:], c[:], d[:], e[:], f[:], g} {
+	r, w, m := rewardsKey(Address{}), startKey(Address{}, Address{}), livenessKey(Address{})
+	for _, k := range [][]byte{paramsKey, heightKey, supplyKey, poolKey, valsetsNowKey, valsetsNextKey, a[:], b[:], c[:], d[:], e[:], f[:], g, r, w, m} {
 		if len(k) != keyLen[k[0]] {
 			t.Errorf("key %x: length %d, schema says %d", k, len(k), keyLen[k[0]])
 		}
 	}
-	if len(keyLen) != 11 {
-		t.Errorf("schema has %d kinds; this test knows 11", len(keyLen))
+	if len(keyLen) != 15 {
+		t.Errorf("schema has %d kinds; this test knows 15", len(keyLen))
 	}
 }

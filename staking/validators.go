@@ -14,6 +14,9 @@ type Candidate struct {
 	Stake       uint64
 	Jailed      bool
 	JailedUntil uint64 // first height at which Unjail may succeed; 0 when not jailed
+	// Commission is the share of its rewards the validator keeps before
+	// its bonders share the rest: Commission/CommissionDen.
+	Commission uint64
 }
 
 // Candidate returns the candidate registered at a, if any.

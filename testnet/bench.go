@@ -20,6 +20,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 	"github.com/quorumchain/quorumchain/validator"
 )
 
@@ -89,14 +90,19 @@ func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
 	}
 	defer b.close()
 	total := opts.load()
-	keys, err := b.fund(ctx, total)
+	st, err := b.clients[0].Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fee := uint64(st.MinFee)
+	keys, err := b.fund(ctx, total, fee)
 	if err != nil {
 		return nil, err
 	}
 	// Pre-sign the load so that signing does not compete with the nodes
 	// for CPU during the measurement.
 	b.logf("signing %d transfers", total)
-	txs, err := signLoad(b.m.ChainID, keys, total)
+	txs, err := signLoad(b.m.ChainID, keys, total, fee)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +191,9 @@ func (b *benchRun) dial(ctx context.Context, i int) (*rpc.Client, error) {
 }
 
 // fund creates opts.Accounts keys and gives each, from the faucet, enough
-// for its share of total transfers; it returns once the funding is final.
-func (b *benchRun) fund(ctx context.Context, total int) ([]*ecdsa.PrivateKey, error) {
+// for its share of total transfers of 1 unit plus fee each; it returns once
+// the funding is final. The faucet pays fee per funding transfer.
+func (b *benchRun) fund(ctx context.Context, total int, fee uint64) ([]*ecdsa.PrivateKey, error) {
 	keys := make([]*ecdsa.PrivateKey, b.opts.Accounts)
 	for i := range keys {
 		var err error
@@ -194,7 +201,11 @@ func (b *benchRun) fund(ctx context.Context, total int) ([]*ecdsa.PrivateKey, er
 			return nil, err
 		}
 	}
-	perAccount := uint64(total/b.opts.Accounts + 2)
+	transfers := uint64(total/b.opts.Accounts + 2)
+	if fee >= staking.MaxSupply/transfers {
+		return nil, fmt.Errorf("bench: min_fee %d too large to fund %d transfers per account", fee, transfers)
+	}
+	perAccount := transfers * (1 + fee)
 	main := b.clients[0]
 	fa, err := main.Account(ctx, chain.PubkeyAddress(&b.faucet.PublicKey))
 	if err != nil {
@@ -203,7 +214,7 @@ func (b *benchRun) fund(ctx context.Context, total int) ([]*ecdsa.PrivateKey, er
 	b.logf("funding %d accounts from the faucet", b.opts.Accounts)
 	var fund []*sentTx
 	for i, k := range keys {
-		tx := &chain.Tx{ChainID: b.m.ChainID, Kind: chain.TxTransfer, Nonce: fa.Nonce + uint64(i), To: chain.PubkeyAddress(&k.PublicKey), Amount: perAccount}
+		tx := &chain.Tx{ChainID: b.m.ChainID, Kind: chain.TxTransfer, Nonce: fa.Nonce + uint64(i), To: chain.PubkeyAddress(&k.PublicKey), Amount: perAccount, Fee: fee}
 		if tx.Sig, err = chain.Sign(b.faucet, tx.SignHash()); err != nil {
 			return nil, err
 		}
@@ -218,15 +229,15 @@ func (b *benchRun) fund(ctx context.Context, total int) ([]*ecdsa.PrivateKey, er
 	return keys, nil
 }
 
-// signLoad signs total transfers of 1 unit, round robin over keys, each to
-// the next key's account.
-func signLoad(chainID string, keys []*ecdsa.PrivateKey, total int) ([]*sentTx, error) {
+// signLoad signs total transfers of 1 unit with the given fee, round robin
+// over keys, each to the next key's account.
+func signLoad(chainID string, keys []*ecdsa.PrivateKey, total int, fee uint64) ([]*sentTx, error) {
 	txs := make([]*sentTx, total)
 	nonces := make([]uint64, len(keys))
 	for i := range txs {
 		a := i % len(keys)
 		to := chain.PubkeyAddress(&keys[(a+1)%len(keys)].PublicKey)
-		tx := &chain.Tx{ChainID: chainID, Kind: chain.TxTransfer, Nonce: nonces[a], To: to, Amount: 1}
+		tx := &chain.Tx{ChainID: chainID, Kind: chain.TxTransfer, Nonce: nonces[a], To: to, Amount: 1, Fee: fee}
 		nonces[a]++
 		var err error
 		if tx.Sig, err = chain.Sign(keys[a], tx.SignHash()); err != nil {

@@ -37,6 +37,8 @@ type Options struct {
 	RemoteSigners int
 	// FaucetBalance funds the faucet account.
 	FaucetBalance uint64
+	// MinFee is the genesis min_fee; 0 means DefaultMinFee.
+	MinFee uint64
 	// Consensus overrides the testnet's consensus settings when not nil.
 	Consensus *node.ConsensusConfig
 }
@@ -46,7 +48,18 @@ const (
 	DefaultChainID       = "quorum-local"
 	DefaultStake         = 100
 	DefaultFaucetBalance = 1_000_000_000_000
-	DefaultBasePort      = 26656
+	// DefaultMinFee is a testnet's min_fee: small, but not zero, so that
+	// spam costs something.
+	DefaultMinFee = 1
+	// DefaultBlockReward is a testnet's block_reward, so that rewards,
+	// commission and claims can be seen at work.
+	DefaultBlockReward = 10
+	// DefaultDowntimeWindow and DefaultDowntimeMaxMissed jail a testnet
+	// validator that misses more than 10 of its last 20 certificates, so
+	// that a validator without a node is jailed within seconds.
+	DefaultDowntimeWindow    = 20
+	DefaultDowntimeMaxMissed = 10
+	DefaultBasePort          = 26656
 )
 
 // ConsensusDefaults are a local network's consensus settings: a height
@@ -139,6 +152,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ChainID == "" {
 		o.ChainID = DefaultChainID
 	}
+	if o.MinFee == 0 {
+		o.MinFee = DefaultMinFee
+	}
 	if o.FaucetBalance == 0 {
 		o.FaucetBalance = DefaultFaucetBalance
 	}
@@ -156,6 +172,9 @@ func newGenesis(opts Options, emptyBlockInterval time.Duration) (*genesis.Doc, *
 		return nil, nil, nil, err
 	}
 	gen := genesis.New(opts.ChainID, time.Now().Add(-emptyBlockInterval).Truncate(time.Millisecond))
+	gen.Params.MinFee = opts.MinFee
+	gen.Params.BlockReward = DefaultBlockReward
+	gen.Params.DowntimeWindow, gen.Params.DowntimeMaxMissed = DefaultDowntimeWindow, DefaultDowntimeMaxMissed
 	if err := gen.AddAccount(chain.PubkeyAddress(&faucet.PublicKey), opts.FaucetBalance); err != nil {
 		return nil, nil, nil, err
 	}

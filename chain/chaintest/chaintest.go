@@ -51,12 +51,14 @@ func AccountKey(i int) *ecdsa.PrivateKey { return Key("account", i) }
 func Addr(key *ecdsa.PrivateKey) chain.Address { return chain.PubkeyAddress(&key.PublicKey) }
 
 // Genesis describes a genesis state whose members have keys: validator i
-// has ValidatorKey(i) and a self-bond of Stakes[i]; account i has
+// has ValidatorKey(i), a self-bond of Stakes[i] and a balance of
+// ValidatorBalances[i] (0 when absent, to pay fees with); account i has
 // AccountKey(i) and a balance of Balances[i].
 type Genesis struct {
-	Params   staking.Params // zero: staking.DefaultParams()
-	Stakes   []uint64
-	Balances []uint64
+	Params            staking.Params // zero: staking.DefaultParams()
+	Stakes            []uint64
+	Balances          []uint64
+	ValidatorBalances []uint64
 }
 
 // New builds the state at height 0 and the validator set of height 1.
@@ -70,6 +72,9 @@ func (g Genesis) New(tb testing.TB) (*staking.State, *staking.ValidatorSet) {
 	for i, b := range g.Balances {
 		balances[i] = staking.GenesisBalance{Address: Addr(AccountKey(i)), Amount: b}
 	}
+	for i, b := range g.ValidatorBalances {
+		balances = append(balances, staking.GenesisBalance{Address: Addr(ValidatorKey(i)), Amount: b})
+	}
 	stakes := make([]staking.GenesisStake, len(g.Stakes))
 	for i, s := range g.Stakes {
 		stakes[i] = staking.GenesisStake{Validator: Addr(ValidatorKey(i)), Amount: s}
@@ -81,10 +86,16 @@ func (g Genesis) New(tb testing.TB) (*staking.State, *staking.ValidatorSet) {
 	return st, vs
 }
 
-// Tx returns a transaction signed by key.
+// Tx returns a transaction signed by key, with no fee.
 func Tx(tb testing.TB, key *ecdsa.PrivateKey, chainID string, kind chain.TxKind, nonce uint64, to chain.Address, amount uint64) *chain.Tx {
 	tb.Helper()
-	tx := &chain.Tx{ChainID: chainID, Kind: kind, Nonce: nonce, To: to, Amount: amount}
+	return FeeTx(tb, key, chainID, kind, nonce, to, amount, 0)
+}
+
+// FeeTx returns a transaction with the given fee, signed by key.
+func FeeTx(tb testing.TB, key *ecdsa.PrivateKey, chainID string, kind chain.TxKind, nonce uint64, to chain.Address, amount, fee uint64) *chain.Tx {
+	tb.Helper()
+	tx := &chain.Tx{ChainID: chainID, Kind: kind, Nonce: nonce, To: to, Amount: amount, Fee: fee}
 	sig, err := chain.Sign(key, tx.SignHash())
 	if err != nil {
 		tb.Fatalf("chaintest: sign tx: %v", err)
@@ -188,7 +199,8 @@ func (c *Chain) Set(h uint64) (chain.StakeSet, error) {
 func (c *Chain) ValidatorSet(h uint64) *staking.ValidatorSet { return c.sets[h] }
 
 // Block builds the next block with txs and evidence. Its header commits to
-// them but carries no parent or last certificate.
+// them and names the round-0 proposer of the recorded validator set (who
+// collects the fees), but carries no parent or last certificate.
 func (c *Chain) Block(txs []*chain.Tx, evidence ...*chain.Evidence) *chain.Block {
 	h := c.Height() + 1
 	blk := &chain.Block{Txs: txs, Evidence: evidence}
@@ -201,6 +213,7 @@ func (c *Chain) Block(txs []*chain.Tx, evidence ...*chain.Evidence) *chain.Block
 	}
 	if vs := c.sets[h]; vs != nil {
 		blk.Header.ValidatorsHash = vs.Hash()
+		blk.Header.Proposer = vs.Proposer(0)
 	}
 	return blk
 }

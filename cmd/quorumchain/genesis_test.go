@@ -137,7 +137,7 @@ func TestGenesisRejects(t *testing.T) {
 
 func TestGenesisValidateRejectsFile(t *testing.T) {
 	file := writeFile(t, t.TempDir(), "genesis.json", `{"chain_id":"c","genesis_time":"2026-11-26T00:00:00Z",
-		"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20},
+		"params":{"unbonding_blocks":20,"min_stake":"10","max_validators":3,"slash_fraction_double_sign":"0.05","jail_blocks":20,"min_fee":"0","block_reward":"0","proposer_bonus":"0.04","downtime_window":100,"downtime_max_missed":50,"slash_fraction_downtime":"0"},
 		"validators":[{"address":"`+valAddr+`","stake":"100"},{"address":"`+valAddr+`","stake":"50"}]}`)
 	quorumchain(t, "genesis", "validate", file).fails(t, "genesis "+file+": validators[1]: duplicate address "+valAddr+" (also validators[0])")
 	unknown := writeFile(t, t.TempDir(), "genesis.json", `{"chain_id":"c","chain":"x"}`)

@@ -66,6 +66,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			unstakeCommand(),
 			transferCommand(),
 			unjailCommand(),
+			claimCommand(),
+			setCommissionCommand(),
 			voteCommand(),
 			subscribeCommand(),
 			statusCommand(),

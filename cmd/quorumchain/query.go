@@ -59,6 +59,11 @@ func statusCommand() *cli.Command {
 					fmt.Fprintf(w, "syncing\t%t\n", s.Syncing)
 					fmt.Fprintf(w, "node id\t%s\n", s.NodeID)
 					fmt.Fprintf(w, "peers\t%d\n", s.Peers)
+					fmt.Fprintf(w, "min fee\t%s\n", s.MinFee)
+					if sp := s.Supply; sp != nil {
+						fmt.Fprintf(w, "supply\t%s (bonded %s, unbonding %s)\n", sp.Total, sp.Bonded, sp.Unbonding)
+						fmt.Fprintf(w, "since genesis\tissued %s, fees %s, slashed %s, burned %s\n", sp.Issued, sp.Fees, sp.Slashed, sp.Burned)
+					}
 					return w.Flush()
 				})
 			})
@@ -158,9 +163,20 @@ func validatorsCommand() *cli.Command {
 
 func printValidators(out io.Writer, v *rpc.ValidatorsResult) error {
 	w := newTable(out)
-	fmt.Fprintln(w, "ADDRESS\tSTAKE\tSHARE\tPRIORITY")
+	fmt.Fprintln(w, "ADDRESS\tSTAKE\tSHARE\tPRIORITY\tCOMMISSION\tMISSED\tJAILED")
 	for _, val := range v.Validators {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", chain.FormatAddress(val.Address), val.Stake, share(uint64(val.Stake), uint64(v.TotalStake)), val.ProposerPriority)
+		commission, missed, jailed := val.Commission, "-", "-"
+		if commission == "" {
+			commission = "-"
+		}
+		if val.Missed != nil {
+			missed = fmt.Sprint(*val.Missed)
+		}
+		if val.Jailed != nil {
+			jailed = fmt.Sprint(*val.Jailed)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", chain.FormatAddress(val.Address), val.Stake, share(uint64(val.Stake), uint64(v.TotalStake)),
+			val.ProposerPriority, commission, missed, jailed)
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -222,6 +238,17 @@ func printAccount(out io.Writer, a *rpc.AccountResult) error {
 		fmt.Fprintln(w, "VALIDATOR\tAMOUNT")
 		for _, b := range a.Bonds {
 			fmt.Fprintf(w, "%s\t%s\n", chain.FormatAddress(b.Validator), b.Amount)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(a.Rewards) > 0 {
+		fmt.Fprintln(out, "\npending rewards (claim with 'quorumchain claim'):")
+		w = newTable(out)
+		fmt.Fprintln(w, "VALIDATOR\tAMOUNT")
+		for _, r := range a.Rewards {
+			fmt.Fprintf(w, "%s\t%s\n", chain.FormatAddress(r.Validator), r.Amount)
 		}
 		if err := w.Flush(); err != nil {
 			return err

@@ -83,9 +83,10 @@ func TestAgainstNode(t *testing.T) {
 	})
 
 	t.Run("rejected in a block: receipt and exit 1", func(t *testing.T) {
-		// Alice has no validator to unbond from: the mempool admits the
-		// transaction, its block rejects it.
-		r := n.cli(t, "unstake", "--from", aliceKey, "--password-file", pw, "--validator", alice, "--amount", "5", "--wait")
+		// Nobody is a validator at 0x..ee: the mempool admits a stake to it
+		// (it checks balances, not candidates), its block rejects it and
+		// alice pays the fee.
+		r := n.cli(t, "stake", "--from", aliceKey, "--password-file", pw, "--validator", "0x00000000000000000000000000000000000000ee", "--amount", "5", "--wait")
 		r.fails(t, "rejected at height")
 		if !strings.Contains(r.stderr, "unknown_validator") {
 			t.Errorf("stderr = %q, want the rejection code", r.stderr)

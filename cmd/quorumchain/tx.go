@@ -15,6 +15,7 @@ import (
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/rpc"
+	"github.com/quorumchain/quorumchain/staking"
 )
 
 // defaultWaitTimeout bounds --wait.
@@ -29,6 +30,34 @@ type txSpec struct {
 	// for unjail, which has neither recipient nor amount.
 	toFlag  string
 	toUsage string
+	// toOptional: the --toFlag may be left out (claim: from every bond),
+	// and the command takes no --amount.
+	toOptional bool
+	// rate: the command takes --rate, a fraction in [0, 1] (set-commission).
+	rate bool
+}
+
+func claimCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxClaim,
+		usage: "withdraw staking rewards to the balance",
+		description: "Withdraws the pending rewards of the bond of --from to --validator, or of all its bonds without\n" +
+			"--validator, to its balance. 'quorumchain account' shows pending rewards. It is rejected (and\n" +
+			"pays its fee) when there is nothing to claim.",
+		toFlag: "validator", toUsage: "validator whose bond's rewards to claim, 0x + 40 hex digits (default: every bond)",
+		toOptional: true,
+	})
+}
+
+func setCommissionCommand() *cli.Command {
+	return txCommand(txSpec{
+		kind:  chain.TxSetCommission,
+		usage: "set a validator's commission on its rewards",
+		description: "Sets the commission of the validator whose key is --from: the share of its rewards it keeps\n" +
+			"before its bonders share the rest in proportion to their bonds. --rate is a decimal fraction\n" +
+			"with at most 18 places (\"0.05\") or N/D with D dividing 10^18; it applies from the next block.",
+		rate: true,
+	})
 }
 
 func stakeCommand() *cli.Command {
@@ -74,14 +103,20 @@ func txCommand(s txSpec) *cli.Command {
 	flags := []cli.Flag{
 		&cli.StringFlag{Name: "from", Usage: "keystore file of the sender, which signs", TakesFile: true},
 	}
-	if s.toFlag != "" {
+	switch {
+	case s.toOptional:
+		flags = append(flags, &cli.StringFlag{Name: s.toFlag, Usage: s.toUsage})
+	case s.toFlag != "":
 		flags = append(flags,
 			&cli.StringFlag{Name: s.toFlag, Usage: s.toUsage},
 			&cli.StringFlag{Name: "amount", Usage: "amount, a positive decimal integer"},
 		)
+	case s.rate:
+		flags = append(flags, &cli.StringFlag{Name: "rate", Usage: "commission rate in [0, 1], such as 0.05"})
 	}
 	flags = append(flags,
 		&cli.StringFlag{Name: "nonce", Usage: "sender nonce to sign with", DefaultText: "the account's next nonce, from the node"},
+		&cli.StringFlag{Name: "fee", Usage: "fee paid to the block's proposer, even if the transaction fails; at least the chain's min_fee", DefaultText: "the chain's min_fee, from the node"},
 		&cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is in a final block and print its receipt; exit 1 if it was rejected"},
 		&cli.DurationFlag{Name: "timeout", Usage: "how long --wait waits", Value: defaultWaitTimeout},
 		passwordFileFlag(),
@@ -89,15 +124,21 @@ func txCommand(s txSpec) *cli.Command {
 		outputFlag(),
 	)
 	usageLine := "--from KEYFILE"
-	if s.toFlag != "" {
+	switch {
+	case s.toOptional:
+		usageLine += fmt.Sprintf(" [--%s ADDR]", s.toFlag)
+	case s.toFlag != "":
 		usageLine += fmt.Sprintf(" --%s ADDR --amount N", s.toFlag)
+	case s.rate:
+		usageLine += " --rate R"
 	}
-	usageLine += " [--wait]"
+	usageLine += " [--fee N] [--wait]"
 	return &cli.Command{
 		Name:      s.kind.String(),
 		Usage:     s.usage,
 		UsageText: "quorumchain " + s.kind.String() + " " + usageLine,
-		Description: s.description + "\n\nThe chain id and the sender's nonce come from the node unless --nonce is given. Prints the\n" +
+		Description: s.description + "\n\nThe chain id, the sender's nonce and the fee (the chain's min_fee) come from the node unless\n" +
+			"--nonce or --fee is given. The fee is paid even if the transaction fails. Prints the\n" +
 			"transaction hash; with --wait, the receipt (status, height, and code and error when rejected).",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
@@ -161,6 +202,7 @@ type txRequest struct {
 	tx         *chain.Tx
 	from       string // keystore file of the sender
 	nonceGiven bool   // --nonce set; otherwise the node's next nonce
+	feeGiven   bool   // --fee set; otherwise the chain's min_fee
 	wait       bool
 	asJSON     bool
 }
@@ -180,7 +222,18 @@ func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
 		return nil, err
 	}
 	req := &txRequest{tx: &chain.Tx{Kind: s.kind}, from: from, asJSON: asJSON}
-	if s.toFlag != "" {
+	switch {
+	case s.toOptional:
+		if c.IsSet(s.toFlag) {
+			if req.tx.To, err = addressFlag(c, s.toFlag); err != nil {
+				return nil, err
+			}
+		}
+	case s.rate:
+		if req.tx.Amount, err = rateFlag(c, "rate"); err != nil {
+			return nil, err
+		}
+	case s.toFlag != "":
 		if req.tx.To, err = addressFlag(c, s.toFlag); err != nil {
 			return nil, err
 		}
@@ -197,6 +250,12 @@ func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
 			return nil, err
 		}
 	}
+	req.feeGiven = c.IsSet("fee")
+	if req.feeGiven {
+		if req.tx.Fee, err = amountFlag(c, "fee"); err != nil {
+			return nil, err
+		}
+	}
 	req.wait = c.Bool("wait")
 	if req.wait && c.Duration("timeout") <= 0 {
 		return nil, fmt.Errorf("--timeout %s: must be positive", c.Duration("timeout"))
@@ -207,14 +266,18 @@ func parseTxFlags(c *cli.Context, s txSpec) (*txRequest, error) {
 	return req, nil
 }
 
-// completeTx sets the chain id and, unless --nonce was given, the sender's
-// next nonce from the node, and signs the transaction with key.
+// completeTx sets the chain id, unless --nonce was given the sender's next
+// nonce, and unless --fee was given the chain's min_fee, all from the node,
+// and signs the transaction with key.
 func completeTx(ctx context.Context, n *nodeClient, req *txRequest, sender chain.Address, key *ecdsa.PrivateKey) error {
 	var status rpc.StatusResult
 	if err := n.call(ctx, rpc.MethodStatus, nil, &status); err != nil {
 		return err
 	}
 	req.tx.ChainID = status.ChainID
+	if !req.feeGiven {
+		req.tx.Fee = uint64(status.MinFee)
+	}
 	if !req.nonceGiven {
 		var acct rpc.AccountResult
 		if err := n.call(ctx, rpc.MethodGetAccount, rpc.AccountParams{Address: &sender}, &acct); err != nil {
@@ -248,6 +311,23 @@ func submitTx(ctx context.Context, n *nodeClient, req *txRequest) (*rpc.Subscrip
 		return nil, submitted, fmt.Errorf("node returned hash %s for transaction %s", chain.FormatHash(submitted.Hash), chain.FormatHash(hash))
 	}
 	return sub, submitted, nil
+}
+
+// rateFlag parses a required commission rate into its numerator over
+// staking.CommissionDen; a rate not exact over 10^18 is an error.
+func rateFlag(c *cli.Context, name string) (uint64, error) {
+	s, err := requiredString(c, name)
+	if err != nil {
+		return 0, err
+	}
+	f, err := staking.ParseFraction(s)
+	if err != nil {
+		return 0, fmt.Errorf("--%s: %w", name, err)
+	}
+	if staking.CommissionDen%f.Den != 0 {
+		return 0, fmt.Errorf("--%s %s: not exact in 18 decimal places", name, s)
+	}
+	return f.Num * (staking.CommissionDen / f.Den), nil // Num <= Den: at most CommissionDen
 }
 
 // parseUint parses a flag value of decimal digits.
@@ -334,6 +414,9 @@ func printReceipt(c *cli.Context, asJSON bool, r *rpc.TxResult) error {
 	fmt.Fprintf(w, "status\t%s\n", r.Status)
 	if r.Height != nil {
 		fmt.Fprintf(w, "height\t%d\n", *r.Height)
+	}
+	if r.Fee != nil {
+		fmt.Fprintf(w, "fee\t%d\n", uint64(*r.Fee))
 	}
 	if r.Code != "" {
 		fmt.Fprintf(w, "code\t%s\n", r.Code)

@@ -51,6 +51,12 @@ func TestClientBadInput(t *testing.T) {
 		{"zero amount", send("--to", to, "--amount", "0"), "--amount: must be positive"},
 		{"bad nonce flag", send("--to", to, "--amount", "1", "--nonce", "-1"), `--nonce "-1": want a decimal integer`},
 		{"bad timeout", send("--to", to, "--amount", "1", "--wait", "--timeout", "0s"), "--timeout 0s: must be positive"},
+		{"bad fee", send("--to", to, "--amount", "1", "--fee", "-1"), `--fee: invalid amount "-1"`},
+		{"missing --rate", []string{"set-commission", "--from", key, "--rpc", closed}, "missing --rate"},
+		{"rate above one", []string{"set-commission", "--from", key, "--rate", "1.5", "--rpc", closed}, "--rate: invalid fraction"},
+		{"rate not exact in 18 places", []string{"set-commission", "--from", key, "--rate", "1/3", "--rpc", closed}, "--rate 1/3: not exact in 18 decimal places"},
+		{"claim from a malformed validator", []string{"claim", "--from", key, "--validator", "0x12", "--rpc", closed}, "--validator: "},
+		{"claim takes no amount", []string{"claim", "--from", key, "--amount", "1", "--rpc", closed}, "flag provided but not defined: -amount"},
 		{"wait needs a websocket", []string{"transfer", "--from", key, "--to", to, "--amount", "1", "--wait", "--rpc", "http://127.0.0.1:1"}, "needs a websocket URL such as ws://127.0.0.1:1/ws"},
 		{"bad rpc url", []string{"status", "--rpc", "127.0.0.1:26657"}, `--rpc "127.0.0.1:26657": want`},
 		{"bad output", send("--to", to, "--amount", "1", "--output", "yaml"), `--output: unknown format "yaml": want text or json`},
@@ -99,7 +105,7 @@ func TestClientRPCFromEnv(t *testing.T) {
 // a description and documented flags.
 func TestClientHelp(t *testing.T) {
 	app := newApp(nil, nil)
-	for _, name := range []string{"stake", "unstake", "transfer", "unjail", "vote", "subscribe", "status", "block", "validators", "account", "tx"} {
+	for _, name := range []string{"stake", "unstake", "transfer", "unjail", "claim", "set-commission", "vote", "subscribe", "status", "block", "validators", "account", "tx"} {
 		c := app.Command(name)
 		if c == nil {
 			t.Errorf("no command %s", name)
