@@ -36,7 +36,8 @@ type Switch struct {
 	mu    sync.RWMutex
 	peers map[NodeID]*peer
 
-	seen *knownSet // gossip messages received or broadcast, Switch-wide
+	seen   *knownSet   // gossip messages received or broadcast, Switch-wide
+	scores *scoreBoard // peer scores and bans
 
 	inbound      connTracker // connection handlers running in net/http goroutines
 	inboundCount atomic.Int64
@@ -47,6 +48,8 @@ type counters struct {
 	msgsSent, msgsRecv, bytesSent, bytesRecv atomic.Uint64
 	sendDropped, knownSkipped, duplicates    atomic.Uint64
 	invalid                                  atomic.Uint64
+	sendFullStops, budgetDropped, refused    atomic.Uint64
+	penalties, bans, bannedRefused           atomic.Uint64
 	handshakeFailures, dialFailures          atomic.Uint64
 }
 
@@ -77,6 +80,7 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 		listening: make(chan struct{}),
 		peers:     make(map[NodeID]*peer),
 		seen:      newKnownSet(cfg.SeenMessages),
+		scores:    newScoreBoard(cfg.BanThreshold, cfg.BanDuration),
 		inbound:   newConnTracker(),
 	}, nil
 }
@@ -174,6 +178,12 @@ func (s *Switch) httpHandler(ctx context.Context) http.Handler {
 			return
 		}
 		defer s.inbound.done()
+		if b, ok := s.scores.bannedIP(hostIP(r.RemoteAddr), time.Now()); ok {
+			s.stats.bannedRefused.Add(1)
+			s.logger.Debug("refused banned address", "addr", r.RemoteAddr, "reason", b.reason)
+			http.Error(w, "banned", http.StatusForbidden)
+			return
+		}
 		if n := s.inboundCount.Add(1); n > int64(s.cfg.MaxInboundPeers) {
 			s.inboundCount.Add(-1)
 			http.Error(w, "too many peers", http.StatusServiceUnavailable)
@@ -238,6 +248,10 @@ func (s *Switch) dialLoop(ctx context.Context, addr string) {
 // dial connects to addr and serves the connection until it ends. It returns
 // the peer's NodeID if the peer sent a Hello.
 func (s *Switch) dial(ctx context.Context, addr string) (*NodeID, error) {
+	if b, ok := s.scores.bannedIP(hostIP(addr), time.Now()); ok {
+		s.stats.bannedRefused.Add(1)
+		return nil, fmt.Errorf("%w: %s: %s", ErrBanned, addr, b.reason)
+	}
 	conn, _, err := s.dialer.DialContext(ctx, "ws://"+addr+Path, nil)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -265,6 +279,15 @@ func (s *Switch) serveConn(ctx context.Context, conn *websocket.Conn, outbound b
 		}
 		return id, err
 	}
+	if b, ok := s.scores.bannedID(hello.NodeID, time.Now()); ok {
+		err := fmt.Errorf("%w until %s: %s", ErrBanned, b.until.UTC().Format(time.RFC3339), b.reason)
+		if ctx.Err() == nil {
+			s.stats.bannedRefused.Add(1)
+			s.refuse(conn, err.Error())
+			s.logHandshakeFailure(addr, outbound, id, err)
+		}
+		return id, err
+	}
 	// The peer ends only through stop, so that a reason is always set
 	// first: on shutdown, stopOnShutdown below.
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -287,6 +310,7 @@ func (s *Switch) serveConn(ctx context.Context, conn *websocket.Conn, outbound b
 
 	s.handler.PeerDisconnected(p.info.ID)
 	s.removePeer(p)
+	s.scores.forget(p.info.ID, time.Now())
 	close(p.done)
 	s.logPeerEnd(p, err)
 	return id, err
@@ -468,21 +492,29 @@ func (s *Switch) Peers() []PeerInfo {
 // Stats returns the current counters.
 func (s *Switch) Stats() Stats {
 	st := Stats{
-		MessagesSent:      s.stats.msgsSent.Load(),
-		MessagesReceived:  s.stats.msgsRecv.Load(),
-		BytesSent:         s.stats.bytesSent.Load(),
-		BytesReceived:     s.stats.bytesRecv.Load(),
-		SendDropped:       s.stats.sendDropped.Load(),
-		KnownSkipped:      s.stats.knownSkipped.Load(),
-		DuplicatesDropped: s.stats.duplicates.Load(),
-		InvalidPeerData:   s.stats.invalid.Load(),
-		HandshakeFailures: s.stats.handshakeFailures.Load(),
-		DialFailures:      s.stats.dialFailures.Load(),
+		MessagesSent:             s.stats.msgsSent.Load(),
+		MessagesReceived:         s.stats.msgsRecv.Load(),
+		BytesSent:                s.stats.bytesSent.Load(),
+		BytesReceived:            s.stats.bytesRecv.Load(),
+		SendDropped:              s.stats.sendDropped.Load(),
+		SendQueueFullDisconnects: s.stats.sendFullStops.Load(),
+		BudgetDropped:            s.stats.budgetDropped.Load(),
+		Penalties:                s.stats.penalties.Load(),
+		Bans:                     s.stats.bans.Load(),
+		BannedRefused:            s.stats.bannedRefused.Load(),
+		DeliveryRefused:          s.stats.refused.Load(),
+		KnownSkipped:             s.stats.knownSkipped.Load(),
+		DuplicatesDropped:        s.stats.duplicates.Load(),
+		InvalidPeerData:          s.stats.invalid.Load(),
+		HandshakeFailures:        s.stats.handshakeFailures.Load(),
+		DialFailures:             s.stats.dialFailures.Load(),
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, p := range s.peers {
 		st.Peers++
+		_, queued := p.send.size()
+		st.SendQueuedBytes += queued
 		if p.info.Outbound {
 			st.Outbound++
 		} else {
