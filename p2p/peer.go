@@ -50,7 +50,9 @@ func (p *peer) enqueue(b []byte) bool {
 	ok, full := p.send.push(b, time.Now())
 	if !ok && full >= p.sw.cfg.SendFullTimeout && !p.closing.Load() {
 		p.sw.stats.sendFullStops.Add(1)
-		p.stop(fmt.Sprintf("send queue full for %v: not reading", full.Round(time.Second)))
+		reason := fmt.Sprintf("send queue full for %v: not reading", full.Round(time.Millisecond))
+		p.sw.logger.Info("disconnecting peer", "peer", p.info.ID.String(), "addr", p.info.Addr, "reason", reason)
+		p.stop(reason)
 	}
 	return ok
 }

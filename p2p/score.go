@@ -264,6 +264,17 @@ func (s *Switch) banPeer(p *peer, reason string, d time.Duration) {
 	p.stop("banned: " + reason)
 }
 
+// bannedHello reports whether the node a Hello names is banned; the
+// handshake refuses it before spending a signature on it. (A node that
+// claims a banned ID it does not own only gets itself refused.)
+func (s *Switch) bannedHello(id NodeID) bool {
+	if _, ok := s.scores.bannedID(id, time.Now()); ok {
+		s.stats.bannedRefused.Add(1)
+		return true
+	}
+	return false
+}
+
 // Banned reports whether id is banned now, and why.
 func (s *Switch) Banned(id NodeID) (reason string, until time.Time, ok bool) {
 	b, ok := s.scores.bannedID(id, time.Now())

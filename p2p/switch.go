@@ -279,15 +279,6 @@ func (s *Switch) serveConn(ctx context.Context, conn *websocket.Conn, outbound b
 		}
 		return id, err
 	}
-	if b, ok := s.scores.bannedID(hello.NodeID, time.Now()); ok {
-		err := fmt.Errorf("%w until %s: %s", ErrBanned, b.until.UTC().Format(time.RFC3339), b.reason)
-		if ctx.Err() == nil {
-			s.stats.bannedRefused.Add(1)
-			s.refuse(conn, err.Error())
-			s.logHandshakeFailure(addr, outbound, id, err)
-		}
-		return id, err
-	}
 	// The peer ends only through stop, so that a reason is always set
 	// first: on shutdown, stopOnShutdown below.
 	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
