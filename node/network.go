@@ -19,8 +19,9 @@ import (
 // the mempool on the peer's own goroutine (signature recovery runs in
 // parallel across peers); block requests are served from the store
 // directly; votes and proposals have their signatures verified there too
-// (a peer that sends a bad one is disconnected) and then go to the engine's
-// inbox, whose Machine finds them in the shared signature cache.
+// (a peer that sends a bad one is disconnected and banned) and then go to
+// the consensus loop's inbox lanes, whose Machine finds them in the shared
+// signature cache.
 type network struct {
 	ctx     context.Context
 	chainID string
@@ -51,42 +52,50 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		if err := n.sigs.verify(p.SignHash(n.chainID), &p.Signature, p.Proposer); err != nil {
 			return fmt.Errorf("%w: proposal h=%d r=%d: %v", p2p.ErrInvalidPeerData, p.Height, p.Round, err)
 		}
-		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
+		return n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
 		v := m.Vote
 		if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 			return fmt.Errorf("%w: vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 		}
-		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
+		return n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 	case *p2p.VotesMessage:
 		for _, v := range m.Votes {
 			if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 				return fmt.Errorf("%w: catch-up vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 			}
-			n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
+			if err := n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}}); err != nil {
+				return err
+			}
 		}
 	case *p2p.RoundStatus:
 		if !n.statuses.allow(from, time.Now()) {
 			n.metrics.inboxDropped.Inc()
 			return nil
 		}
-		n.deliver(inbound{peer: from, roundStatus: m})
+		return n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
-		n.deliver(inbound{peer: from, evidence: m.Evidence})
+		return n.deliver(inbound{peer: from, evidence: m.Evidence})
 	case *p2p.Status:
-		n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
+		return n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
 	case *p2p.BlockRequest:
 		n.serveBlock(from, m.Height)
 	case *p2p.BlockResponse:
-		n.deliver(inbound{peer: from, in: consensus.CommitReceived{Block: m.Block, Certificate: m.Certificate}})
+		return n.deliver(inbound{peer: from, in: consensus.CommitReceived{Block: m.Block, Certificate: m.Certificate}})
 	}
 	return nil
 }
 
-func (n *network) deliver(m inbound) {
+// deliver queues m for the consensus loop. A full lane drops it, counts the
+// drop and answers p2p.ErrBusy, so that the Switch does not mark a gossip
+// message seen that the loop never got: an honest copy from another peer
+// still comes through.
+func (n *network) deliver(m inbound) error {
 	if !n.loop.push(n.ctx, m) {
 		n.metrics.inboxDropped.Inc()
+		return fmt.Errorf("%w: %s lane full", p2p.ErrBusy, laneOf(m))
 	}
+	return nil
 }
 
 func (n *network) receiveTx(m *p2p.TxMessage) error {
@@ -101,9 +110,13 @@ func (n *network) receiveTx(m *p2p.TxMessage) error {
 // identical batch: peers that already have it drop the copy by its hash.
 func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 	anyFresh := false
+	var busy error
 	for _, tx := range m.Txs {
 		fresh, err := n.admit(tx)
-		if err != nil {
+		switch {
+		case errors.Is(err, p2p.ErrBusy):
+			busy = err
+		case err != nil:
 			return err
 		}
 		anyFresh = anyFresh || fresh
@@ -111,18 +124,21 @@ func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 	if anyFresh {
 		n.sw.Broadcast(m)
 	}
-	return nil
+	return busy
 }
 
 // admit offers a peer's transaction to the mempool and reports whether it
 // was new here. A transaction the peer could not have admitted itself (bad
 // signature, wrong chain, malformed) is invalid peer data; one that is
-// merely stale or known is not.
+// merely stale or known is not. A full mempool answers p2p.ErrBusy: the
+// transaction was not taken, and a later copy may be.
 func (n *network) admit(tx *chain.Tx) (fresh bool, err error) {
 	_, err = n.mempool.Add(tx)
 	switch {
 	case err == nil:
 		return true, nil
+	case errors.Is(err, errPoolFull):
+		return false, fmt.Errorf("%w: %v", p2p.ErrBusy, err)
 	case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
 		return false, fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
 	}
@@ -200,14 +216,18 @@ func (n *network) serveBlock(to p2p.NodeID, h uint64) {
 // PeerConnected implements p2p.Handler.
 func (n *network) PeerConnected(p p2p.PeerInfo) {
 	n.sw.Send(p.ID, &p2p.Status{Height: n.store.Height(), BaseHeight: min(1, n.store.Height())})
-	n.deliver(inbound{peer: p.ID, connected: true})
+	if err := n.deliver(inbound{peer: p.ID, connected: true}); err != nil {
+		n.log.Debug("peer connected: not queued", "peer", p.ID.String(), "err", err)
+	}
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
 
 // PeerDisconnected implements p2p.Handler.
 func (n *network) PeerDisconnected(id p2p.NodeID) {
 	n.statuses.forget(id)
-	n.deliver(inbound{peer: id, gone: true})
+	if err := n.deliver(inbound{peer: id, gone: true}); err != nil {
+		n.log.Debug("peer disconnected: not queued", "peer", id.String(), "err", err)
+	}
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
 

@@ -129,6 +129,8 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	n.sw, err = p2p.NewSwitch(p2p.Config{
 		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,
 		PersistentPeers: cfg.P2P.PersistentPeers, MaxMessageBytes: int64(cfg.P2P.MaxMessageBytes), SendQueue: cfg.P2P.SendQueue,
+		SendQueueBytes: cfg.P2P.SendQueueBytes, SendFullTimeout: cfg.P2P.SendFullTimeout.Std(), Budgets: cfg.P2P.Budgets.p2p(),
+		BanThreshold: cfg.P2P.BanThreshold, BanDuration: cfg.P2P.BanDuration.Std(),
 	}, n.net, logger)
 	if err != nil {
 		return nil, err
