@@ -136,6 +136,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		return nil, err
 	}
 	n.net.sw = n.sw
+	n.metrics.registerP2P(n.sw.Stats)
 	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
 		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
 	n.rpc = rpc.NewServer(cfg.RPCServerConfig(), be, n.hub, n.metrics.registry, logger)
