@@ -64,16 +64,19 @@ type Budgets struct {
 	Tx, Consensus, Evidence, Status, Sync Budget
 }
 
-// DefaultBudgets are sized for honest peers with margin: a 4-validator
-// network finalizing 3,000+ tx/s sends each peer per second about 2,000
-// transactions in ~500 batches (one per 2 ms at most), a few dozen votes
-// and proposals per height at several heights a second, one Status every
-// 250 ms and one RoundStatus every 500 ms. A syncing peer asks for up to
-// 128 blocks per status tick. Each default is at least ten times that, and
-// each byte burst fits the largest message of its class.
+// DefaultBudgets are sized for honest peers with margin. In a 4-validator
+// network one peer sends us per second: transaction batches of its own
+// (one per 2 ms at most, so up to 500) and the batches of the other nodes
+// it relays, up to ~1,500 in all, some hundreds of KiB at 3,000+ tx/s; a
+// proposal and up to 8 votes (plus catch-up answers) per height, at up to
+// ~60 heights a second under light load, so ~500 consensus messages; one
+// Status every 250 ms and one RoundStatus every 500 ms; and, when syncing,
+// up to 128 block requests or answers per 250 ms status tick. Each default
+// allows several times that, and each byte burst fits the largest message
+// of its class.
 func DefaultBudgets() Budgets {
 	return Budgets{
-		Tx:        Budget{MessagesPerSecond: 5000, MessageBurst: 10000, BytesPerSecond: 32 << 20, ByteBurst: 64 << 20},
+		Tx:        Budget{MessagesPerSecond: 10000, MessageBurst: 20000, BytesPerSecond: 32 << 20, ByteBurst: 64 << 20},
 		Consensus: Budget{MessagesPerSecond: 5000, MessageBurst: 10000, BytesPerSecond: 64 << 20, ByteBurst: 128 << 20},
 		Evidence:  Budget{MessagesPerSecond: 200, MessageBurst: 1000, BytesPerSecond: 1 << 20, ByteBurst: 4 << 20},
 		Status:    Budget{MessagesPerSecond: 50, MessageBurst: 200, BytesPerSecond: 1 << 20, ByteBurst: 2 << 20},
