@@ -75,7 +75,8 @@
 // (BlockRequest, BlockResponse). A Budget is two token buckets, one in
 // messages and one in bytes, per peer and class (Config.Budgets; zero
 // fields take DefaultBudgets, which honest peers stay well inside). A
-// message over budget is dropped before decoding reaches the Handler,
+// message over budget is dropped unread (its kind is read from the
+// envelope before the payload is decoded, so a flood costs no decoding),
 // counted (Stats.BudgetDropped) and costs the peer PenaltyBudget.
 //
 // # Peer score and bans

@@ -208,6 +208,17 @@ func (p *peer) readLoop(ctx context.Context) error {
 		if typ != websocket.BinaryMessage {
 			return p.invalid(fmt.Errorf("%w: text frame", ErrInvalidMessage))
 		}
+		// The budget is charged before decoding, so a flood costs us no
+		// more than reading it.
+		if k, ok := peekKind(b); ok && !k.control() {
+			if c := k.class(); !p.budget.allow(c, len(b), time.Now()) {
+				p.sw.stats.budgetDropped.Add(1)
+				if p.sw.Penalize(p.info.ID, c.String()+" budget exceeded", PenaltyBudget) {
+					return fmt.Errorf("%w: %s budget exceeded", ErrBanned, c)
+				}
+				continue
+			}
+		}
 		m, err := Decode(b)
 		if err != nil {
 			return p.invalid(err)
@@ -217,13 +228,6 @@ func (p *peer) readLoop(ctx context.Context) error {
 			return fmt.Errorf("%w: %s", ErrPeerDisconnect, m.Reason)
 		case *Hello, *Auth:
 			return p.invalid(fmt.Errorf("%w: %s after the handshake", ErrInvalidMessage, m.Kind()))
-		}
-		if c := m.Kind().class(); !p.budget.allow(c, len(b), time.Now()) {
-			p.sw.stats.budgetDropped.Add(1)
-			if p.sw.Penalize(p.info.ID, c.String()+" budget exceeded", PenaltyBudget) {
-				return fmt.Errorf("%w: %s budget exceeded", ErrBanned, c)
-			}
-			continue
 		}
 		h := MessageHash(b)
 		p.known.add(h)
