@@ -148,9 +148,13 @@ func TestSlowReaderMemoryBounded(t *testing.T) {
 	blk := makeBlock(t, key, 2, 8000, nil)
 	resp := &BlockResponse{Block: blk, Certificate: certFor(t, 2, 0, blk.Hash(), key)}
 	size := len(Encode(resp))
+	var maxQueued atomic.Int64 // sampled after each answer is queued
 	a.rec.setHook(func(from NodeID, m Message) error {
 		if _, ok := m.(*BlockRequest); ok {
 			a.sw.Send(from, resp) // Encode allocates a fresh copy each time, as serving from a store does
+			if q := int64(a.sw.Stats().SendQueuedBytes); q > maxQueued.Load() {
+				maxQueued.Store(q) // only this peer's reader writes
+			}
 		}
 		return nil
 	})
@@ -163,25 +167,30 @@ func TestSlowReaderMemoryBounded(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
-	const requests = 200 // ~160 MiB of answers
-	maxQueued := 0
+	const requests = 100 // ~80 MiB of answers
 	for i := range requests {
 		raw.send(t, websocket.BinaryMessage, Encode(&BlockRequest{Height: uint64(2 + i%3)}))
-		maxQueued = max(maxQueued, a.sw.Stats().SendQueuedBytes)
 	}
-	waitFor(t, sig, "a to handle every request", func() bool { return len(a.rec.messages()) == requests })
+	// A writer blocked for writeWait ends the connection; on a slow
+	// machine that may come before every request is handled.
+	waitFor(t, sig, "a to handle every request or drop the reader", func() bool {
+		return len(a.rec.messages()) == requests || !a.connectedTo(raw.id)
+	})
+	handled := len(a.rec.messages())
 	st := a.sw.Stats()
-	maxQueued = max(maxQueued, st.SendQueuedBytes)
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("answer %d bytes; queued at most %d; dropped %d; heap grew %d", size, maxQueued, st.SendDropped, grown)
-	if maxQueued > queueBytes {
-		t.Errorf("queued bytes: got %d, want at most %d", maxQueued, queueBytes)
+	t.Logf("answer %d bytes; %d requests handled; queued at most %d; dropped %d; heap grew %d", size, handled, maxQueued.Load(), st.SendDropped, grown)
+	if q := maxQueued.Load(); q > queueBytes || q < int64(size) {
+		t.Errorf("queued bytes: got at most %d, want between one answer (%d) and %d", q, size, queueBytes)
 	}
-	if st.SendDropped < requests/2 {
-		t.Errorf("dropped answers: got %d, want most of %d", st.SendDropped, requests)
+	if handled < 4*queueBytes/size {
+		t.Fatalf("only %d requests handled before the reader was dropped: too few to overflow the queue", handled)
+	}
+	if int(st.SendDropped) < handled-2*queueBytes/size {
+		t.Errorf("dropped answers: got %d of %d, want all but what fits the queue and the socket", st.SendDropped, handled)
 	}
 	if grown > 4*queueBytes {
 		t.Errorf("heap grew %d bytes while the reader stalled, want under %d", grown, 4*queueBytes)
