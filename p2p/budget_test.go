@@ -317,3 +317,47 @@ func TestBudgetsDefaults(t *testing.T) {
 		t.Fatal("ErrBusy must not blame the peer")
 	}
 }
+
+// TestRequestedBlocksExemptFromBudget: the answers to our own block
+// requests pass however fast they come (catching up must not get an honest
+// peer banned), while unrequested answers count against the sync budget.
+func TestRequestedBlocksExemptFromBudget(t *testing.T) {
+	sig := newSignal()
+	a := startNode(t, sig, "a", 1, func(c *Config) {
+		c.Budgets.Sync = Budget{MessagesPerSecond: 0.001, MessageBurst: 1}
+	})
+	b := startNode(t, sig, "b", 2, func(c *Config) { c.PersistentPeers = []string{a.addr()} })
+	waitConnected(t, sig, [2]*testNode{a, b})
+	key := testKey(t, 1)
+	blk := makeBlock(t, key, 2, 1, nil)
+	resp := &BlockResponse{Block: blk, Certificate: certFor(t, 2, 0, blk.Hash(), key)}
+	b.rec.setHook(func(from NodeID, m Message) error {
+		if _, ok := m.(*BlockRequest); ok {
+			b.sw.Send(from, resp)
+		}
+		return nil
+	})
+	const requests = 20
+	for i := range requests {
+		if !a.sw.Send(b.id(), &BlockRequest{Height: uint64(2 + i)}) {
+			t.Fatal("request not queued")
+		}
+	}
+	waitFor(t, sig, "a to receive every answer", func() bool { return a.rec.count(Encode(resp)) == requests })
+	if st := a.sw.Stats(); st.BudgetDropped != 0 {
+		t.Fatalf("requested answers dropped for budget: %d", st.BudgetDropped)
+	}
+	// Unrequested: the first takes the burst, the rest are over budget.
+	for range 3 {
+		b.sw.Send(a.id(), resp)
+	}
+	marker := &Status{Height: 5}
+	b.sw.Send(a.id(), marker)
+	waitFor(t, sig, "the marker behind the unrequested answers", func() bool { return a.rec.count(Encode(marker)) == 1 })
+	if got := a.rec.count(Encode(resp)); got != requests+1 {
+		t.Errorf("answers delivered: got %d, want %d (every requested one and the burst of one)", got, requests+1)
+	}
+	if st := a.sw.Stats(); st.BudgetDropped != 2 {
+		t.Errorf("unrequested answers over budget: got %d, want 2", st.BudgetDropped)
+	}
+}

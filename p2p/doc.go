@@ -77,7 +77,9 @@
 // fields take DefaultBudgets, which honest peers stay well inside). A
 // message over budget is dropped unread (its kind is read from the
 // envelope before the payload is decoded, so a flood costs no decoding),
-// counted (Stats.BudgetDropped) and costs the peer PenaltyBudget.
+// counted (Stats.BudgetDropped) and costs the peer PenaltyBudget. A
+// BlockResponse answering a BlockRequest we sent that peer is exempt: a
+// node catching up takes blocks as fast as its peers serve them.
 //
 // # Peer score and bans
 //

@@ -23,6 +23,10 @@ type peer struct {
 	send   *sendQueue // encoded messages
 	known  *knownSet
 	budget *peerBudget // used by the reader only
+	// requested counts the BlockRequests we sent the peer and it has not
+	// answered: that many BlockResponses are exempt from the sync budget
+	// (an honest peer answering our sync at full speed is not a flood).
+	requested atomic.Int64
 
 	cancel  context.CancelFunc // ends run
 	closing atomic.Bool        // run is ending or over: send nothing more
@@ -210,7 +214,7 @@ func (p *peer) readLoop(ctx context.Context) error {
 		}
 		// The budget is charged before decoding, so a flood costs us no
 		// more than reading it.
-		if k, ok := peekKind(b); ok && !k.control() {
+		if k, ok := peekKind(b); ok && !k.control() && !p.answersRequest(k) {
 			if c := k.class(); !p.budget.allow(c, len(b), time.Now()) {
 				p.sw.stats.budgetDropped.Add(1)
 				if p.sw.Penalize(p.info.ID, c.String()+" budget exceeded", PenaltyBudget) {
@@ -250,6 +254,33 @@ func (p *peer) readLoop(ctx context.Context) error {
 			default:
 				p.sw.logger.Debug("message not handled", "peer", p.info.ID.String(), "kind", m.Kind().String(), "err", err)
 			}
+		}
+	}
+}
+
+// maxRequested bounds the BlockResponses a peer may owe us.
+const maxRequested = 1024
+
+// requestSent records that we sent the peer a BlockRequest.
+func (p *peer) requestSent() {
+	if p.requested.Add(1) > maxRequested {
+		p.requested.Store(maxRequested)
+	}
+}
+
+// answersRequest reports whether a message of kind k from the peer is the
+// answer to a BlockRequest we sent it, and if so uses up that request.
+func (p *peer) answersRequest(k Kind) bool {
+	if k != KindBlockResponse {
+		return false
+	}
+	for {
+		n := p.requested.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.requested.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }

@@ -453,6 +453,9 @@ func (s *Switch) Send(to NodeID, msg Message) bool {
 		return false
 	}
 	p.known.add(MessageHash(b))
+	if msg.Kind() == KindBlockRequest {
+		p.requestSent()
+	}
 	return true
 }
 
