@@ -268,6 +268,13 @@ func (p *peer) requestSent() {
 	}
 }
 
+// requestUnsent takes back a requestSent whose request was not queued.
+func (p *peer) requestUnsent() {
+	if p.requested.Add(-1) < 0 {
+		p.requested.Store(0)
+	}
+}
+
 // answersRequest reports whether a message of kind k from the peer is the
 // answer to a BlockRequest we sent it, and if so uses up that request.
 func (p *peer) answersRequest(k Kind) bool {

@@ -448,14 +448,20 @@ func (s *Switch) Send(to NodeID, msg Message) bool {
 		return false
 	}
 	b := Encode(msg)
+	// A request is recorded before it can leave, so that its answer is
+	// never read first.
+	request := msg.Kind() == KindBlockRequest
+	if request {
+		p.requestSent()
+	}
 	if !p.enqueue(b) {
+		if request {
+			p.requestUnsent()
+		}
 		s.stats.sendDropped.Add(1)
 		return false
 	}
 	p.known.add(MessageHash(b))
-	if msg.Kind() == KindBlockRequest {
-		p.requestSent()
-	}
 	return true
 }
 
