@@ -31,15 +31,15 @@ func TestFarFutureMessagesStopAtPeerPath(t *testing.T) {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	if len(l.inbox) != 0 {
-		t.Fatalf("%d inadmissible messages reached the consensus loop", len(l.inbox))
+	if l.inbox.len() != 0 {
+		t.Fatalf("%d inadmissible messages reached the consensus loop", l.inbox.len())
 	}
 	for _, h := range []uint64{1, 2} {
 		if err := n.Receive(peer, &p2p.VoteMessage{Vote: ct.SignVote(ct.Key(1), testChainID, chain.Prevote, h, 0, chain.Hash{})}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(l.inbox) != 2 {
-		t.Fatalf("%d of a member's two votes of the current and next height reached the loop", len(l.inbox))
+	if l.inbox.len() != 2 {
+		t.Fatalf("%d of a member's two votes of the current and next height reached the loop", l.inbox.len())
 	}
 }

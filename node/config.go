@@ -68,6 +68,56 @@ type P2PConfig struct {
 	MaxConnsPerIP    int      `toml:"max_conns_per_ip"`
 	MaxHandshakes    int      `toml:"max_handshakes"`
 	HandshakeTimeout Duration `toml:"handshake_timeout"`
+	// SendQueueBytes bounds each peer's send queue in bytes (at least
+	// max_message_bytes); SendFullTimeout disconnects a peer whose queue
+	// stays full that long.
+	SendQueueBytes  int      `toml:"send_queue_bytes"`
+	SendFullTimeout Duration `toml:"send_full_timeout"`
+	// BanThreshold is how far a peer's score may fall before it is banned
+	// for BanDuration (see package p2p).
+	BanThreshold int      `toml:"ban_threshold"`
+	BanDuration  Duration `toml:"ban_duration"`
+	// Budgets are each peer's allowance per message class.
+	Budgets P2PBudgets `toml:"budgets"`
+}
+
+// P2PBudgets is [p2p.budgets]: one token-bucket pair per message class.
+type P2PBudgets struct {
+	Tx        P2PBudget `toml:"tx"`
+	Consensus P2PBudget `toml:"consensus"` // proposals and votes
+	Evidence  P2PBudget `toml:"evidence"`
+	Status    P2PBudget `toml:"status"` // Status and RoundStatus
+	Sync      P2PBudget `toml:"sync"`   // block requests and responses
+}
+
+// P2PBudget is one class's allowance per peer, in messages and in bytes.
+type P2PBudget struct {
+	MessagesPerSecond float64 `toml:"messages_per_second"`
+	MessageBurst      int     `toml:"message_burst"`
+	BytesPerSecond    float64 `toml:"bytes_per_second"`
+	ByteBurst         int     `toml:"byte_burst"`
+}
+
+func budgetFromP2P(b p2p.Budget) P2PBudget {
+	return P2PBudget{MessagesPerSecond: b.MessagesPerSecond, MessageBurst: b.MessageBurst, BytesPerSecond: b.BytesPerSecond, ByteBurst: b.ByteBurst}
+}
+
+func (b P2PBudget) p2p() p2p.Budget {
+	return p2p.Budget{MessagesPerSecond: b.MessagesPerSecond, MessageBurst: b.MessageBurst, BytesPerSecond: b.BytesPerSecond, ByteBurst: b.ByteBurst}
+}
+
+func defaultP2PBudgets() P2PBudgets {
+	d := p2p.DefaultBudgets()
+	return P2PBudgets{Tx: budgetFromP2P(d.Tx), Consensus: budgetFromP2P(d.Consensus), Evidence: budgetFromP2P(d.Evidence),
+		Status: budgetFromP2P(d.Status), Sync: budgetFromP2P(d.Sync)}
+}
+
+func (b P2PBudgets) p2p() p2p.Budgets {
+	return p2p.Budgets{Tx: b.Tx.p2p(), Consensus: b.Consensus.p2p(), Evidence: b.Evidence.p2p(), Status: b.Status.p2p(), Sync: b.Sync.p2p()}
+}
+
+func (b P2PBudgets) named() map[string]P2PBudget {
+	return map[string]P2PBudget{"tx": b.Tx, "consensus": b.Consensus, "evidence": b.Evidence, "status": b.Status, "sync": b.Sync}
 }
 
 // RPCConfig configures the JSON-RPC server.
@@ -165,7 +215,9 @@ func DefaultConfig() Config {
 	return Config{
 		Moniker: "node",
 		P2P: P2PConfig{ListenAddr: "127.0.0.1:26656", MaxMessageBytes: 10 << 20, SendQueue: 4096,
-			MaxConnsPerIP: p2p.DefaultMaxConnsPerIP, MaxHandshakes: p2p.DefaultMaxHandshakes, HandshakeTimeout: Duration(p2p.DefaultHandshakeTimeout)},
+			MaxConnsPerIP: p2p.DefaultMaxConnsPerIP, MaxHandshakes: p2p.DefaultMaxHandshakes, HandshakeTimeout: Duration(p2p.DefaultHandshakeTimeout),
+			SendQueueBytes: p2p.DefaultSendQueueBytes, SendFullTimeout: Duration(p2p.DefaultSendFullTimeout),
+			BanThreshold: p2p.DefaultBanThreshold, BanDuration: Duration(p2p.DefaultBanDuration), Budgets: defaultP2PBudgets()},
 		RPC: RPCConfig{ListenAddr: "127.0.0.1:26657", MaxConnections: 2000, MaxSubscriptionsPerConn: 16,
 			MaxMessageBytes: 1 << 20, SubscriberBuffer: 1024, PingInterval: Duration(20 * time.Second),
 			AllowedOrigins: []string{}, RequestTimeout: Duration(rpc.DefaultRequestTimeout),
@@ -208,7 +260,9 @@ func (c *Config) Validate() error {
 		"p2p.max_message_bytes": int64(c.P2P.MaxMessageBytes), "p2p.send_queue": int64(c.P2P.SendQueue),
 		"p2p.max_conns_per_ip": int64(c.P2P.MaxConnsPerIP), "p2p.max_handshakes": int64(c.P2P.MaxHandshakes),
 		"p2p.handshake_timeout": int64(c.P2P.HandshakeTimeout),
-		"rpc.max_connections":   int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
+		"p2p.send_queue_bytes": int64(c.P2P.SendQueueBytes), "p2p.send_full_timeout": int64(c.P2P.SendFullTimeout),
+		"p2p.ban_threshold": int64(c.P2P.BanThreshold), "p2p.ban_duration": int64(c.P2P.BanDuration),
+		"rpc.max_connections": int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
 		"rpc.max_message_bytes": c.RPC.MaxMessageBytes, "rpc.subscriber_buffer": int64(c.RPC.SubscriberBuffer),
 		"rpc.ping_interval": int64(c.RPC.PingInterval), "rpc.request_timeout": int64(c.RPC.RequestTimeout),
 		"rpc.max_response_bytes": c.RPC.MaxResponseBytes, "rpc.max_http_requests": int64(c.RPC.MaxHTTPRequests),
@@ -223,6 +277,17 @@ func (c *Config) Validate() error {
 	for _, k := range slices.Sorted(maps.Keys(positive)) {
 		if positive[k] <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", k))
+		}
+	}
+	if c.P2P.SendQueueBytes < c.P2P.MaxMessageBytes {
+		errs = append(errs, fmt.Errorf("p2p.send_queue_bytes %d must be at least p2p.max_message_bytes %d", c.P2P.SendQueueBytes, c.P2P.MaxMessageBytes))
+	}
+	budgets := c.P2P.Budgets.named()
+	for _, name := range slices.Sorted(maps.Keys(budgets)) {
+		b := budgets[name]
+		if !(b.MessagesPerSecond > 0) || !(b.BytesPerSecond > 0) || math.IsInf(b.MessagesPerSecond, 0) || math.IsInf(b.BytesPerSecond, 0) ||
+			b.MessageBurst <= 0 || b.ByteBurst <= 0 {
+			errs = append(errs, fmt.Errorf("p2p.budgets.%s: every rate and burst must be positive and finite", name))
 		}
 	}
 	if !(c.RPC.RequestsPerSecond > 0) || math.IsInf(c.RPC.RequestsPerSecond, 0) {

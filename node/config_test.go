@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quorumchain/quorumchain/p2p"
 )
 
 // TestRPCConfig: the [rpc] hardening keys reach rpc.Config, and bad values
@@ -49,6 +51,56 @@ max_replay_tx_events = 5000
 	} {
 		if _, err := ParseConfig([]byte("[rpc]\n" + tc.toml + "\n")); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error naming %s", tc.toml, err, tc.want)
+		}
+	}
+}
+
+// TestP2PConfig: the [p2p] budget, queue and ban keys reach p2p.Config; a
+// config file written before they existed keeps the defaults; bad values
+// are refused with the key's name.
+func TestP2PConfig(t *testing.T) {
+	c, err := ParseConfig([]byte(`[p2p]
+listen_addr = "127.0.0.1:26656"
+send_queue_bytes = 33554432
+send_full_timeout = "10s"
+ban_threshold = 50
+ban_duration = "1m"
+[p2p.budgets.status]
+messages_per_second = 20.0
+message_burst = 40
+bytes_per_second = 65536.0
+byte_burst = 131072
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.P2P
+	if p.SendQueueBytes != 32<<20 || p.SendFullTimeout.Std() != 10*time.Second || p.BanThreshold != 50 || p.BanDuration.Std() != time.Minute {
+		t.Fatalf("got %+v", p)
+	}
+	b := p.Budgets.p2p()
+	if b.Status != (p2p.Budget{MessagesPerSecond: 20, MessageBurst: 40, BytesPerSecond: 65536, ByteBurst: 131072}) {
+		t.Fatalf("status budget: got %+v", b.Status)
+	}
+	if b.Consensus != p2p.DefaultBudgets().Consensus {
+		t.Fatalf("consensus budget not set in the file: got %+v, want the default", b.Consensus)
+	}
+	old, err := ParseConfig([]byte("[p2p]\nlisten_addr = \"127.0.0.1:26656\"\nmax_message_bytes = 10485760\nsend_queue = 4096\n"))
+	if err != nil {
+		t.Fatalf("a config without the new keys: %v", err)
+	}
+	if old.P2P.Budgets.p2p() != p2p.DefaultBudgets() || old.P2P.SendQueueBytes != p2p.DefaultSendQueueBytes || old.P2P.BanDuration.Std() != p2p.DefaultBanDuration {
+		t.Fatalf("old config: got %+v, want the defaults", old.P2P)
+	}
+	for _, tc := range []struct{ toml, want string }{
+		{"[p2p]\nsend_queue_bytes = 1024", "p2p.send_queue_bytes"},
+		{"[p2p]\nban_threshold = 0", "p2p.ban_threshold"},
+		{"[p2p]\nban_duration = \"0s\"", "p2p.ban_duration"},
+		{"[p2p.budgets.evidence]\nmessage_burst = 0", "p2p.budgets.evidence"},
+		{"[p2p.budgets.tx]\nbytes_per_second = inf", "p2p.budgets.tx"},
+	} {
+		if _, err := ParseConfig([]byte(tc.toml + "\n")); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want an error naming %s", tc.toml, err, tc.want)
 		}
 	}
 }

@@ -49,6 +49,5 @@ func (n *network) receiveEvidence(from p2p.NodeID, ev *chain.Evidence) error {
 		}
 		return err
 	}
-	n.deliver(inbound{peer: from, evidence: ev})
-	return nil
+	return n.deliver(inbound{peer: from, evidence: ev})
 }

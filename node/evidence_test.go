@@ -37,7 +37,7 @@ func evidenceNetwork(t *testing.T) (*network, *loop) {
 	if err := st.InitGenesis(testChainID, doc.Hash(), state.Entries(), set); err != nil {
 		t.Fatal(err)
 	}
-	l := &loop{inbox: make(chan inbound, 16)}
+	l := &loop{inbox: newInbox()}
 	n := &network{ctx: context.Background(), chainID: testChainID, sigs: newSigCache(), loop: l,
 		metrics: newMetrics(), store: st, log: slog.New(slog.DiscardHandler)}
 	return n, l
@@ -67,8 +67,8 @@ func TestEvidenceFloodStaysOffConsensusLoop(t *testing.T) {
 			t.Fatalf("invalid evidence %d: error %v, want one wrapping ErrInvalidPeerData", i, err)
 		}
 	}
-	if len(l.inbox) != 0 {
-		t.Fatalf("%d pieces of invalid evidence reached the consensus loop", len(l.inbox))
+	if l.inbox.len() != 0 {
+		t.Fatalf("%d pieces of invalid evidence reached the consensus loop", l.inbox.len())
 	}
 	if err := n.Receive(honest, &p2p.EvidenceMessage{Evidence: doubleSign(2, 1, 0)}); err != nil {
 		t.Fatalf("valid evidence: %v", err)
@@ -76,10 +76,10 @@ func TestEvidenceFloodStaysOffConsensusLoop(t *testing.T) {
 	if err := n.Receive(honest, &p2p.EvidenceMessage{Evidence: doubleSign(2, 9, 0)}); err != nil {
 		t.Fatalf("evidence of a height beyond the store blamed the peer: %v", err)
 	}
-	if len(l.inbox) != 1 {
-		t.Fatalf("%d messages reached the loop, want the one valid piece of evidence", len(l.inbox))
+	if l.inbox.len() != 1 {
+		t.Fatalf("%d messages reached the loop, want the one valid piece of evidence", l.inbox.len())
 	}
-	if m := <-l.inbox; m.peer != honest || m.evidence == nil {
+	if m, _ := l.inbox.pop(); m.peer != honest || m.evidence == nil {
 		t.Fatalf("the loop got %+v", m)
 	}
 }

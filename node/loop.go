@@ -13,15 +13,17 @@ import (
 )
 
 // loop is the node's consensus goroutine: it owns the engine.Driver and
-// feeds it, one input at a time, from a bounded inbox (peers' proposals,
-// votes, evidence and status, remote signatures), from the timeouts it
+// feeds it, one input at a time, from its inbox (peers' proposals, votes,
+// evidence, status and block-sync answers, each class in its own bounded
+// lane, see inbox), from remote signers' answers, from the timeouts it
 // arms, from the mempool and from its tickers.
 type loop struct {
 	driver  *engine.Driver
 	chainID string
 	signer  validator.Signer // for signing requests answered off the goroutine
 
-	inbox    chan inbound
+	inbox    *inbox
+	signed   chan consensus.Input // remote signers' answers
 	timeouts chan consensus.TimeoutFired
 	clock    clock
 	timers   map[timerKey]timer
@@ -35,9 +37,8 @@ type loop struct {
 type inbound struct {
 	peer p2p.NodeID // zero for local sources
 	in   consensus.Input
-	// Exactly one of in, signed, status, roundStatus, evidence, connected,
-	// gone is set.
-	signed      consensus.Input // a remote signer's answer
+	// Exactly one of in, status, roundStatus, evidence, connected, gone
+	// is set.
 	status      *peerStatus
 	roundStatus *p2p.RoundStatus
 	evidence    *chain.Evidence
@@ -48,7 +49,7 @@ type inbound struct {
 type peerStatus struct{ height uint64 }
 
 const (
-	inboxSize   = 8192
+	signedSize  = 64
 	timeoutSize = 256
 	// statusInterval is how often the node announces its height and
 	// advances block sync; roundStatusInterval how often it tells its peers
@@ -60,23 +61,21 @@ const (
 func newLoop(chainID string, signer validator.Signer, txs <-chan struct{}) *loop {
 	return &loop{
 		chainID: chainID, signer: signer, txs: txs,
-		inbox:    make(chan inbound, inboxSize),
+		inbox:    newInbox(),
+		signed:   make(chan consensus.Input, signedSize),
 		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
 		clock:    wallClock{}, timers: make(map[timerKey]timer),
 	}
 }
 
-// push queues m without blocking; false if the inbox is full (gossip is
-// lossy: catch-up gossip and block sync recover what is dropped).
+// push queues m on its lane without blocking; false if the lane is full
+// (gossip is lossy: catch-up gossip and block sync recover what is
+// dropped) or ctx is done.
 func (l *loop) push(ctx context.Context, m inbound) bool {
-	select {
-	case l.inbox <- m:
-		return true
-	case <-ctx.Done():
-		return false
-	default:
+	if ctx.Err() != nil {
 		return false
 	}
+	return l.inbox.push(m)
 }
 
 // run drives consensus until ctx is done or the driver halts.
@@ -100,8 +99,14 @@ func (l *loop) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case m := <-l.inbox:
-			err = l.handle(m)
+		case <-l.inbox.ready:
+			// One message per wake-up, so that timeouts and ticks
+			// interleave with a busy inbox; pop re-arms ready.
+			if m, ok := l.inbox.pop(); ok {
+				err = l.handle(m)
+			}
+		case in := <-l.signed:
+			err = l.driver.Signed(in)
 		case t := <-l.timeouts:
 			delete(l.timers, timerKey{t.Height, t.Round, t.Step})
 			err = l.driver.Timeout(t)
@@ -131,8 +136,6 @@ func (l *loop) handle(m inbound) error {
 		d.PeerRoundStatus(m.peer, m.roundStatus)
 	case m.evidence != nil:
 		d.Evidence(m.evidence)
-	case m.signed != nil:
-		return d.Signed(m.signed)
 	case m.in != nil:
 		return d.Receive(m.peer, m.in)
 	}
@@ -145,7 +148,7 @@ const remoteSignTimeout = 10 * time.Minute
 
 // RequestVote implements engine.SignRequester for a remote signer: the
 // request waits on its own goroutine, and its answer comes back through
-// the inbox.
+// l.signed.
 func (l *loop) RequestVote(v *chain.Vote) {
 	l.signing.Go(func() {
 		l.signRemote(func(ctx context.Context) (consensus.Input, error) {
@@ -180,7 +183,7 @@ func (l *loop) signRemote(sign func(context.Context) (consensus.Input, error), h
 		in = consensus.SignRefused{Height: h, Round: r, Step: s, Reason: err.Error()}
 	}
 	select {
-	case l.inbox <- inbound{signed: in}:
+	case l.signed <- in:
 	case <-l.ctx.Done():
 	}
 }

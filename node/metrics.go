@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/quorumchain/quorumchain/p2p"
 )
 
 // metrics are the node's Prometheus metrics, in its own registry (served at
@@ -52,7 +54,7 @@ func newMetrics() *metrics {
 		txsPerSecond: prometheus.NewGauge(prometheus.GaugeOpts{Name: "quorumchain_txs_per_second",
 			Help: "Transactions finalized per second over the last final block interval."}),
 		inboxDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_consensus_inbox_dropped_total",
-			Help: "Peer messages dropped because the consensus inbox was full."}),
+			Help: "Peer messages dropped because their lane of the consensus inbox was full."}),
 		txGossipDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_tx_gossip_dropped_total",
 			Help: "Locally submitted transactions not gossiped because the gossip queue was full."}),
 		evidence: prometheus.NewCounter(prometheus.CounterOpts{Name: "quorumchain_evidence_total",
@@ -81,4 +83,22 @@ func (n *Node) updateGauges(ctx context.Context) error {
 			n.metrics.peers.Set(float64(len(n.sw.Peers())))
 		}
 	}
+}
+
+// registerP2P exposes the Switch's defence counters: what the per-peer
+// budgets and send queues dropped, and the bans.
+func (m *metrics) registerP2P(stats func() p2p.Stats) {
+	counter := func(name, help string, v func(p2p.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
+	m.registry.MustRegister(
+		counter("quorumchain_p2p_budget_dropped_total", "Peer messages dropped for exceeding their class's per-peer budget.",
+			func(s p2p.Stats) uint64 { return s.BudgetDropped }),
+		counter("quorumchain_p2p_send_dropped_total", "Outgoing messages dropped because a peer's send queue was full.",
+			func(s p2p.Stats) uint64 { return s.SendDropped }),
+		counter("quorumchain_p2p_bans_total", "Peers banned (bad data, bad signatures, exceeded budgets).",
+			func(s p2p.Stats) uint64 { return s.Bans }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "quorumchain_p2p_send_queued_bytes",
+			Help: "Bytes waiting in the peers' send queues."}, func() float64 { return float64(stats().SendQueuedBytes) }),
+	)
 }

@@ -19,8 +19,9 @@ import (
 // the mempool on the peer's own goroutine (signature recovery runs in
 // parallel across peers); block requests are served from the store
 // directly; votes and proposals have their signatures verified there too
-// (a peer that sends a bad one is disconnected) and then go to the engine's
-// inbox, whose Machine finds them in the shared signature cache.
+// (a peer that sends a bad one is disconnected and banned) and then go to
+// the consensus loop's inbox lanes, whose Machine finds them in the shared
+// signature cache.
 type network struct {
 	ctx     context.Context
 	chainID string
@@ -54,7 +55,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		if err := n.sigs.verify(p.SignHash(n.chainID), &p.Signature, p.Proposer); err != nil {
 			return fmt.Errorf("%w: proposal h=%d r=%d: %v", p2p.ErrInvalidPeerData, p.Height, p.Round, err)
 		}
-		n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
+		return n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
 		v := m.Vote
 		if !n.admissible(v.Height, v.Validator) {
@@ -63,7 +64,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 			return fmt.Errorf("%w: vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 		}
-		n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
+		return n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 	case *p2p.VotesMessage:
 		for _, v := range m.Votes {
 			if !n.admissible(v.Height, v.Validator) {
@@ -72,30 +73,38 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 			if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
 				return fmt.Errorf("%w: catch-up vote h=%d r=%d: %v", p2p.ErrInvalidPeerData, v.Height, v.Round, err)
 			}
-			n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
+			if err := n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}}); err != nil {
+				return err
+			}
 		}
 	case *p2p.RoundStatus:
 		if !n.statuses.allow(from, time.Now()) {
 			n.metrics.inboxDropped.Inc()
 			return nil
 		}
-		n.deliver(inbound{peer: from, roundStatus: m})
+		return n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
 		return n.receiveEvidence(from, m.Evidence)
 	case *p2p.Status:
-		n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
+		return n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
 	case *p2p.BlockRequest:
 		n.serveBlock(from, m.Height)
 	case *p2p.BlockResponse:
-		n.deliver(inbound{peer: from, in: consensus.CommitReceived{Block: m.Block, Certificate: m.Certificate}})
+		return n.deliver(inbound{peer: from, in: consensus.CommitReceived{Block: m.Block, Certificate: m.Certificate}})
 	}
 	return nil
 }
 
-func (n *network) deliver(m inbound) {
+// deliver queues m for the consensus loop. A full lane drops it, counts the
+// drop and answers p2p.ErrBusy, so that the Switch does not mark a gossip
+// message seen that the loop never got: an honest copy from another peer
+// still comes through.
+func (n *network) deliver(m inbound) error {
 	if !n.loop.push(n.ctx, m) {
 		n.metrics.inboxDropped.Inc()
+		return fmt.Errorf("%w: %s lane full", p2p.ErrBusy, laneOf(m))
 	}
+	return nil
 }
 
 func (n *network) receiveTx(m *p2p.TxMessage) error {
@@ -110,9 +119,13 @@ func (n *network) receiveTx(m *p2p.TxMessage) error {
 // identical batch: peers that already have it drop the copy by its hash.
 func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 	anyFresh := false
+	var busy error
 	for _, tx := range m.Txs {
 		fresh, err := n.admit(tx)
-		if err != nil {
+		switch {
+		case errors.Is(err, p2p.ErrBusy):
+			busy = err
+		case err != nil:
 			return err
 		}
 		anyFresh = anyFresh || fresh
@@ -120,18 +133,21 @@ func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 	if anyFresh {
 		n.sw.Broadcast(m)
 	}
-	return nil
+	return busy
 }
 
 // admit offers a peer's transaction to the mempool and reports whether it
 // was new here. A transaction the peer could not have admitted itself (bad
 // signature, wrong chain, malformed) is invalid peer data; one that is
-// merely stale or known is not.
+// merely stale or known is not. A full mempool answers p2p.ErrBusy: the
+// transaction was not taken, and a later copy may be.
 func (n *network) admit(tx *chain.Tx) (fresh bool, err error) {
 	_, err = n.mempool.Add(tx)
 	switch {
 	case err == nil:
 		return true, nil
+	case errors.Is(err, errPoolFull):
+		return false, fmt.Errorf("%w: %v", p2p.ErrBusy, err)
 	case errors.Is(err, chain.ErrBadSignature), errors.Is(err, chain.ErrWrongChain), errors.Is(err, chain.ErrInvalidFields), errors.Is(err, chain.ErrUnknownKind):
 		return false, fmt.Errorf("%w: tx: %v", p2p.ErrInvalidPeerData, err)
 	}
@@ -209,14 +225,18 @@ func (n *network) serveBlock(to p2p.NodeID, h uint64) {
 // PeerConnected implements p2p.Handler.
 func (n *network) PeerConnected(p p2p.PeerInfo) {
 	n.sw.Send(p.ID, &p2p.Status{Height: n.store.Height(), BaseHeight: min(1, n.store.Height())})
-	n.deliver(inbound{peer: p.ID, connected: true})
+	if err := n.deliver(inbound{peer: p.ID, connected: true}); err != nil {
+		n.log.Debug("peer connected: not queued", "peer", p.ID.String(), "err", err)
+	}
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
 
 // PeerDisconnected implements p2p.Handler.
 func (n *network) PeerDisconnected(id p2p.NodeID) {
 	n.statuses.forget(id)
-	n.deliver(inbound{peer: id, gone: true})
+	if err := n.deliver(inbound{peer: id, gone: true}); err != nil {
+		n.log.Debug("peer disconnected: not queued", "peer", id.String(), "err", err)
+	}
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
 
@@ -262,13 +282,15 @@ func (n *network) SendConsensus(peer p2p.NodeID, proposals []consensus.ProposalR
 // (a block-sync answer whose certificate does not verify).
 func (n *network) Misbehaved(peer p2p.NodeID, err error) { n.penalize(peer, err) }
 
-// penalize disconnects a peer that sent invalid data. It is the one place
-// the node reports a misbehaving peer from outside the Switch's receive
-// path (which disconnects on an ErrInvalidPeerData error by itself); when
-// the Switch scores and bans peers, the report goes there.
+// penalize bans a peer that sent invalid data only the node can see
+// (a forged block-sync certificate, bad evidence); the Switch's receive
+// path penalizes an ErrInvalidPeerData error by itself. A peer already gone
+// is banned all the same, so that it cannot come straight back.
 func (n *network) penalize(peer p2p.NodeID, err error) {
-	n.log.Info("disconnecting misbehaving peer", "peer", peer, "err", err)
-	n.sw.StopPeer(peer, err.Error())
+	n.log.Info("banning misbehaving peer", "peer", peer, "err", err)
+	if !n.sw.Penalize(peer, err.Error(), p2p.PenaltyFatal) {
+		n.sw.Ban(peer, err.Error(), 0)
+	}
 }
 
 // SendRoundStatus implements gossip. Each peer gets its own Send: a

@@ -131,11 +131,14 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		ChainID: gen.ChainID, GenesisHash: gen.Hash(), NodeKey: nodeKey, ListenAddr: cfg.P2P.ListenAddr,
 		PersistentPeers: cfg.P2P.PersistentPeers, MaxMessageBytes: int64(cfg.P2P.MaxMessageBytes), SendQueue: cfg.P2P.SendQueue,
 		MaxConnsPerIP: cfg.P2P.MaxConnsPerIP, MaxHandshakes: cfg.P2P.MaxHandshakes, HandshakeTimeout: time.Duration(cfg.P2P.HandshakeTimeout),
+		SendQueueBytes: cfg.P2P.SendQueueBytes, SendFullTimeout: cfg.P2P.SendFullTimeout.Std(), Budgets: cfg.P2P.Budgets.p2p(),
+		BanThreshold: cfg.P2P.BanThreshold, BanDuration: cfg.P2P.BanDuration.Std(),
 	}, n.net, logger)
 	if err != nil {
 		return nil, err
 	}
 	n.net.sw = n.sw
+	n.metrics.registerP2P(n.sw.Stats)
 	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
 		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
 	n.rpc = rpc.NewServer(cfg.RPCServerConfig(), be, n.hub, n.metrics.registry, logger)

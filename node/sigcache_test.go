@@ -31,13 +31,10 @@ func TestNetworkVerifiesVotesOnceAndDropsBadPeers(t *testing.T) {
 	if err := n.Receive(peer, &p2p.VoteMessage{Vote: good}); err != nil {
 		t.Fatalf("good vote: %v", err)
 	}
-	select {
-	case m := <-e.inbox:
-		if v, ok := m.in.(consensus.VoteReceived); !ok || v.Vote != good || m.peer != peer {
-			t.Fatalf("delivered %+v", m)
-		}
-	default:
+	if m, ok := e.inbox.pop(); !ok {
 		t.Fatal("good vote not delivered to the engine")
+	} else if v, ok := m.in.(consensus.VoteReceived); !ok || v.Vote != good || m.peer != peer {
+		t.Fatalf("delivered %+v", m)
 	}
 	// The Machine's verification of the same vote is a cache hit: the
 	// cache answers even for a signature it could not recover again.
@@ -56,7 +53,7 @@ func TestNetworkVerifiesVotesOnceAndDropsBadPeers(t *testing.T) {
 	if err := n.Receive(peer, &p2p.VoteMessage{Vote: &bad}); !errors.Is(err, p2p.ErrInvalidPeerData) {
 		t.Fatalf("malformed signature: got %v", err)
 	}
-	if len(e.inbox) != 0 {
+	if _, ok := e.inbox.pop(); ok {
 		t.Fatal("invalid votes reached the engine")
 	}
 	if _, err := sigs.Recover(bad.SignHash(testChainID), &bad.Signature); err == nil {

@@ -13,7 +13,7 @@ import (
 // the loop a catch-up selection and the node up to 128 votes sent); other
 // peers are not affected.
 func TestRoundStatusFloodDropped(t *testing.T) {
-	l := &loop{inbox: make(chan inbound, 16)}
+	l := &loop{inbox: newInbox()}
 	n := &network{ctx: context.Background(), chainID: testChainID, sigs: newSigCache(), loop: l, metrics: newMetrics()}
 	flooder, other := p2p.NodeID{1}, p2p.NodeID{2}
 	for range 10 {
@@ -25,8 +25,8 @@ func TestRoundStatusFloodDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[p2p.NodeID]int{}
-	for len(l.inbox) > 0 {
-		got[(<-l.inbox).peer]++
+	for m, ok := l.inbox.pop(); ok; m, ok = l.inbox.pop() {
+		got[m.peer]++
 	}
 	if got[flooder] != 1 || got[other] != 1 {
 		t.Fatalf("reached the loop: %d of the flooder's 10, %d of the other peer's 1; want 1 and 1", got[flooder], got[other])

@@ -46,6 +46,8 @@ const (
 // Defaults of Config fields left zero.
 const (
 	DefaultSendQueue       = 4096
+	DefaultSendQueueBytes  = 16 << 20
+	DefaultSendFullTimeout = 30 * time.Second
 	DefaultKnownMessages   = 16384
 	DefaultSeenMessages    = 65536
 	DefaultMaxInboundPeers = 64
@@ -81,6 +83,25 @@ type Config struct {
 	// SendQueue bounds each peer's queue of outgoing messages; a message
 	// that does not fit is dropped and counted. Default DefaultSendQueue.
 	SendQueue int
+	// SendQueueBytes bounds the encoded bytes in each peer's send queue;
+	// a message that does not fit is dropped and counted. At least
+	// MaxMessageBytes, so that any message fits an empty queue. Default
+	// DefaultSendQueueBytes.
+	SendQueueBytes int
+	// SendFullTimeout is how long a peer's send queue may keep refusing
+	// messages, without draining to half of SendQueueBytes, before the peer
+	// is disconnected as not reading (not banned: it may just be slow).
+	// Default DefaultSendFullTimeout.
+	SendFullTimeout time.Duration
+	// Budgets are each peer's token buckets per message class; a message
+	// over budget is dropped and costs the peer PenaltyBudget. Zero fields
+	// take DefaultBudgets.
+	Budgets Budgets
+	// BanThreshold is how far a peer's score may fall (see Severity)
+	// before it is disconnected and banned. Default DefaultBanThreshold.
+	BanThreshold int
+	// BanDuration is how long a ban lasts. Default DefaultBanDuration.
+	BanDuration time.Duration
 	// KnownMessages bounds each peer's set of known message hashes.
 	// Default DefaultKnownMessages.
 	KnownMessages int
@@ -117,7 +138,8 @@ func (c *Config) applyDefaults() error {
 		return fmt.Errorf("p2p: config: chain id %q: length must be 1..%d", c.ChainID, chain.MaxChainIDLength)
 	case c.MaxMessageBytes < 0 || c.MaxMessageBytes > MaxMessageBytes:
 		return fmt.Errorf("p2p: config: max message bytes %d above the protocol limit %d", c.MaxMessageBytes, MaxMessageBytes)
-	case c.SendQueue < 0 || c.KnownMessages < 0 || c.SeenMessages < 0 || c.MaxInboundPeers < 0 ||
+	case c.SendQueue < 0 || c.SendQueueBytes < 0 || c.SendFullTimeout < 0 || c.BanThreshold < 0 || c.BanDuration < 0 ||
+		c.KnownMessages < 0 || c.SeenMessages < 0 || c.MaxInboundPeers < 0 ||
 		c.MaxConnsPerIP < 0 || c.MaxHandshakes < 0 || c.HandshakeTimeout < 0:
 		return errors.New("p2p: config: negative limit")
 	case len(c.ExternalAddr) > maxListenAddrBytes:
@@ -128,6 +150,24 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.SendQueue == 0 {
 		c.SendQueue = DefaultSendQueue
+	}
+	if c.SendQueueBytes == 0 {
+		c.SendQueueBytes = max(DefaultSendQueueBytes, int(c.MaxMessageBytes))
+	}
+	if c.SendQueueBytes < int(c.MaxMessageBytes) {
+		return fmt.Errorf("p2p: config: send queue bytes %d below max message bytes %d", c.SendQueueBytes, c.MaxMessageBytes)
+	}
+	if c.SendFullTimeout == 0 {
+		c.SendFullTimeout = DefaultSendFullTimeout
+	}
+	if err := c.Budgets.applyDefaults(); err != nil {
+		return err
+	}
+	if c.BanThreshold == 0 {
+		c.BanThreshold = DefaultBanThreshold
+	}
+	if c.BanDuration == 0 {
+		c.BanDuration = DefaultBanDuration
 	}
 	if c.KnownMessages == 0 {
 		c.KnownMessages = DefaultKnownMessages
@@ -150,13 +190,22 @@ func (c *Config) applyDefaults() error {
 	return nil
 }
 
+// ErrBusy is what a Handler's Receive returns (wrapped) when it could not
+// take a message for want of room, through no fault of the peer: the
+// Switch does not mark such a gossip message seen, so an honest copy
+// arriving later from another peer is still delivered.
+var ErrBusy = errors.New("busy")
+
 // Handler receives what the Switch reads from peers. See the package
 // comment for when each method is called.
 type Handler interface {
 	// Receive handles a message from a connected peer. It must not block
 	// long. A gossip message (tx, proposal, vote, evidence) is passed on
 	// once per Switch: later copies from other peers, and our own broadcasts
-	// coming back, are dropped (see Config.SeenMessages). An error wrapping ErrInvalidPeerData disconnects the peer; any
+	// coming back, are dropped (see Config.SeenMessages) — unless Receive
+	// returned an error wrapping ErrBusy, which says the message was not
+	// taken (a full queue) and lets a later copy through. An error wrapping
+	// ErrInvalidPeerData disconnects and bans the peer (PenaltyFatal); any
 	// other error is logged at debug level.
 	Receive(from NodeID, msg Message) error
 	// PeerConnected reports a peer after its handshake, before its first
@@ -183,8 +232,23 @@ type Stats struct {
 	MessagesSent, MessagesReceived uint64
 	BytesSent, BytesReceived       uint64
 
-	// SendDropped counts messages dropped because a peer's send queue was full.
+	// SendDropped counts messages dropped because a peer's send queue was
+	// full (in messages or in bytes).
 	SendDropped uint64
+	// SendQueueFullDisconnects counts peers disconnected because their
+	// send queue stayed full for Config.SendFullTimeout.
+	SendQueueFullDisconnects uint64
+	// SendQueuedBytes is what the peers' send queues hold now.
+	SendQueuedBytes int
+	// BudgetDropped counts received messages dropped for exceeding their
+	// class's budget.
+	BudgetDropped uint64
+	// Penalties counts penalties given to peers; Bans the bans imposed;
+	// BannedRefused the connections refused because of a ban.
+	Penalties, Bans, BannedRefused uint64
+	// DeliveryRefused counts received messages the Handler refused with
+	// ErrBusy (not marked seen, so another copy may be delivered).
+	DeliveryRefused uint64
 	// KnownSkipped counts Broadcast deliveries skipped because the peer
 	// already had the message.
 	KnownSkipped uint64

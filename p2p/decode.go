@@ -14,6 +14,21 @@ import (
 // the chain decoders reject, and inconsistent pairs; every error wraps
 // ErrInvalidMessage (and so ErrInvalidPeerData). Decode does not verify
 // signatures: that needs the validator set, which the node has.
+// peekKind reads the kind of an envelope without decoding its payload;
+// false if b does not start like an envelope of a known kind. Decode still
+// checks everything.
+func peekKind(b []byte) (Kind, bool) {
+	body, _, err := rlp.SplitList(b)
+	if err != nil {
+		return 0, false
+	}
+	k, _, err := rlp.SplitUint64(body)
+	if err != nil || k == 0 || k >= uint64(kindEnd) {
+		return 0, false
+	}
+	return Kind(k), true
+}
+
 func Decode(b []byte) (Message, error) {
 	if len(b) > MaxMessageBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidMessage, len(b), MaxMessageBytes)

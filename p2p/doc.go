@@ -98,16 +98,67 @@
 // bounded set) the gossip messages — tx, proposal, vote, evidence — it has
 // received or broadcast, and passes each to the Handler once: a copy
 // arriving from a second peer, or our own message coming back round a
-// cycle, is dropped and counted. Status and block sync messages are always
-// delivered. Send writes directly to one peer. Both enqueue on the peer's
-// bounded send queue and never block: a full queue drops the message and
-// counts the drop (Stats). A peer's writer sends what is queued in batches,
-// one system call per batch.
+// cycle, is dropped and counted. A message is marked seen before the
+// Handler gets it (so two peers' copies cannot both reach it); if the
+// Handler answers with an error wrapping ErrBusy (its queue was full, no
+// fault of the peer) the mark is removed, so the honest copy that arrives
+// later is delivered. Status and block sync messages are always delivered.
+// Send writes directly to one peer. Both enqueue on the peer's send queue
+// and never block.
 //
-// A peer that sends bytes Decode rejects, a control message after the
-// handshake, a message over Config.MaxMessageBytes, or anything the Handler
-// rejects with ErrInvalidPeerData is sent a Disconnect with the reason,
-// disconnected, counted, and logged at info level.
+// # Send queues
+//
+// Each peer's send queue is bounded in messages (Config.SendQueue) and in
+// encoded bytes (Config.SendQueueBytes, at least MaxMessageBytes): a peer
+// that asks for big blocks and reads slowly or not at all holds at most
+// SendQueueBytes of our memory. A message that does not fit is dropped and
+// counted (Stats.SendDropped); gossip is lossy by design and block sync
+// asks again. If a peer's queue keeps refusing messages, without draining
+// to half its byte bound, for Config.SendFullTimeout, the peer is not
+// reading: it is disconnected (logged "send queue full ... not reading",
+// counted in Stats.SendQueueFullDisconnects) but not banned, since it may
+// only be slow. A writer blocked on one message for writeWait also ends the
+// connection. A peer's writer sends what is queued in batches, one system
+// call per batch.
+//
+// # Budgets
+//
+// Every message a peer sends counts against its budget for the message's
+// Class: ClassTx (Tx, Txs), ClassConsensus (Proposal, Vote, Votes),
+// ClassEvidence, ClassStatus (Status, RoundStatus) and ClassSync
+// (BlockRequest, BlockResponse). A Budget is two token buckets, one in
+// messages and one in bytes, per peer and class (Config.Budgets; zero
+// fields take DefaultBudgets, which honest peers stay well inside). A
+// message over budget is dropped unread (its kind is read from the
+// envelope before the payload is decoded, so a flood costs no decoding),
+// counted (Stats.BudgetDropped) and costs the peer PenaltyBudget. A
+// BlockResponse answering a BlockRequest we sent that peer is exempt: a
+// node catching up takes blocks as fast as its peers serve them.
+//
+// # Peer score and bans
+//
+// Each peer has a score, zero in good standing. Penalties lower it by
+// their Severity, and it heals by one point a second. When it reaches
+// -Config.BanThreshold (default 100) the peer is disconnected and banned
+// for Config.BanDuration (default 5 minutes), by NodeID and by IP address
+// (loopback addresses excepted: every node of a local network shares
+// one), and a warning "banned peer" with the reason is logged. A banned
+// node's handshake is refused when its Hello arrives, a banned address's
+// connection before the websocket upgrade, and we do not dial it. Sending
+// bytes Decode rejects, a control message after the handshake, a message
+// over Config.MaxMessageBytes, or anything the Handler rejects with
+// ErrInvalidPeerData (a vote, proposal or transaction whose signature does
+// not verify) is PenaltyFatal: the peer is sent a Disconnect with the
+// reason, banned at once, counted, and logged. A flood over a budget is
+// banned after about BanThreshold excess messages; an occasional excess
+// heals away.
+//
+// Other layers report misbehaviour only they can see through
+// Switch.Penalize(id, reason, severity) — PenaltyMinor for what an honest
+// peer might do now and then, PenaltyFatal for what none does (evidence
+// that does not verify, a block-sync answer with a bad certificate) — and
+// Switch.Ban(id, reason, d) bans outright. Banned and PeerScore report the
+// state.
 //
 // # Concurrency
 //
@@ -116,6 +167,7 @@
 // methods are called from the per-peer reader goroutines: Receive
 // concurrently for different peers and in arrival order for one peer,
 // between that peer's PeerConnected and PeerDisconnected. Receive must return
-// quickly; it blocks that peer's reader. Broadcast, Send, Peers and Stats are
-// safe for concurrent use, including from inside Handler methods.
+// quickly; it blocks that peer's reader. Broadcast, Send, Peers, Stats,
+// Penalize, Ban, Banned and PeerScore are safe for concurrent use,
+// including from inside Handler methods.
 package p2p

@@ -62,6 +62,11 @@ func FuzzDecodeMessage(f *testing.F) {
 			fuzztest.CheckError(t, err, ErrInvalidPeerData)
 			return
 		}
+		// The budget is charged by the kind read before decoding: it
+		// must be the kind Decode finds.
+		if k, ok := peekKind(b); !ok || k != m.Kind() {
+			t.Fatalf("peekKind: got (%s, %v), want (%s, true)", k, ok, m.Kind())
+		}
 		re := Encode(m)
 		if !bytes.Equal(re, b) {
 			t.Fatalf("%s: decode→encode changed the bytes:\n got %x\nwant %x", m.Kind(), re, b)

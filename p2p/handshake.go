@@ -156,6 +156,8 @@ func (s *Switch) checkHello(h *Hello, tlsID NodeID, outbound bool) error {
 			chain.FormatHash(s.cfg.GenesisHash), chain.FormatHash(h.GenesisHash))
 	case h.NodeID == s.id:
 		return fmt.Errorf("%w: %s", ErrSelfConnection, s.id)
+	case s.bannedHello(h.NodeID):
+		return fmt.Errorf("%w: %s", ErrBanned, h.NodeID)
 	case s.keepsExisting(h.NodeID, outbound):
 		return fmt.Errorf("%w: already connected to %s", ErrDuplicatePeer, h.NodeID)
 	}

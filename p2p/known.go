@@ -12,15 +12,15 @@ import (
 type knownSet struct {
 	mu       sync.Mutex
 	capacity int
-	set      map[chain.Hash]struct{}
-	ring     []chain.Hash // grows to capacity, then wraps
-	next     int          // once full, the ring slot the next hash goes into
+	set      map[chain.Hash]int // hash -> its ring slot
+	ring     []chain.Hash       // grows to capacity, then wraps; a removed hash's slot holds the zero hash
+	next     int                // once full, the ring slot the next hash goes into
 }
 
 // newKnownSet returns an empty set of at most capacity (>= 1) hashes; memory
 // grows with use.
 func newKnownSet(capacity int) *knownSet {
-	return &knownSet{capacity: capacity, set: make(map[chain.Hash]struct{})}
+	return &knownSet{capacity: capacity, set: make(map[chain.Hash]int)}
 }
 
 // add records h; it reports whether h was new.
@@ -35,14 +35,27 @@ func (k *knownSet) addLocked(h chain.Hash) bool {
 		return false
 	}
 	if len(k.ring) < k.capacity {
+		k.set[h] = len(k.ring)
 		k.ring = append(k.ring, h)
-	} else {
-		delete(k.set, k.ring[k.next])
-		k.ring[k.next] = h
-		k.next = (k.next + 1) % len(k.ring)
+		return true
 	}
-	k.set[h] = struct{}{}
+	if old := k.ring[k.next]; old != (chain.Hash{}) {
+		delete(k.set, old)
+	}
+	k.ring[k.next] = h
+	k.set[h] = k.next
+	k.next = (k.next + 1) % len(k.ring)
 	return true
+}
+
+// remove forgets h, if present.
+func (k *knownSet) remove(h chain.Hash) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if slot, ok := k.set[h]; ok {
+		delete(k.set, h)
+		k.ring[slot] = chain.Hash{}
+	}
 }
 
 func (k *knownSet) has(h chain.Hash) bool {

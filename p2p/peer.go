@@ -17,11 +17,16 @@ var ErrPeerDisconnect = errors.New("peer disconnected")
 // peer is one authenticated connection. Its reader and writer goroutines
 // live inside run; everything else talks to it through enqueue and stop.
 type peer struct {
-	sw    *Switch
-	info  PeerInfo
-	conn  *websocket.Conn
-	send  chan []byte // encoded messages; bounded, never closed
-	known *knownSet
+	sw     *Switch
+	info   PeerInfo
+	conn   *websocket.Conn
+	send   *sendQueue // encoded messages
+	known  *knownSet
+	budget *peerBudget // used by the reader only
+	// requested counts the BlockRequests we sent the peer and it has not
+	// answered: that many BlockResponses are exempt from the sync budget
+	// (an honest peer answering our sync at full speed is not a flood).
+	requested atomic.Int64
 
 	cancel  context.CancelFunc // ends run
 	closing atomic.Bool        // run is ending or over: send nothing more
@@ -34,21 +39,26 @@ func newPeer(sw *Switch, info PeerInfo, conn *websocket.Conn, cancel context.Can
 		sw:     sw,
 		info:   info,
 		conn:   conn,
-		send:   make(chan []byte, sw.cfg.SendQueue),
+		send:   newSendQueue(sw.cfg.SendQueue, sw.cfg.SendQueueBytes),
 		known:  newKnownSet(sw.cfg.KnownMessages),
+		budget: newPeerBudget(sw.cfg.Budgets, time.Now()),
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
 }
 
-// enqueue queues an encoded message without blocking; false if the queue is full.
+// enqueue queues an encoded message without blocking; false if the queue is
+// full. A peer whose queue has stayed full for Config.SendFullTimeout is not
+// reading: it is stopped.
 func (p *peer) enqueue(b []byte) bool {
-	select {
-	case p.send <- b:
-		return true
-	default:
-		return false
+	ok, full := p.send.push(b, time.Now())
+	if !ok && full >= p.sw.cfg.SendFullTimeout && !p.closing.Load() {
+		p.sw.stats.sendFullStops.Add(1)
+		reason := fmt.Sprintf("send queue full for %v: not reading", full.Round(time.Millisecond))
+		p.sw.logger.Info("disconnecting peer", "peer", p.info.ID.String(), "addr", p.info.Addr, "reason", reason)
+		p.stop(reason)
 	}
+	return ok
 }
 
 // stop ends the connection, telling the peer reason (the first reason wins).
@@ -108,8 +118,8 @@ func (p *peer) writeLoop(ctx context.Context) error {
 		case <-ctx.Done():
 			p.goodbye()
 			return nil
-		case b := <-p.send:
-			if err := p.writeBurst(b); err != nil {
+		case <-p.send.ready:
+			if err := p.writeBurst(); err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
 		case <-ping.C:
@@ -120,14 +130,18 @@ func (p *peer) writeLoop(ctx context.Context) error {
 	}
 }
 
-// writeBurst writes first and whatever else is queued, within the batch
-// bounds, and sends it all with one flush.
-func (p *peer) writeBurst(first []byte) (err error) {
+// writeBurst writes what is queued, within the batch bounds, and sends it
+// all with one flush. If it leaves messages queued it re-arms ready.
+func (p *peer) writeBurst() (err error) {
+	b, ok := p.send.pop()
+	if !ok {
+		return nil
+	}
 	if bc, ok := p.conn.NetConn().(*batchConn); ok {
 		bc.beginBatch()
 		defer func() { err = errors.Join(err, bc.endBatch()) }()
 	}
-	b, n, size := first, 0, 0
+	n, size := 0, 0
 	for {
 		if err := p.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
 			return err
@@ -138,10 +152,16 @@ func (p *peer) writeBurst(first []byte) (err error) {
 		p.sw.stats.msgsSent.Add(1)
 		p.sw.stats.bytesSent.Add(uint64(len(b)))
 		n, size = n+1, size+len(b)
-		if n == batchMaxMessages || size >= batchMaxBytes || len(p.send) == 0 {
+		if n == batchMaxMessages || size >= batchMaxBytes {
+			select {
+			case p.send.ready <- struct{}{}: // come back for the rest
+			default:
+			}
 			return nil
 		}
-		b = <-p.send // only this goroutine receives: len > 0 means this does not block
+		if b, ok = p.send.pop(); !ok {
+			return nil
+		}
 	}
 }
 
@@ -192,6 +212,17 @@ func (p *peer) readLoop(ctx context.Context) error {
 		if typ != websocket.BinaryMessage {
 			return p.invalid(fmt.Errorf("%w: text frame", ErrInvalidMessage))
 		}
+		// The budget is charged before decoding, so a flood costs us no
+		// more than reading it.
+		if k, ok := peekKind(b); ok && !k.control() && !p.answersRequest(k) {
+			if c := k.class(); !p.budget.allow(c, len(b), time.Now()) {
+				p.sw.stats.budgetDropped.Add(1)
+				if p.sw.Penalize(p.info.ID, c.String()+" budget exceeded", PenaltyBudget) {
+					return fmt.Errorf("%w: %s budget exceeded", ErrBanned, c)
+				}
+				continue
+			}
+		}
 		m, err := Decode(b)
 		if err != nil {
 			return p.invalid(err)
@@ -204,15 +235,59 @@ func (p *peer) readLoop(ctx context.Context) error {
 		}
 		h := MessageHash(b)
 		p.known.add(h)
-		if m.Kind().gossip() && !p.sw.seen.add(h) {
+		gossip := m.Kind().gossip()
+		if gossip && !p.sw.seen.add(h) {
 			p.sw.stats.duplicates.Add(1)
 			continue
 		}
 		if err := p.sw.handler.Receive(p.info.ID, m); err != nil {
-			if errors.Is(err, ErrInvalidPeerData) {
+			switch {
+			case errors.Is(err, ErrInvalidPeerData):
 				return p.invalid(err)
+			case errors.Is(err, ErrBusy):
+				// Not taken: forget it, so that a copy from another peer
+				// (or this one, later) is delivered.
+				p.sw.stats.refused.Add(1)
+				if gossip {
+					p.sw.seen.remove(h)
+				}
+			default:
+				p.sw.logger.Debug("message not handled", "peer", p.info.ID.String(), "kind", m.Kind().String(), "err", err)
 			}
-			p.sw.logger.Debug("message not handled", "peer", p.info.ID.String(), "kind", m.Kind().String(), "err", err)
+		}
+	}
+}
+
+// maxRequested bounds the BlockResponses a peer may owe us.
+const maxRequested = 1024
+
+// requestSent records that we sent the peer a BlockRequest.
+func (p *peer) requestSent() {
+	if p.requested.Add(1) > maxRequested {
+		p.requested.Store(maxRequested)
+	}
+}
+
+// requestUnsent takes back a requestSent whose request was not queued.
+func (p *peer) requestUnsent() {
+	if p.requested.Add(-1) < 0 {
+		p.requested.Store(0)
+	}
+}
+
+// answersRequest reports whether a message of kind k from the peer is the
+// answer to a BlockRequest we sent it, and if so uses up that request.
+func (p *peer) answersRequest(k Kind) bool {
+	if k != KindBlockResponse {
+		return false
+	}
+	for {
+		n := p.requested.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.requested.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }
@@ -229,8 +304,10 @@ func (p *peer) drain(deadline time.Time) {
 	}
 }
 
-// invalid records that the peer sent bad data; the Disconnect tells it why.
+// invalid records that the peer sent bad data, which no honest peer does:
+// the peer is banned (PenaltyFatal) and the Disconnect tells it why.
 func (p *peer) invalid(err error) error {
 	p.setReason(err.Error())
+	p.sw.Penalize(p.info.ID, err.Error(), PenaltyFatal)
 	return err
 }

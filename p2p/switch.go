@@ -39,7 +39,8 @@ type Switch struct {
 	mu    sync.RWMutex
 	peers map[NodeID]*peer
 
-	seen *knownSet // gossip messages received or broadcast, Switch-wide
+	seen   *knownSet   // gossip messages received or broadcast, Switch-wide
+	scores *scoreBoard // peer scores and bans
 
 	inbound      connTracker // connection handlers running in net/http goroutines
 	inboundCount atomic.Int64
@@ -50,6 +51,8 @@ type counters struct {
 	msgsSent, msgsRecv, bytesSent, bytesRecv atomic.Uint64
 	sendDropped, knownSkipped, duplicates    atomic.Uint64
 	invalid                                  atomic.Uint64
+	sendFullStops, budgetDropped, refused    atomic.Uint64
+	penalties, bans, bannedRefused           atomic.Uint64
 	handshakeFailures, dialFailures          atomic.Uint64
 	connsRefused                             atomic.Uint64
 }
@@ -80,6 +83,7 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 		listening: make(chan struct{}),
 		peers:     make(map[NodeID]*peer),
 		seen:      newKnownSet(cfg.SeenMessages),
+		scores:    newScoreBoard(cfg.BanThreshold, cfg.BanDuration),
 		inbound:   newConnTracker(),
 	}
 	s.admit = newAdmission(&s.cfg, logger, &s.stats)
@@ -189,6 +193,12 @@ func (s *Switch) httpHandler(ctx context.Context) http.Handler {
 			return
 		}
 		defer s.inbound.done()
+		if b, ok := s.scores.bannedIP(hostIP(r.RemoteAddr), time.Now()); ok {
+			s.stats.bannedRefused.Add(1)
+			s.logger.Debug("refused banned address", "addr", r.RemoteAddr, "reason", b.reason)
+			http.Error(w, "banned", http.StatusForbidden)
+			return
+		}
 		if n := s.inboundCount.Add(1); n > int64(s.cfg.MaxInboundPeers) {
 			s.inboundCount.Add(-1)
 			s.admit.logRefusal(r.RemoteAddr, fmt.Errorf("%w: limit %d", ErrTooManyInbound, s.cfg.MaxInboundPeers))
@@ -254,6 +264,10 @@ func (s *Switch) dialLoop(ctx context.Context, addr string) {
 // dial connects to addr and serves the connection until it ends. It returns
 // the peer's NodeID if the peer sent a Hello.
 func (s *Switch) dial(ctx context.Context, addr string) (*NodeID, error) {
+	if b, ok := s.scores.bannedIP(hostIP(addr), time.Now()); ok {
+		s.stats.bannedRefused.Add(1)
+		return nil, fmt.Errorf("%w: %s: %s", ErrBanned, addr, b.reason)
+	}
 	conn, _, err := s.dialer.DialContext(ctx, "wss://"+addr+Path, nil)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -310,6 +324,7 @@ func (s *Switch) serveConn(ctx context.Context, conn *websocket.Conn, outbound b
 
 	s.handler.PeerDisconnected(p.info.ID)
 	s.removePeer(p)
+	s.scores.forget(p.info.ID, time.Now())
 	close(p.done)
 	s.logPeerEnd(p, err)
 	return id, err
@@ -456,7 +471,16 @@ func (s *Switch) Send(to NodeID, msg Message) bool {
 		return false
 	}
 	b := Encode(msg)
+	// A request is recorded before it can leave, so that its answer is
+	// never read first.
+	request := msg.Kind() == KindBlockRequest
+	if request {
+		p.requestSent()
+	}
 	if !p.enqueue(b) {
+		if request {
+			p.requestUnsent()
+		}
 		s.stats.sendDropped.Add(1)
 		return false
 	}
@@ -491,22 +515,30 @@ func (s *Switch) Peers() []PeerInfo {
 // Stats returns the current counters.
 func (s *Switch) Stats() Stats {
 	st := Stats{
-		MessagesSent:      s.stats.msgsSent.Load(),
-		MessagesReceived:  s.stats.msgsRecv.Load(),
-		BytesSent:         s.stats.bytesSent.Load(),
-		BytesReceived:     s.stats.bytesRecv.Load(),
-		SendDropped:       s.stats.sendDropped.Load(),
-		KnownSkipped:      s.stats.knownSkipped.Load(),
-		DuplicatesDropped: s.stats.duplicates.Load(),
-		InvalidPeerData:   s.stats.invalid.Load(),
-		HandshakeFailures: s.stats.handshakeFailures.Load(),
-		ConnsRefused:      s.stats.connsRefused.Load(),
-		DialFailures:      s.stats.dialFailures.Load(),
+		MessagesSent:             s.stats.msgsSent.Load(),
+		MessagesReceived:         s.stats.msgsRecv.Load(),
+		BytesSent:                s.stats.bytesSent.Load(),
+		BytesReceived:            s.stats.bytesRecv.Load(),
+		SendDropped:              s.stats.sendDropped.Load(),
+		SendQueueFullDisconnects: s.stats.sendFullStops.Load(),
+		BudgetDropped:            s.stats.budgetDropped.Load(),
+		Penalties:                s.stats.penalties.Load(),
+		Bans:                     s.stats.bans.Load(),
+		BannedRefused:            s.stats.bannedRefused.Load(),
+		DeliveryRefused:          s.stats.refused.Load(),
+		KnownSkipped:             s.stats.knownSkipped.Load(),
+		DuplicatesDropped:        s.stats.duplicates.Load(),
+		InvalidPeerData:          s.stats.invalid.Load(),
+		HandshakeFailures:        s.stats.handshakeFailures.Load(),
+		ConnsRefused:             s.stats.connsRefused.Load(),
+		DialFailures:             s.stats.dialFailures.Load(),
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, p := range s.peers {
 		st.Peers++
+		_, queued := p.send.size()
+		st.SendQueuedBytes += queued
 		if p.info.Outbound {
 			st.Outbound++
 		} else {
