@@ -2,13 +2,12 @@ package node
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quorumchain/quorumchain/chain"
-	"github.com/quorumchain/quorumchain/chain/store"
+	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
 	"github.com/quorumchain/quorumchain/p2p"
 )
 
@@ -28,19 +27,10 @@ func (silentHandler) PeerDisconnected(p2p.NodeID) {}
 // sends a vote whose signature does not verify is disconnected and banned
 // by the node's network handler, and its redials are refused.
 func TestForgedVoteBansPeer(t *testing.T) {
-	st, err := store.Open("", store.BackendMemDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	n := &network{ctx: ctx, chainID: testChainID, sigs: newSigCache(), loop: &loop{inbox: newInbox()}, store: st,
-		log: slog.New(slog.DiscardHandler), metrics: newMetrics()}
+	n, _ := evidenceNetwork(t) // a store whose validators are ct.Key(0..3)
+	n.ctx = ctx
 	genesis := chain.Hash{1}
 	victim, err := p2p.NewSwitch(p2p.Config{ChainID: testChainID, GenesisHash: genesis, NodeKey: key(t, 50), ListenAddr: "127.0.0.1:0"}, n, nil)
 	if err != nil {
@@ -70,7 +60,7 @@ func TestForgedVoteBansPeer(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("attacker not connected")
 	}
-	forged := *signedVote(t, 1, chain.Hash{7})
+	forged := *ct.SignVote(ct.Key(1), testChainID, chain.Prevote, 1, 1, chain.Hash{7})
 	forged.BlockHash = chain.Hash{8} // the signature no longer matches
 	if !attacker.Send(victim.ID(), &p2p.VoteMessage{Vote: &forged}) {
 		t.Fatal("forged vote not queued")

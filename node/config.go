@@ -260,7 +260,7 @@ func (c *Config) Validate() error {
 		"p2p.max_message_bytes": int64(c.P2P.MaxMessageBytes), "p2p.send_queue": int64(c.P2P.SendQueue),
 		"p2p.max_conns_per_ip": int64(c.P2P.MaxConnsPerIP), "p2p.max_handshakes": int64(c.P2P.MaxHandshakes),
 		"p2p.handshake_timeout": int64(c.P2P.HandshakeTimeout),
-		"p2p.send_queue_bytes": int64(c.P2P.SendQueueBytes), "p2p.send_full_timeout": int64(c.P2P.SendFullTimeout),
+		"p2p.send_queue_bytes":  int64(c.P2P.SendQueueBytes), "p2p.send_full_timeout": int64(c.P2P.SendFullTimeout),
 		"p2p.ban_threshold": int64(c.P2P.BanThreshold), "p2p.ban_duration": int64(c.P2P.BanDuration),
 		"rpc.max_connections": int64(c.RPC.MaxConnections), "rpc.max_subscriptions_per_conn": int64(c.RPC.MaxSubscriptionsPerConn),
 		"rpc.max_message_bytes": c.RPC.MaxMessageBytes, "rpc.subscriber_buffer": int64(c.RPC.SubscriberBuffer),

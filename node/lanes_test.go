@@ -1,12 +1,12 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"testing"
 
 	"github.com/quorumchain/quorumchain/chain"
 	"github.com/quorumchain/quorumchain/consensus"
+	ct "github.com/quorumchain/quorumchain/consensus/consensustest"
 	"github.com/quorumchain/quorumchain/p2p"
 )
 
@@ -16,29 +16,23 @@ import (
 // a vote that arrives afterwards is still taken, and it is the first thing
 // the consensus loop handles.
 func TestStatusFloodDoesNotDropVotes(t *testing.T) {
-	l := &loop{inbox: newInbox()}
-	n := &network{ctx: context.Background(), chainID: testChainID, sigs: newSigCache(), loop: l, metrics: newMetrics()}
-	const flood = 20_000 // more than the old single inbox (8192) held
+	n, l := evidenceNetwork(t) // a store whose validators are ct.Key(0..3)
+	const flood = 20_000       // more than the old single inbox (8192) held
 	busy := 0
 	for i := range flood {
 		peer := p2p.NodeID{byte(i % 200), byte(i / 200)}
-		for _, m := range []p2p.Message{
-			&p2p.Status{Height: uint64(i)},
-			&p2p.EvidenceMessage{Evidence: &chain.Evidence{A: chain.Vote{Height: uint64(i)}, B: chain.Vote{Height: uint64(i)}}},
-		} {
-			err := n.Receive(peer, m)
-			switch {
-			case errors.Is(err, p2p.ErrBusy):
-				busy++
-			case err != nil:
-				t.Fatalf("flood message %d: %v", i, err)
-			}
+		err := n.Receive(peer, &p2p.Status{Height: uint64(i)})
+		switch {
+		case errors.Is(err, p2p.ErrBusy):
+			busy++
+		case err != nil:
+			t.Fatalf("flood message %d: %v", i, err)
 		}
 	}
-	if want := 2*flood - laneLimits[laneStatus].msgs - laneLimits[laneEvidence].msgs; busy != want {
-		t.Errorf("flood messages refused as busy: got %d, want %d (everything over the two lanes' bounds)", busy, want)
+	if want := flood - laneLimits[laneStatus].msgs; busy != want {
+		t.Errorf("flood messages refused as busy: got %d, want %d (everything over the status lane's bound)", busy, want)
 	}
-	vote := signedVote(t, 1, chain.Hash{7})
+	vote := ct.SignVote(ct.Key(1), testChainID, chain.Prevote, 1, 1, chain.Hash{7})
 	if err := n.Receive(p2p.NodeID{0xee}, &p2p.VoteMessage{Vote: vote}); err != nil {
 		t.Fatalf("vote after the flood: got %v, want it taken", err)
 	}
@@ -55,9 +49,8 @@ func TestStatusFloodDoesNotDropVotes(t *testing.T) {
 // vote is refused with p2p.ErrBusy (so the Switch does not mark it seen and
 // an honest copy can come later) and counted, not silently lost.
 func TestConsensusLaneFullIsBusy(t *testing.T) {
-	l := &loop{inbox: newInbox()}
-	n := &network{ctx: context.Background(), chainID: testChainID, sigs: newSigCache(), loop: l, metrics: newMetrics()}
-	vote := signedVote(t, 1, chain.Hash{7})
+	n, l := evidenceNetwork(t) // a store whose validators are ct.Key(0..3)
+	vote := ct.SignVote(ct.Key(1), testChainID, chain.Prevote, 1, 1, chain.Hash{7})
 	for range laneLimits[laneConsensus].msgs {
 		if !l.inbox.push(inbound{in: consensus.VoteReceived{Vote: vote}}) {
 			t.Fatal("consensus lane full before its bound")
