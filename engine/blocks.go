@@ -47,6 +47,7 @@ func (e *Driver) startHeight(replay bool) error {
 		lastTime = time.UnixMilli(int64(e.lastHeader.Time))
 	}
 	e.height, e.vals, e.nextVals = h, vals, e.state.PendingValidators()
+	e.resetLastCommit()
 	e.heightShare, e.nextShare = e.nextShare, logShare{}
 	if replay {
 		e.heightShare = logShare{} // counted again as the log is replayed
@@ -238,7 +239,8 @@ func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 	if now <= last {
 		now = last + 1
 	}
-	blk := &chain.Block{Header: chain.Header{ChainID: e.chainID, Height: h, Proposer: e.signer.Address()}, Txs: txs, Evidence: evs, LastCertificate: e.lastCert}
+	lastCert := e.parentCertificate()
+	blk := &chain.Block{Header: chain.Header{ChainID: e.chainID, Height: h, Proposer: e.signer.Address()}, Txs: txs, Evidence: evs, LastCertificate: lastCert}
 	senders := chain.RecoverSenders(txs, e.mempool)
 	for {
 		fork := e.state.Fork()
@@ -261,7 +263,7 @@ func (e *Driver) buildBlock(h uint64) (*chain.Block, error) {
 		}
 		if e.lastHeader != nil {
 			hd.ParentHash = e.lastHeader.Hash()
-			hd.LastCertHash = e.lastCert.Hash()
+			hd.LastCertHash = lastCert.Hash()
 		}
 		e.checked[blk.Hash()] = &checkedBlock{fork: fork, res: res}
 		return blk, nil
@@ -370,9 +372,11 @@ func (e *Driver) finalize(b *chain.Block, c *chain.Certificate) error {
 	// Re-check the mempool before the next height starts, so that the
 	// Machine learns whether transactions still wait.
 	e.mempool.Update(included, e.state.Fork())
+	decidedVotes := e.heightVotes
 	if err := e.startHeight(false); err != nil {
 		return err
 	}
+	e.keepLatePrecommits(decidedVotes)
 	e.obs.Finalized(b, c, SignedStake(c, prevVals), prevVals.TotalStake(), cb.res, rounds, finalizedAt)
 	if e.vals.Hash() != prevVals.Hash() {
 		e.obs.ValidatorsChanged(e.height, e.vals)

@@ -192,6 +192,7 @@ type Driver struct {
 	heightShare, nextShare logShare
 	lastHeader             *chain.Header // of height-1; nil at height 1
 	lastCert               *chain.Certificate
+	late                   lastCommit // precommits for lastCert's block beyond it (lastcommit.go)
 	genesisMs              uint64
 	startedAt              time.Time // when this height started, for sync decisions
 	queue                  []consensus.Input
@@ -275,6 +276,9 @@ func (e *Driver) Receive(peer p2p.NodeID, in consensus.Input) error {
 			return nil
 		}
 	case consensus.VoteReceived:
+		if e.lateVote(in) {
+			return nil // a precommit of the last height, for the next block's certificate
+		}
 		if !e.admit(in) {
 			return nil
 		}

@@ -25,3 +25,20 @@ func (n *network) admissible(height uint64, signer chain.Address) bool {
 	}
 	return false
 }
+
+// admissibleVote is admissible for a vote, which may also be a precommit
+// of the last committed height by a member of that height's set: the
+// driver adds those to the certificate its next proposal carries
+// (engine/lastcommit.go), so that a validator that was merely slower than
+// the quorum is not counted as missing.
+func (n *network) admissibleVote(v *chain.Vote) bool {
+	if committed := n.store.Height(); v.Type == chain.Precommit && committed > 0 && v.Height == committed {
+		set, err := n.store.ValidatorSet(committed)
+		if err != nil {
+			return false
+		}
+		_, ok := set.Index(v.Validator)
+		return ok
+	}
+	return n.admissible(v.Height, v.Validator)
+}

@@ -58,7 +58,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		return n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
 		v := m.Vote
-		if !n.admissible(v.Height, v.Validator) {
+		if !n.admissibleVote(v) {
 			return nil
 		}
 		if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
@@ -67,7 +67,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		return n.deliver(inbound{peer: from, in: consensus.VoteReceived{Vote: v}})
 	case *p2p.VotesMessage:
 		for _, v := range m.Votes {
-			if !n.admissible(v.Height, v.Validator) {
+			if !n.admissibleVote(v) {
 				continue
 			}
 			if err := n.sigs.verify(v.SignHash(n.chainID), &v.Signature, v.Validator); err != nil {
