@@ -123,7 +123,8 @@ func TestValidatorWithoutNodeIsJailed(t *testing.T) {
 	staked := e.final(h, 15*time.Second)
 	t.Logf("alice staked at height %d; she is in the set from %d", staked, staked+2)
 
-	// Jailed within the window: more than 10 of her 20 last certificates.
+	// Jailed within the window: more than DefaultDowntimeMaxMissed of her
+	// last DefaultDowntimeWindow certificates.
 	deadline := time.Now().Add(90 * time.Second)
 	var jailedAt uint64
 	for jailedAt == 0 {
