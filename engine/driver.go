@@ -415,7 +415,7 @@ func (e *Driver) do(a consensus.Action) error {
 	case consensus.Finalize:
 		return e.finalize(a.Block, a.Certificate)
 	case consensus.EvidenceFound:
-		e.log.Warn("double sign detected", "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
+		e.log.Warn("double sign detected", "kind", a.Evidence.Kind.String(), "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
 		e.addEvidence(a.Evidence, true)
 	case consensus.RejectedInput:
 		if _, ok := a.Input.(consensus.CommitReceived); ok {
