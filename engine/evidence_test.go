@@ -73,3 +73,36 @@ func TestProposalEvidenceIncluded(t *testing.T) {
 		t.Fatalf("block 4 carries %d pieces of evidence, want only the double proposal", len(b.Evidence))
 	}
 }
+
+// TestDoubleProposerSlashed: a validator whose driver double-proposes
+// (Config.DoublePropose, with a signer that allows it) is reported by the
+// honest drivers that receive both proposals, and a block carries the
+// evidence, which jails the validator.
+func TestDoubleProposerSlashed(t *testing.T) {
+	nw := newNetwork(t)
+	const byz = 3
+	c := newCluster(t, nw, []int{0, 1, 2, byz}, func(i int, d *disk) { d.doublePropose = i == byz })
+	addr := chain.PubkeyAddress(&nw.keys[byz].PublicKey)
+	before, _ := c.procs[0].d.Snapshot().State.Candidate(addr)
+	var found *chain.Evidence
+	c.runUntil("evidence of the double proposal in a block", func() bool {
+		for h := uint64(1); h < c.heightOf(0); h++ {
+			b, _ := c.final(0, h)
+			for _, ev := range b.Evidence {
+				if ev.Kind == chain.DoubleProposal && ev.Validator() == addr {
+					found = ev
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if err := found.PA.Verify(testChainID); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := c.procs[0].d.Snapshot().State.Candidate(addr)
+	// (A stake of 10 times the slash fraction rounds down to nothing.)
+	if !after.Jailed || after.Stake > before.Stake {
+		t.Fatalf("double proposer after the evidence: %+v, before %+v; want jailed", after, before)
+	}
+}
