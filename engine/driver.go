@@ -494,8 +494,9 @@ func (e *Driver) keepVote(v *chain.Vote) {
 	if !ok {
 		return
 	}
+	stake, _ := e.vals.StakeOf(v.Validator)
 	e.heightVotes = append(e.heightVotes, v)
-	e.have.addVote(idx, v)
+	e.have.addVote(idx, stake, v)
 }
 
 func (e *Driver) keepProposal(p *chain.Proposal, b *chain.Block) {
