@@ -19,7 +19,7 @@ import (
 var decodeBound = fuzztest.Bound{PerByte: 8, Fixed: 8 << 10}
 
 // decodeErrors are the sentinels a decoder's error may wrap.
-var decodeErrors = []error{ErrMalformed, ErrOversized, ErrInvalidFields, ErrUnknownKind}
+var decodeErrors = []error{ErrMalformed, ErrOversized, ErrInvalidFields, ErrUnknownKind, ErrUnknownEvidenceKind}
 
 // fuzzSeeds returns valid encodings of every decoded kind, signed by known
 // keys, used both as f.Add seeds and as the checked-in corpus. They are kept
@@ -46,9 +46,14 @@ func fuzzSeeds(t testing.TB) map[string][][]byte {
 	p.Signature = sig
 	cert := certFor(t, testChain, 3, 0, Hash{8}, k1, k2)
 	ev := NewEvidence(v, signedVote(t, k1, testChain, Prevote, 4, 1, Hash{}))
+	p2 := &Proposal{Height: 4, Round: 1, POLRound: NoPOLRound, BlockHash: Hash{9}, Proposer: p.Proposer}
+	if p2.Signature, err = Sign(k1, p2.SignHash(testChain)); err != nil {
+		t.Fatal(err)
+	}
+	pev := NewProposalEvidence(p, p2)
 	// A block at height 4 with evidence and its parent's certificate, and a
 	// first block with one transaction.
-	blk := &Block{Txs: []*Tx{tx}, Evidence: []*Evidence{ev}, LastCertificate: certFor(t, testChain, 3, 0, Hash{8}, k1)}
+	blk := &Block{Txs: []*Tx{tx}, Evidence: []*Evidence{ev, pev}, LastCertificate: certFor(t, testChain, 3, 0, Hash{8}, k1)}
 	blk.Header = Header{ChainID: testChain, Height: 4, Time: 1, ParentHash: Hash{8}, Proposer: p.Proposer,
 		TxRoot: MerkleRoot(blk.TxHashes()), EvidenceRoot: MerkleRoot(blk.EvidenceHashes()), LastCertHash: blk.LastCertificate.Hash()}
 	first := &Block{Txs: []*Tx{unjail}}
@@ -58,7 +63,7 @@ func fuzzSeeds(t testing.TB) map[string][][]byte {
 		"FuzzDecodeVote":        {v.Encode()},
 		"FuzzDecodeProposal":    {p.Encode()},
 		"FuzzDecodeCertificate": {cert.Encode()},
-		"FuzzDecodeEvidence":    {ev.Encode()},
+		"FuzzDecodeEvidence":    {ev.Encode(), pev.Encode()},
 		"FuzzDecodeBlock":       {blk.Encode(), first.Encode()},
 	}
 }
@@ -148,12 +153,20 @@ func FuzzDecodeCertificate(f *testing.F) {
 }
 
 // FuzzDecodeEvidence also checks that evidence holds only what DecodeVote
-// accepts on its own.
+// (DecodeProposal) accepts on its own.
 func FuzzDecodeEvidence(f *testing.F) {
 	fuzzDecoder(f, "FuzzDecodeEvidence", DecodeEvidence, checkEvidenceVotes)
 }
 
 func checkEvidenceVotes(t *testing.T, e *Evidence) {
+	if e.Kind == DoubleProposal {
+		for _, p := range []*Proposal{&e.PA, &e.PB} {
+			if _, err := DecodeProposal(p.Encode()); err != nil {
+				t.Fatalf("evidence accepted a proposal DecodeProposal rejects: %v", err)
+			}
+		}
+		return
+	}
 	for _, v := range []*Vote{&e.A, &e.B} {
 		if _, err := DecodeVote(v.Encode()); err != nil {
 			t.Fatalf("evidence accepted a vote DecodeVote rejects: %v", err)

@@ -79,11 +79,14 @@ func (p *Proposal) ValidateBasic() error {
 }
 
 // Verify checks that p is well formed and signed by p.Proposer for chainID.
-func (p *Proposal) Verify(chainID string) error {
+func (p *Proposal) Verify(chainID string) error { return p.VerifyWith(chainID, nil) }
+
+// VerifyWith is Verify recovering the signer through rec (Recover if nil).
+func (p *Proposal) VerifyWith(chainID string, rec Recoverer) error {
 	if err := p.ValidateBasic(); err != nil {
 		return err
 	}
-	if err := verifySigner(p.SignHash(chainID), &p.Signature, p.Proposer); err != nil {
+	if err := verifySignerWith(rec, p.SignHash(chainID), &p.Signature, p.Proposer); err != nil {
 		return fmt.Errorf("proposal h=%d r=%d by %s: %w", p.Height, p.Round, FormatAddress(p.Proposer), err)
 	}
 	return nil

@@ -229,7 +229,11 @@ type Finalize struct {
 	Certificate *chain.Certificate
 }
 
-// EvidenceFound reports a double sign detected among received votes.
+// EvidenceFound reports a double sign detected among received votes (two
+// votes of one validator, type and round for different blocks) or
+// proposals (two proposals of the round's proposer with different blocks
+// or POL rounds): Evidence is of kind chain.DoubleVote or
+// chain.DoubleProposal.
 type EvidenceFound struct{ Evidence *chain.Evidence }
 
 // RejectedInput reports an input the Machine discarded because it was

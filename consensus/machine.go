@@ -57,11 +57,13 @@ const (
 )
 
 // conflictKey identifies a (validator, round, vote type) whose equivocation
-// was already reported.
+// was already reported, or with proposal set a (proposer, round) whose
+// double proposal was.
 type conflictKey struct {
-	idx   int
-	round uint32
-	typ   chain.VoteType
+	idx      int
+	round    uint32
+	typ      chain.VoteType
+	proposal bool
 }
 
 // Machine is the consensus state machine of one node (Algorithm 1 of the

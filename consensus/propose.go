@@ -124,7 +124,14 @@ func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 		}
 		return
 	}
-	if p.Height < m.height || m.decided || m.proposals[p.Round] != nil {
+	if p.Height < m.height {
+		return
+	}
+	if first := m.proposals[p.Round]; first != nil {
+		m.secondProposal(in, first)
+		return
+	}
+	if m.decided {
 		return
 	}
 	if uint64(p.Round) > uint64(m.round)+futureRoundWindow {
@@ -161,6 +168,33 @@ func (m *Machine) onProposal(in ProposalReceived, fromFuture bool) {
 	case m.step == StepNewHeight:
 		m.enterNewRound(0) // a proposal ends the new-height wait (see timeout.go)
 	}
+}
+
+// secondProposal handles a proposal for a round that already has one
+// (first, verified and from the round's proposer). A duplicate, or one from
+// another validator, is ignored. One from the same proposer for another
+// block or POL round is a double proposal: its signature is verified and
+// EvidenceFound reports it, once per round; the first proposal stays the
+// round's. Either way the second is neither stored nor relayed.
+func (m *Machine) secondProposal(in ProposalReceived, first *chain.Proposal) {
+	p := in.Proposal
+	if p.Proposer != first.Proposer || (p.BlockHash == first.BlockHash && p.POLRound == first.POLRound) {
+		return
+	}
+	idx, ok := m.index[p.Proposer]
+	if !ok {
+		panic("consensus: invariant proposer-in-set")
+	}
+	key := conflictKey{idx: idx, round: p.Round, proposal: true}
+	if m.reported[key] {
+		return
+	}
+	if err := m.verifyProposal(p); err != nil {
+		m.reject(in, fmt.Errorf("%w: %w", ErrBadSignature, err))
+		return
+	}
+	m.reported[key] = true
+	m.emit(EvidenceFound{Evidence: chain.NewProposalEvidence(first, p)})
 }
 
 // uponProposal is lines 22-33: in the propose step, prevote for the round's

@@ -80,7 +80,7 @@ func (m *Machine) countVote(idx int, v *chain.Vote) {
 		if rv.set(v.Type).hasConflicting(v.Validator, v.BlockHash) {
 			m.accept() // counted toward its own block
 		}
-		key := conflictKey{idx, v.Round, v.Type}
+		key := conflictKey{idx: idx, round: v.Round, typ: v.Type}
 		if !m.reported[key] {
 			m.reported[key] = true
 			m.emit(EvidenceFound{Evidence: conflict.Evidence()})

@@ -56,7 +56,7 @@ func (e *Driver) startHeight(replay bool) error {
 	e.checked = make(map[chain.Hash]*checkedBlock)
 	e.seenVotes = make(map[voteKey]struct{})
 	e.heightProposals, e.heightVotes = nil, nil
-	e.have.reset()
+	e.have.reset(vals.TotalStake())
 	nextProposals, nextVotes := e.nextProposals, e.nextVotes
 	e.nextProposals, e.nextVotes = nil, nil
 	for _, p := range nextProposals {

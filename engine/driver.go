@@ -140,6 +140,12 @@ type Config struct {
 	// zero takes the defaults, DefaultMaxLoggedProposalBytes and
 	// DefaultMaxLoggedVoteBytes.
 	MaxLoggedProposalBytes, MaxLoggedVoteBytes int64
+	// DoublePropose makes a Byzantine proposer, for test networks only:
+	// after each of its proposals the driver broadcasts a second one, for
+	// a block one millisecond later, signed through the signer's
+	// SignSecondProposal (see byzantine.go). Honest peers report it as
+	// evidence and the chain slashes and jails the validator.
+	DoublePropose bool
 }
 
 // checkedBlock is a block of the current height executed on a fork of the
@@ -416,10 +422,13 @@ func (e *Driver) do(a consensus.Action) error {
 		e.sendVote(a.Vote)
 	case consensus.BroadcastProposal:
 		e.sendProposal(a.Proposal, a.Block)
+		if e.cfg.DoublePropose {
+			e.doublePropose(a.Proposal, a.Block)
+		}
 	case consensus.Finalize:
 		return e.finalize(a.Block, a.Certificate)
 	case consensus.EvidenceFound:
-		e.log.Warn("double sign detected", "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
+		e.log.Warn("double sign detected", "kind", a.Evidence.Kind.String(), "validator", chain.FormatAddress(a.Evidence.Validator()), "height", a.Evidence.Height())
 		e.addEvidence(a.Evidence, true)
 	case consensus.RejectedInput:
 		if _, ok := a.Input.(consensus.CommitReceived); ok {
@@ -489,8 +498,9 @@ func (e *Driver) keepVote(v *chain.Vote) {
 	if !ok {
 		return
 	}
+	stake, _ := e.vals.StakeOf(v.Validator)
 	e.heightVotes = append(e.heightVotes, v)
-	e.have.addVote(idx, v)
+	e.have.addVote(idx, stake, v)
 }
 
 func (e *Driver) keepProposal(p *chain.Proposal, b *chain.Block) {

@@ -71,6 +71,9 @@ type disk struct {
 	store  *store.Store
 	state  *validator.MemoryState
 	synced []logRecord
+	// doublePropose makes the validator a Byzantine double proposer
+	// (engine.Config.DoublePropose, with a signer that allows it).
+	doublePropose bool
 	// log and clock, when set, replace the memLog over this disk and the
 	// fixed clock.
 	log   engine.Log
@@ -350,6 +353,10 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 	}
 	if d.config != nil {
 		d.config(&cfg)
+	}
+	if d.doublePropose {
+		signer.AllowDoublePropose()
+		cfg.DoublePropose = true
 	}
 	var lg engine.Log = &memLog{f: f, d: d}
 	if d.log != nil {

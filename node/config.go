@@ -208,6 +208,12 @@ type SignerConfig struct {
 	Address string `toml:"address"`
 	// PasswordFile unlocks keys/validator.json; QUORUMCHAIN_PASSWORD otherwise.
 	PasswordFile string `toml:"password_file"`
+	// TestnetDoublePropose makes this validator a Byzantine double
+	// proposer, for test networks only: after each of its proposals it
+	// broadcasts a second one for another block, which its local signer
+	// otherwise refuses to sign. Honest validators turn the pair into
+	// evidence, and the chain slashes and jails it. Local signer only.
+	TestnetDoublePropose bool `toml:"testnet_double_propose"`
 }
 
 // DefaultConfig is a configuration for one node on a local network.
@@ -312,6 +318,9 @@ func (c *Config) Validate() error {
 	case "remote":
 		if c.Signer.Address == "" {
 			errs = append(errs, errors.New("signer.address is required when signer.mode is remote"))
+		}
+		if c.Signer.TestnetDoublePropose {
+			errs = append(errs, errors.New("signer.testnet_double_propose needs signer.mode local"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("signer.mode %q: want local or remote", c.Signer.Mode))

@@ -104,3 +104,20 @@ byte_burst = 131072
 		}
 	}
 }
+
+// TestTestnetDoubleProposeConfig: the test-network switch is off by
+// default, parses, and is refused with a remote signer (which has no key
+// to double-propose with).
+func TestTestnetDoubleProposeConfig(t *testing.T) {
+	if DefaultConfig().Signer.TestnetDoublePropose {
+		t.Fatal("double proposing is on by default")
+	}
+	c, err := ParseConfig([]byte("[signer]\ntestnet_double_propose = true\n"))
+	if err != nil || !c.Signer.TestnetDoublePropose {
+		t.Fatalf("got (%+v, %v), want the switch on", c, err)
+	}
+	_, err = ParseConfig([]byte("[signer]\nmode = \"remote\"\naddress = \"0x0000000000000000000000000000000000000001\"\ntestnet_double_propose = true\n"))
+	if err == nil || !strings.Contains(err.Error(), "signer.testnet_double_propose") {
+		t.Fatalf("remote signer with the switch: got %v, want an error naming signer.testnet_double_propose", err)
+	}
+}

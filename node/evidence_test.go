@@ -83,3 +83,30 @@ func TestEvidenceFloodStaysOffConsensusLoop(t *testing.T) {
 		t.Fatalf("the loop got %+v", m)
 	}
 }
+
+func doublePropose(i int, height uint64, round uint32) *chain.Evidence {
+	a := ct.SignProposal(ct.Key(i), testChainID, height, round, chain.NoPOLRound, chain.Hash{1})
+	b := ct.SignProposal(ct.Key(i), testChainID, height, round, chain.NoPOLRound, chain.Hash{2})
+	return chain.NewProposalEvidence(a, b)
+}
+
+// TestProposalEvidenceFromPeer: evidence of a double proposal a peer sends
+// reaches the consensus loop when it verifies; a forged one is an error
+// that disconnects the sender and goes no further.
+func TestProposalEvidenceFromPeer(t *testing.T) {
+	n, l := evidenceNetwork(t)
+	forged := doublePropose(1, 1, 0)
+	forged.PB.Signature[5] ^= 0xff
+	if err := n.Receive(p2p.NodeID{1}, &p2p.EvidenceMessage{Evidence: forged}); !errors.Is(err, p2p.ErrInvalidPeerData) {
+		t.Fatalf("forged proposal evidence: error %v, want one wrapping ErrInvalidPeerData", err)
+	}
+	if err := n.Receive(p2p.NodeID{2}, &p2p.EvidenceMessage{Evidence: doublePropose(1, 1, 0)}); err != nil {
+		t.Fatalf("valid proposal evidence: %v", err)
+	}
+	if len(l.inbox) != 1 {
+		t.Fatalf("%d messages reached the loop, want the one valid piece of evidence", len(l.inbox))
+	}
+	if m := <-l.inbox; m.evidence == nil || m.evidence.Kind != chain.DoubleProposal {
+		t.Fatalf("the loop got %+v", m)
+	}
+}

@@ -122,7 +122,8 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	if n.remote != nil {
 		deps.Requester = n.loop
 	}
-	n.driver, err = engine.New(engine.Config{ChainID: gen.ChainID, Machine: mcfg, MaxBlockTxs: cfg.Consensus.MaxBlockTxs, GenesisTime: gen.GenesisTime}, deps, state)
+	n.driver, err = engine.New(engine.Config{ChainID: gen.ChainID, Machine: mcfg, MaxBlockTxs: cfg.Consensus.MaxBlockTxs, GenesisTime: gen.GenesisTime,
+		DoublePropose: cfg.Signer.TestnetDoublePropose}, deps, state)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +203,10 @@ func (n *Node) loadSigner(opts Options) (validator.Signer, chain.Address, error)
 	s, err := validator.NewLocalSigner(key, validator.FileState{Path: n.home.SignerStatePath()})
 	if err != nil {
 		return nil, chain.Address{}, err
+	}
+	if n.cfg.Signer.TestnetDoublePropose {
+		n.log.Warn("signer.testnet_double_propose is on: this validator double-proposes and will be slashed (test networks only)")
+		s.AllowDoublePropose()
 	}
 	return s, s.Address(), nil
 }

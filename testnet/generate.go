@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,6 +42,11 @@ type Options struct {
 	MinFee uint64
 	// Consensus overrides the testnet's consensus settings when not nil.
 	Consensus *node.ConsensusConfig
+	// DoubleProposers lists validators (by index, local signers only) made
+	// Byzantine with the test-network switch signer.testnet_double_propose:
+	// each broadcasts a second proposal after every one of its own, and is
+	// slashed and jailed for it.
+	DoubleProposers []int
 }
 
 // Testnet defaults.
@@ -153,6 +159,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.RemoteSigners < 0 || o.RemoteSigners > o.Validators {
 		return o, fmt.Errorf("testnet: %d remote signers for %d validators", o.RemoteSigners, o.Validators)
 	}
+	for _, i := range o.DoubleProposers {
+		if i < 0 || i >= o.Validators-o.RemoteSigners {
+			return o, fmt.Errorf("testnet: double proposer %d: want the index of a validator with a local signer (0 to %d)", i, o.Validators-o.RemoteSigners-1)
+		}
+	}
 	if o.ChainID == "" {
 		o.ChainID = DefaultChainID
 	}
@@ -229,6 +240,10 @@ func nodeConfigs(abs string, opts Options, ports []int, consensusCfg node.Consen
 		if i >= opts.Validators-opts.RemoteSigners {
 			cfg.Signer = node.SignerConfig{Mode: "remote", Address: chain.FormatAddress(addr)}
 			n.Signer, n.SignerKey = "remote", filepath.Join(abs, name+"-signer.json")
+		}
+		if slices.Contains(opts.DoubleProposers, i) {
+			cfg.Signer.TestnetDoublePropose = true
+			n.Byzantine = ByzantineDoublePropose
 		}
 		nodes[i], cfgs[i] = n, cfg
 	}

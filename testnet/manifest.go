@@ -38,7 +38,14 @@ type Node struct {
 	PID       int    `json:"pid"`
 	Signer    string `json:"signer"` // local or remote
 	SignerKey string `json:"signerKey,omitempty"`
+	// Byzantine names what a node was made to do wrong, on purpose:
+	// ByzantineDoublePropose, or empty for an honest node.
+	Byzantine string `json:"byzantine,omitempty"`
 }
+
+// ByzantineDoublePropose marks a node that double-proposes
+// (signer.testnet_double_propose).
+const ByzantineDoublePropose = "double-propose"
 
 // LoadManifest reads dir/testnet.json.
 func LoadManifest(dir string) (*Manifest, error) {

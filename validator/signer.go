@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -28,6 +29,47 @@ type LocalSigner struct {
 	key   *ecdsa.PrivateKey
 	addr  chain.Address
 	guard *Guard
+	// doublePropose lets SignSecondProposal sign; see AllowDoublePropose.
+	doublePropose bool
+}
+
+// ErrDoubleProposeDisabled is SignSecondProposal's refusal on a signer
+// that was not made Byzantine with AllowDoublePropose.
+var ErrDoubleProposeDisabled = errors.New("refusing to sign a second proposal: double proposing is not enabled")
+
+// AllowDoublePropose makes the signer Byzantine: SignSecondProposal will
+// sign a second, conflicting proposal for the height and round of the
+// last proposal it signed. It exists for test networks only (the node's
+// signer.testnet_double_propose), to show that a double proposer is
+// caught and slashed; nothing else about the guard changes. Call it before
+// the signer is shared.
+func (s *LocalSigner) AllowDoublePropose() { s.doublePropose = true }
+
+// SignSecondProposal signs p, a proposal for the height and round of the
+// last proposal the guard recorded but for another block or POL round: a
+// double proposal. It refuses with ErrDoubleProposeDisabled unless
+// AllowDoublePropose was called, and with ErrConflict when the last
+// signature was not a proposal of p's height and round, or was p itself.
+// The guard's record stays the first proposal, so the signer's votes are
+// protected as before.
+func (s *LocalSigner) SignSecondProposal(chainID string, p *chain.Proposal) error {
+	if !s.doublePropose {
+		return ErrDoubleProposeDisabled
+	}
+	if p.Proposer != s.addr {
+		return fmt.Errorf("validator: proposal is for %s, signer is %s", chain.FormatAddress(p.Proposer), chain.FormatAddress(s.addr))
+	}
+	last := s.guard.Last()
+	digest := p.SignHash(chainID)
+	if last.Step != StepProposal || last.Height != p.Height || last.Round != p.Round || last.SignHash == digest {
+		return fmt.Errorf("%w: second proposal h=%d r=%d does not follow a first one", ErrConflict, p.Height, p.Round)
+	}
+	sig, err := s.sign(digest)
+	if err != nil {
+		return err
+	}
+	p.Signature = sig
+	return nil
 }
 
 // NewLocalSigner returns a signer for key guarded by state.

@@ -125,6 +125,28 @@ func DoubleSign(tb testing.TB, key *ecdsa.PrivateKey, chainID string, height uin
 	return chain.NewEvidence(a, b)
 }
 
+// Proposal returns key's signed proposal of block at (height, round) with
+// POL round pol.
+func Proposal(tb testing.TB, key *ecdsa.PrivateKey, chainID string, height uint64, round uint32, pol int32, block chain.Hash) *chain.Proposal {
+	tb.Helper()
+	p := &chain.Proposal{Height: height, Round: round, POLRound: pol, BlockHash: block, Proposer: Addr(key)}
+	sig, err := chain.Sign(key, p.SignHash(chainID))
+	if err != nil {
+		tb.Fatalf("chaintest: sign proposal: %v", err)
+	}
+	p.Signature = sig
+	return p
+}
+
+// DoublePropose returns evidence that key proposed two different blocks at
+// (height, round).
+func DoublePropose(tb testing.TB, key *ecdsa.PrivateKey, chainID string, height uint64, round uint32) *chain.Evidence {
+	tb.Helper()
+	a := Proposal(tb, key, chainID, height, round, chain.NoPOLRound, chain.Hash{0x0a})
+	b := Proposal(tb, key, chainID, height, round, chain.NoPOLRound, chain.Hash{0x0b})
+	return chain.NewProposalEvidence(a, b)
+}
+
 // Certificate returns a certificate for block at (height, round) carrying a
 // precommit of every key.
 func Certificate(tb testing.TB, chainID string, height uint64, round uint32, block chain.Hash, keys ...*ecdsa.PrivateKey) *chain.Certificate {

@@ -70,7 +70,7 @@ func testnetStartCommand() *cli.Command {
 		Usage: "generate (or resume) and start a local testnet; print each finalized block until Ctrl-C",
 		Description: "Without D/testnet.json: generates keys, a genesis with a funded faucet and the given stakes,\n" +
 			"configs and ports for -n validators on 127.0.0.1. With one: resumes the same chain (same homes,\n" +
-			"same ports; -n, --stakes, --base-port and --remote-signers are then ignored).\n\n" +
+			"same ports; -n, --stakes, --base-port, --remote-signers and --double-proposer are then ignored).\n\n" +
 			"Starts each node as a child process, waits until the first block is final (or, when remote\n" +
 			"signers' stake is needed for a quorum, until the nodes are connected and wait for\n" +
 			"'quorumchain vote'), prints the node table, then one line per finalized block. Ctrl-C\n" +
@@ -86,6 +86,7 @@ func testnetStartCommand() *cli.Command {
 			&cli.StringFlag{Name: "stakes", Usage: "comma-separated stake of each validator, e.g. 40,30,20,10", DefaultText: strconv.Itoa(testnet.DefaultStake) + " each"},
 			&cli.IntFlag{Name: "base-port", Usage: "first port (0: free ports)", Value: testnet.DefaultBasePort},
 			&cli.IntFlag{Name: "remote-signers", Usage: "make the last K validators sign remotely with 'quorumchain vote'"},
+			&cli.IntSliceFlag{Name: "double-proposer", Usage: "make validator I a Byzantine double proposer, to see it slashed (test networks only; repeatable)"},
 			&cli.BoolFlag{Name: "detach", Usage: "return once the testnet is live, leaving the nodes running"},
 			&cli.DurationFlag{Name: "timeout", Usage: "give up if the testnet is not live within this time", Value: testnet.DefaultReadyTimeout},
 		},
@@ -155,7 +156,7 @@ func testnetStartOptions(c *cli.Context) (testnet.StartOptions, error) {
 		base = 0 // the default ports are taken (another testnet?): pick free ones
 	}
 	return testnet.StartOptions{
-		Generate:     testnet.Options{Validators: n, Stakes: stakes, BasePort: base, RemoteSigners: k},
+		Generate:     testnet.Options{Validators: n, Stakes: stakes, BasePort: base, RemoteSigners: k, DoubleProposers: c.IntSlice("double-proposer")},
 		Detach:       c.Bool("detach"),
 		Out:          c.App.Writer,
 		ReadyTimeout: c.Duration("timeout"),

@@ -93,6 +93,9 @@ func short(x any) string {
 		if x == nil {
 			return "nil"
 		}
+		if x.Kind == chain.DoubleProposal {
+			return fmt.Sprintf("evidence(proposal h=%d r=%d by %s)", x.Height(), x.Round(), ShortAddr(x.Validator()))
+		}
 		return fmt.Sprintf("evidence(%s h=%d r=%d by %s)", x.A.Type, x.A.Height, x.A.Round, ShortAddr(x.Validator()))
 	case chain.Hash:
 		return ShortHash(x)

@@ -13,7 +13,7 @@ import (
 
 // Violation is a broken invariant.
 type Violation struct {
-	Kind   string // agreement, certificate, finalize, halt, double-sign, evidence, rejected-honest, replay, store, restart, liveness, events, panic
+	Kind   string // agreement, certificate, finalize, halt, double-sign, evidence, rejected-honest, replay, store, restart, liveness, events, panic, supply, downtime
 	Seed   uint64
 	At     time.Duration
 	Node   int // honest validator concerned, -1 for the whole network
@@ -53,6 +53,13 @@ type checker struct {
 	// realVerified is set once a certificate went through the uncached
 	// chain.Certificate.Verify.
 	realVerified bool
+	// ledgerHeight is the last height whose committed state was checked
+	// (see ledger.go); burned and issued add up what the blocks up to it
+	// reported burning and issuing.
+	ledgerHeight   uint64
+	genesisSupply  uint64
+	burned, issued uint64
+	jailedSeen     map[int]bool // Silent validators found jailed (downtime)
 }
 
 type sigKey struct {
@@ -86,6 +93,7 @@ func (c *checker) init(s *sim) {
 	c.rejectedLive = make(map[rejectKey]bool)
 	c.found = make(map[chain.Hash]bool)
 	c.sigs = make(map[sigKey]chain.Address)
+	c.jailedSeen = make(map[int]bool)
 }
 
 // knownSig records a signature the simulator saw being made.
@@ -204,13 +212,17 @@ func (c *checker) finalized(n *node, b *chain.Block, cert *chain.Certificate) {
 	s.onFinalize(n, h, cert)
 }
 
-// evidence checks evidence an honest driver gossips: it verifies, and it
-// accuses a Byzantine validator (honest ones never double-sign).
+// evidence checks evidence an honest driver gossips, of either kind (double
+// vote or double proposal): it verifies, and it accuses a Byzantine
+// validator (honest ones never double-sign).
 func (c *checker) evidence(n *node, e *chain.Evidence) {
 	s := c.s
 	if k := e.Hash(); !c.found[k] {
 		c.found[k] = true
 		s.rep.Evidence++
+		if e.Kind == chain.DoubleProposal {
+			s.rep.ProposalEvidence++
+		}
 	}
 	set, err := n.disk.store.ValidatorSet(e.Height())
 	if err != nil {
@@ -219,13 +231,13 @@ func (c *checker) evidence(n *node, e *chain.Evidence) {
 	}
 	if k := e.Hash(); !c.evs[k] {
 		if err := e.VerifyWith(ChainID, set, c); err != nil {
-			s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.A.Round, Detail: "invalid evidence: " + err.Error()})
+			s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.Round(), Detail: "invalid evidence: " + err.Error()})
 			return
 		}
 		c.evs[k] = true
 	}
 	if i, ok := s.byIdx[e.Validator()]; !ok || !s.vals[i].byz {
-		s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.A.Round,
+		s.violate(Violation{Kind: "evidence", Node: n.id, Height: e.Height(), Round: e.Round(),
 			Detail: fmt.Sprintf("evidence against honest validator n%d", i)})
 	}
 }

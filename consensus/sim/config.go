@@ -92,6 +92,10 @@ type Config struct {
 	// can say how to replay it (TestReplay -scenario=NAME); "" is RandomConfig.
 	Scenario string
 
+	// DowntimeWindow and DowntimeMaxMissed, when the window is not zero,
+	// replace the genesis parameters of downtime jailing (staking.Params).
+	DowntimeWindow, DowntimeMaxMissed uint64
+
 	// Consensus overrides the Machines' timeouts and block interval
 	// (ChainID, Self and Recoverer are set by the simulator). Zero:
 	// DefaultConsensus.
@@ -317,6 +321,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Behaviour > Coalition {
 		return c, fmt.Errorf("sim: unknown behaviour %d", c.Behaviour)
+	}
+	if c.DowntimeWindow > 0 && c.DowntimeMaxMissed >= c.DowntimeWindow {
+		return c, fmt.Errorf("sim: downtime max missed %d not below the window %d", c.DowntimeMaxMissed, c.DowntimeWindow)
 	}
 	if c.Heights < 1 {
 		return c, fmt.Errorf("sim: %d heights, need at least 1", c.Heights)

@@ -78,7 +78,19 @@
 //     a violation;
 //   - no double sign: no honest validator's signer saves two different
 //     sign hashes for one (height, round, step), across crashes;
-//   - evidence verifies and accuses only Byzantine validators;
+//   - evidence, of double votes and of double proposals (an Equivocator
+//     proposer sends one block to each half of the network, and honest
+//     relays bring both to some), verifies and accuses only Byzantine
+//     validators;
+//   - supply: the first time a height is committed, its ledger conserves
+//     the supply (total = genesis + issued - burned, issued and burned
+//     being what the blocks so far reported; the entries load, so balances,
+//     bonds, unbonding entries and unpaid rewards add up to the total);
+//     simulated chains issue a block reward of 7, so rewards and their
+//     remainders are exercised;
+//   - downtime: once a height is past DowntimeWindow+2, every Silent
+//     validator is jailed and out of the next set (DowntimeConfig, the
+//     "downtime" scenario, runs chains past a short window);
 //   - the Machine never rejects an honest vote, proposal or commit, nor the
 //     driver's own answers; a replay rejects only Byzantine inputs that the
 //     live run rejected too;

@@ -418,8 +418,9 @@ func (sinkOf) ProposalSeen(*chain.Proposal, *chain.Block)           {}
 func (sinkOf) VoteCounted(*chain.Vote, uint64, consensus.VoteTally) {}
 func (sinkOf) ValidatorsChanged(uint64, *staking.ValidatorSet)      {}
 func (k sinkOf) Stepped(rs consensus.RoundState)                    { k.n.noteRound(rs) }
-func (k sinkOf) Finalized(b *chain.Block, c *chain.Certificate, _, _ uint64, _ *chain.ExecResult, _ uint32, _ time.Time) {
+func (k sinkOf) Finalized(b *chain.Block, c *chain.Certificate, _, _ uint64, res *chain.ExecResult, _ uint32, _ time.Time) {
 	k.n.s.check.finalized(k.n, b, c)
+	k.n.s.check.ledger(k.n, b.Header.Height, res)
 }
 func (k sinkOf) Rejected(in consensus.Input, err error, replay bool) {
 	k.n.s.rep.RejectedInputs++

@@ -40,6 +40,11 @@ type Report struct {
 	Crashes, Restarts, Replays, ReplayedInputs                           int
 	WriteFailures, RejectedInputs, ByzantineSigned                       int
 	Evidence                                                             int // distinct pieces of evidence found by honest drivers
+	ProposalEvidence                                                     int // of which double proposals
+	// SupplyChecks counts the committed heights whose ledger was checked
+	// for conservation; DowntimeJailed the Silent validators found jailed
+	// and out of the set once the chain ran past the downtime window.
+	SupplyChecks, DowntimeJailed int
 
 	Violations []Violation
 	// Trace is the last events (Config.TraceLen) of a failing run, or every
@@ -107,8 +112,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, l := range r.LateJoins {
 		p("n%d joined late at %v", l.Node, l.At)
 	}
-	p("crashes %d, failed writes %d, restarts %d, log replays %d (%d inputs); inputs rejected %d; evidence %d",
-		r.Crashes, r.WriteFailures, r.Restarts, r.Replays, r.ReplayedInputs, r.RejectedInputs, r.Evidence)
+	p("crashes %d, failed writes %d, restarts %d, log replays %d (%d inputs); inputs rejected %d; evidence %d (%d double proposals)",
+		r.Crashes, r.WriteFailures, r.Restarts, r.Replays, r.ReplayedInputs, r.RejectedInputs, r.Evidence, r.ProposalEvidence)
+	p("ledger checked at %d heights; %d silent validators jailed for downtime", r.SupplyChecks, r.DowntimeJailed)
 	for _, v := range r.Violations {
 		p("VIOLATION %s", v)
 	}

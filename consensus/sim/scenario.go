@@ -116,9 +116,28 @@ func CrashConfig(seed uint64) Config {
 	return c
 }
 
+// DowntimeConfig is the downtime scenario: Silent Byzantine validators
+// below a third of the stake, a downtime window of 6-11 certificates
+// (half of them may be missed), and enough heights to run three past the
+// window on a network without faults, so that the checker's downtime rule
+// (every Silent validator jailed and out of the set) is exercised.
+func DowntimeConfig(seed uint64) Config {
+	r := rand.New(rand.NewPCG(seed, 0xd0d0))
+	w := uint64(6 + r.IntN(6))
+	c := Config{
+		Seed: seed, Validators: 4 + r.IntN(4), Heights: int(w) + 3,
+		ByzantineStake: Fraction{33, 100}, Behaviour: Silent,
+		DowntimeWindow: w, DowntimeMaxMissed: w / 2,
+		Net: DefaultNet, Consensus: DefaultConsensus, Scenario: "downtime",
+	}
+	c.Net.LatencyMin = time.Duration(1+r.IntN(5)) * time.Millisecond
+	c.Net.LatencyMax = c.Net.LatencyMin + time.Duration(r.IntN(30))*time.Millisecond
+	return c
+}
+
 // ScenarioConfig returns the configuration a scenario name and seed stand
 // for: "" or "random" (RandomConfig), "above" and "below"
-// (CoalitionConfig), "liveness" and "crash".
+// (CoalitionConfig), "liveness", "crash" and "downtime".
 func ScenarioConfig(name string, seed uint64) (Config, error) {
 	switch name {
 	case "", "random":
@@ -131,6 +150,8 @@ func ScenarioConfig(name string, seed uint64) (Config, error) {
 		return LivenessConfig(seed), nil
 	case "crash":
 		return CrashConfig(seed), nil
+	case "downtime":
+		return DowntimeConfig(seed), nil
 	}
-	return Config{}, fmt.Errorf("sim: unknown scenario %q (known: random, above, below, liveness, crash)", name)
+	return Config{}, fmt.Errorf("sim: unknown scenario %q (known: random, above, below, liveness, crash, downtime)", name)
 }

@@ -109,6 +109,10 @@ func (s *sim) setup() error {
 	s.vals = make([]valInfo, n)
 	s.byIdx = make(map[chain.Address]int, n)
 	s.doc = genesis.New(ChainID, Genesis)
+	s.doc.Params.BlockReward = simBlockReward
+	if cfg.DowntimeWindow > 0 {
+		s.doc.Params.DowntimeWindow, s.doc.Params.DowntimeMaxMissed = cfg.DowntimeWindow, cfg.DowntimeMaxMissed
+	}
 	for i := range s.vals {
 		key := s.newKey()
 		stake := uint64(1 + s.rng.IntN(100))
@@ -167,6 +171,7 @@ func (s *sim) setup() error {
 	}
 	s.rep.Behaviours = kinds
 	s.check.init(s)
+	s.check.genesisSupply = state.TotalSupply()
 
 	if cfg.Behaviour == Coalition && s.byzStake > 0 {
 		s.splitHonest()
