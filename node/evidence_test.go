@@ -103,10 +103,10 @@ func TestProposalEvidenceFromPeer(t *testing.T) {
 	if err := n.Receive(p2p.NodeID{2}, &p2p.EvidenceMessage{Evidence: doublePropose(1, 1, 0)}); err != nil {
 		t.Fatalf("valid proposal evidence: %v", err)
 	}
-	if len(l.inbox) != 1 {
-		t.Fatalf("%d messages reached the loop, want the one valid piece of evidence", len(l.inbox))
+	if l.inbox.len() != 1 {
+		t.Fatalf("%d messages reached the loop, want the one valid piece of evidence", l.inbox.len())
 	}
-	if m := <-l.inbox; m.evidence == nil || m.evidence.Kind != chain.DoubleProposal {
+	if m, _ := l.inbox.pop(); m.evidence == nil || m.evidence.Kind != chain.DoubleProposal {
 		t.Fatalf("the loop got %+v", m)
 	}
 }
