@@ -327,26 +327,7 @@ func dialTLSRaw(t testing.TB, addr string, cert *tls.Certificate) (*websocket.Co
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	var state tls.ConnectionState
-	d := &websocket.Dialer{
-		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			var nd net.Dialer
-			c, err := nd.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			tc := tls.Client(c, &tls.Config{
-				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
-				InsecureSkipVerify: true, // the raw peer does not care who a is
-			})
-			if err := tc.HandshakeContext(ctx); err != nil {
-				return nil, errors.Join(err, c.Close())
-			}
-			state = tc.ConnectionState()
-			return tc, nil
-		},
-	}
-	conn, _, err := d.DialContext(ctx, "wss://"+addr+Path, nil)
+	conn, state, err := dialWebsocketTLS(ctx, addr, cert)
 	if err != nil {
 		return nil, state, err
 	}

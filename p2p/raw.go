@@ -55,29 +55,7 @@ func DialRaw(ctx context.Context, addr string, o RawOptions) (*RawConn, error) {
 	if o.Claim != nil {
 		id = *o.Claim
 	}
-	var state tls.ConnectionState
-	d := &websocket.Dialer{
-		HandshakeTimeout: DefaultHandshakeTimeout,
-		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			var nd net.Dialer
-			c, err := nd.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			tc := tls.Client(c, &tls.Config{
-				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*o.Certificate},
-				// The node's identity is checked from its Hello below; a
-				// probe must reach nodes whatever they present.
-				InsecureSkipVerify: true, //nolint:gosec // see above
-			})
-			if err := tc.HandshakeContext(ctx); err != nil {
-				return nil, errors.Join(err, c.Close())
-			}
-			state = tc.ConnectionState()
-			return tc, nil
-		},
-	}
-	conn, _, err := d.DialContext(ctx, "wss://"+addr+Path, nil)
+	conn, state, err := dialWebsocketTLS(ctx, addr, o.Certificate)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: raw dial %s: %w", addr, err)
 	}
@@ -110,6 +88,36 @@ func DialRaw(ctx context.Context, addr string, o RawOptions) (*RawConn, error) {
 		return fail(err)
 	}
 	return &RawConn{conn: conn, ID: id, Peer: m.(*Hello).NodeID}, nil
+}
+
+// dialWebsocketTLS opens a TLS 1.3 connection to addr presenting cert,
+// without checking the node's certificate, and a websocket over it; it
+// returns the TLS state for the handshake's exported keying material.
+func dialWebsocketTLS(ctx context.Context, addr string, cert *tls.Certificate) (*websocket.Conn, tls.ConnectionState, error) {
+	var state tls.ConnectionState
+	d := &websocket.Dialer{
+		HandshakeTimeout: DefaultHandshakeTimeout,
+		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var nd net.Dialer
+			c, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			tc := tls.Client(c, &tls.Config{
+				MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{*cert},
+				// The node's identity is checked from its Hello; a probe
+				// must reach nodes whatever they present.
+				InsecureSkipVerify: true, //nolint:gosec // see above
+			})
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return nil, errors.Join(err, c.Close())
+			}
+			state = tc.ConnectionState()
+			return tc, nil
+		},
+	}
+	conn, _, err := d.DialContext(ctx, "wss://"+addr+Path, nil)
+	return conn, state, err
 }
 
 // WriteFrame sends b as one binary frame, whatever it holds.
