@@ -23,9 +23,20 @@ import (
 // made itself and no stake: a p2p.Switch that only dials the target, and
 // whose Handler does what the attack needs.
 type hostile struct {
-	sw     *p2p.Switch
-	key    *ecdsa.PrivateKey
-	target p2p.NodeID
+	ctx       context.Context
+	onReceive func(p2p.NodeID, p2p.Message)
+	mu        sync.Mutex // guards the fields below, replaced on a redial
+	sw        *p2p.Switch
+	key       *ecdsa.PrivateKey
+	target    p2p.NodeID
+	cancel    context.CancelFunc // stops sw
+}
+
+// identity returns the current switch, key and target.
+func (h *hostile) identity() (*p2p.Switch, *ecdsa.PrivateKey, p2p.NodeID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sw, h.key, h.target
 }
 
 // hostileHandler is the attacker's side of a connection: onReceive sees
@@ -51,38 +62,71 @@ func (h *hostileHandler) PeerConnected(p p2p.PeerInfo) {
 func (h *hostileHandler) PeerDisconnected(p2p.NodeID) {}
 
 // dialHostile connects a fresh identity to the target and returns once the
-// handshake is done; the Switch runs until ctx ends.
+// handshake is done; its Switch runs until ctx ends or the attacker
+// replaces the identity.
 func (a *attacker) dialHostile(ctx context.Context, onReceive func(p2p.NodeID, p2p.Message)) (*hostile, error) {
-	key, err := crypto.GenerateKey()
-	if err != nil {
+	h := &hostile{ctx: ctx, onReceive: onReceive}
+	if err := a.redial(h); err != nil {
 		return nil, err
 	}
-	h := &hostileHandler{onReceive: onReceive, connected: make(chan p2p.NodeID, 1)}
+	return h, nil
+}
+
+// redial gives h a fresh identity connected to the target: after a ban,
+// the attacker comes back as someone else, as a real one would.
+func (a *attacker) redial(h *hostile) error {
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		return err
+	}
+	hh := &hostileHandler{onReceive: h.onReceive, connected: make(chan p2p.NodeID, 1)}
 	sw, err := p2p.NewSwitch(p2p.Config{
 		ChainID: a.chainID, GenesisHash: a.genesis, NodeKey: key,
 		PersistentPeers: []string{a.target.P2P},
 		SendQueue:       1 << 14,
-	}, h, slog.New(slog.DiscardHandler))
+	}, hh, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	go func() { _ = sw.Run(ctx) }()
+	sctx, cancel := context.WithCancel(h.ctx)
+	go func() { _ = sw.Run(sctx) }()
 	select {
-	case id := <-h.connected:
+	case id := <-hh.connected:
 		a.connected(false)
-		return &hostile{sw: sw, key: key, target: id}, nil
+		h.mu.Lock()
+		if h.cancel != nil {
+			h.cancel()
+		}
+		h.sw, h.key, h.target, h.cancel = sw, key, id, cancel
+		h.mu.Unlock()
+		return nil
 	case <-time.After(10 * time.Second):
+		cancel()
 		a.connected(true)
-		return nil, errors.New("the target did not accept the attacker's connection within 10s")
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		return errors.New("the target did not accept the attacker's connection within 10s")
+	case <-h.ctx.Done():
+		cancel()
+		return h.ctx.Err()
 	}
 }
 
-// send sends msg to the target, counting it; false if the queue was full
-// or the target is gone.
+// send sends msg to the target, counting it. When the target has cut the
+// attacker off (it is no longer a peer), the attacker redials with a fresh
+// identity first. It reports whether msg was queued.
 func (a *attacker) send(h *hostile, msg p2p.Message) bool {
-	if !h.sw.Send(h.target, msg) {
+	sw, _, target := h.identity()
+	if sw.Send(target, msg) {
+		a.sent(1, int64(len(p2p.Encode(msg))))
+		return true
+	}
+	if len(sw.Peers()) > 0 {
+		return false // our queue to it is full
+	}
+	if err := a.redial(h); err != nil {
+		return false
+	}
+	sw, _, target = h.identity()
+	if !sw.Send(target, msg) {
 		return false
 	}
 	a.sent(1, int64(len(p2p.Encode(msg))))
@@ -156,15 +200,16 @@ func attackFarFuture(ctx context.Context, a *attacker) error {
 	if err != nil {
 		return err
 	}
-	txs, err := a.junkTxs(h.key, 6500)
+	_, key, _ := h.identity()
+	txs, err := a.junkTxs(key, 6500)
 	if err != nil {
 		return err
 	}
 	const height = 1 << 62
 	blk := &chain.Block{Header: chain.Header{ChainID: a.chainID, Height: height, Time: uint64(time.Now().UnixMilli()),
-		Proposer: chain.PubkeyAddress(&h.key.PublicKey)}, Txs: txs}
+		Proposer: chain.PubkeyAddress(&key.PublicKey)}, Txs: txs}
 	return pace(ctx, 20, func(i int) bool {
-		p, err := a.signedProposal(h.key, height, uint32(i), blk)
+		p, err := a.signedProposal(key, height, uint32(i), blk)
 		if err == nil {
 			a.send(h, &p2p.ProposalMessage{Proposal: p, Block: blk})
 		}
@@ -183,8 +228,9 @@ func attackEvidenceFlood(ctx context.Context, a *attacker) error {
 	r := rand.New(rand.NewPCG(1, 2))
 	height := max(a.height(ctx), 1)
 	return pace(ctx, 2000, func(i int) bool {
-		x, _ := a.signedVote(h.key, chain.Prevote, height, uint32(i), randomHash(r))
-		y, _ := a.signedVote(h.key, chain.Prevote, height, uint32(i), randomHash(r))
+		_, key, _ := h.identity()
+		x, _ := a.signedVote(key, chain.Prevote, height, uint32(i), randomHash(r))
+		y, _ := a.signedVote(key, chain.Prevote, height, uint32(i), randomHash(r))
 		ev := chain.NewEvidence(x, y)
 		if i%2 == 1 {
 			ev.B.Signature[5] ^= 0xff
@@ -222,12 +268,9 @@ func attackStatusFlood(ctx context.Context, a *attacker) error {
 // and sends such answers unasked too.
 func attackBogusSync(ctx context.Context, a *attacker) error {
 	var h *hostile
-	var mu sync.Mutex
 	forged := func(height uint64) *p2p.BlockResponse {
 		blk := &chain.Block{Header: chain.Header{ChainID: a.chainID, Height: height, Time: uint64(time.Now().UnixMilli())}}
-		mu.Lock()
-		key := h.key
-		mu.Unlock()
+		_, key, _ := h.identity()
 		v, _ := a.signedVote(key, chain.Precommit, height, 0, blk.Hash())
 		cert := chain.NewCertificate(height, 0, blk.Hash(), []chain.CommitSig{{Validator: v.Validator, Signature: v.Signature}})
 		return &p2p.BlockResponse{Block: blk, Certificate: cert}
@@ -270,10 +313,11 @@ func attackNextHeightJunk(ctx context.Context, a *attacker) error {
 	r := rand.New(rand.NewPCG(5, 6))
 	return pace(ctx, 2000, func(i int) bool {
 		next := a.lastHeight.Load() + 1
+		_, key, _ := h.identity()
 		if i%50 == 0 {
 			blk := &chain.Block{Header: chain.Header{ChainID: a.chainID, Height: next, Time: uint64(time.Now().UnixMilli()),
-				Proposer: chain.PubkeyAddress(&h.key.PublicKey)}}
-			if p, err := a.signedProposal(h.key, next, uint32(i/50)%4, blk); err == nil {
+				Proposer: chain.PubkeyAddress(&key.PublicKey)}}
+			if p, err := a.signedProposal(key, next, uint32(i/50)%4, blk); err == nil {
 				a.send(h, &p2p.ProposalMessage{Proposal: p, Block: blk})
 			}
 			return true
@@ -282,7 +326,7 @@ func attackNextHeightJunk(ctx context.Context, a *attacker) error {
 		if i%2 == 1 {
 			t = chain.Precommit
 		}
-		if v, err := a.signedVote(h.key, t, next, uint32(r.IntN(4)), randomHash(r)); err == nil {
+		if v, err := a.signedVote(key, t, next, uint32(r.IntN(4)), randomHash(r)); err == nil {
 			a.send(h, &p2p.VoteMessage{Vote: v})
 		}
 		return true
