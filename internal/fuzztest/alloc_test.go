@@ -13,8 +13,15 @@ func TestAllocatedBytesCountsTheHeap(t *testing.T) {
 	if got < 1<<20 || got > 1<<20+4096 {
 		t.Fatalf("got %d bytes for a 1 MiB allocation, want about %d", got, 1<<20)
 	}
-	if got := AllocatedBytes(func() {}); got > 1024 {
-		t.Fatalf("got %d bytes for no allocation", got)
+	// The counter is the whole process's: another goroutine (the test
+	// runner's, the runtime's) may allocate during a measurement, so the
+	// least of a few is the one that measures f alone.
+	least := ^uint64(0)
+	for range 5 {
+		least = min(least, AllocatedBytes(func() {}))
+	}
+	if least > 1024 {
+		t.Fatalf("got at least %d bytes for no allocation in 5 measurements", least)
 	}
 }
 
