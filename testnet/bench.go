@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,17 @@ type BenchReport struct {
 	DurationSec float64       `json:"durationSec"`
 	OfferedRate int           `json:"offeredRate"`
 	Nodes       []NodeMetrics `json:"nodes"`
+	// LatencyWindows is latency by submission time, per 10 s window.
+	LatencyWindows []LatencyWindow `json:"latencyWindows"`
+	// RecoveryMicros is one secp256k1 recovery timed in this run before
+	// the load; CeilingTxPerSec is cores / (nodes × recovery), what the
+	// nodes could finalize doing nothing but recover each sender once;
+	// CeilingFraction is TxPerSec over it. NodeCPUPerTxRecoveries is all
+	// nodes' CPU per finalized transaction, in recoveries.
+	RecoveryMicros         float64 `json:"recoveryMicros"`
+	CeilingTxPerSec        float64 `json:"ceilingTxPerSec"`
+	CeilingFraction        float64 `json:"ceilingFraction"`
+	NodeCPUPerTxRecoveries float64 `json:"nodeCpuPerTxRecoveries"`
 }
 
 // LatencyMs holds submit→final latency percentiles in milliseconds.
@@ -255,6 +267,11 @@ func (b *benchRun) measure(ctx context.Context, txs []*sentTx) (*BenchReport, er
 	if err != nil {
 		return nil, err
 	}
+	recovery, err := measureRecovery()
+	if err != nil {
+		return nil, err
+	}
+	b.logf("one secp256k1 recovery: %.1f µs", float64(recovery.Nanoseconds())/1000)
 	cpu0 := readProcs(b.m)
 	follow, err := b.newFollower(ctx, st.Height+1)
 	if err != nil {
@@ -287,7 +304,7 @@ func (b *benchRun) measure(ctx context.Context, txs []*sentTx) (*BenchReport, er
 	}
 	stopFollow()
 	cpu1 := readProcs(b.m)
-	return follow.report(want, start, submitEnd, b.opts, refused, b.m, cpu0, cpu1), nil
+	return follow.report(want, start, submitEnd, b.opts, refused, b.m, cpu0, cpu1, recovery), nil
 }
 
 // newFollower returns a follower of the first node from height from. It
@@ -547,11 +564,12 @@ func (f *follower) countFinal(want map[chain.Hash]time.Time) int {
 	return n
 }
 
-func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.Time, opts BenchOptions, refused int, m *Manifest, cpu0, cpu1 map[string]procSample) *BenchReport {
+func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.Time, opts BenchOptions, refused int, m *Manifest, cpu0, cpu1 map[string]procSample, recovery time.Duration) *BenchReport {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := &BenchReport{Submitted: len(want), Refused: refused, Blocks: f.blocks, OfferedRate: opts.Rate}
 	var lat []float64
+	var submitted []time.Time
 	last := start
 	for h, at := range want {
 		fin, ok := f.final[h]
@@ -563,6 +581,7 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 			r.Rejected++
 		}
 		lat = append(lat, float64(fin.Sub(at).Microseconds())/1000)
+		submitted = append(submitted, at)
 		if fin.After(last) {
 			last = fin
 		}
@@ -574,6 +593,7 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 	if f.blocks > 0 {
 		r.TxsPerBlock = float64(f.txs) / float64(f.blocks)
 	}
+	r.LatencyWindows = latencyWindows(start, submitted, lat)
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
@@ -583,14 +603,17 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 	}
 	r.LatencyMs = LatencyMs{P50: pct(0.50), P90: pct(0.90), P99: pct(0.99), Max: pct(1)}
 	wall := time.Since(start).Seconds()
+	var cpuSeconds float64
 	for _, n := range m.Nodes {
 		a, b := cpu0[n.Name], cpu1[n.Name]
 		nm := NodeMetrics{Name: n.Name, RSSMB: b.rssMB, PeakRSSMB: b.hwmMB}
 		if b.ticks >= a.ticks && wall > 0 {
 			nm.CPUPercent = float64(b.ticks-a.ticks) / clockTicks / wall * 100
+			cpuSeconds += float64(b.ticks-a.ticks) / clockTicks
 		}
 		r.Nodes = append(r.Nodes, nm)
 	}
+	r.ceiling(recovery, len(m.Nodes), cpuSeconds)
 	return r
 }
 
@@ -602,6 +625,13 @@ func (r *BenchReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "blocks         %d (%.1f txs per block)\n", r.Blocks, r.TxsPerBlock)
 	for _, n := range r.Nodes {
 		fmt.Fprintf(w, "%-14s cpu %.0f%%  rss %.1f MB  peak %.1f MB\n", n.Name, n.CPUPercent, n.RSSMB, n.PeakRSSMB)
+	}
+	if r.CeilingTxPerSec > 0 {
+		fmt.Fprintf(w, "ceiling        one recovery %.1f µs; %d cores / (%d nodes × recovery) = %.0f tx/s; finalized %.2f of it; node CPU %.1f recoveries per tx\n",
+			r.RecoveryMicros, runtime.NumCPU(), len(r.Nodes), r.CeilingTxPerSec, r.CeilingFraction, r.NodeCPUPerTxRecoveries)
+	}
+	for _, lw := range r.LatencyWindows {
+		fmt.Fprintf(w, "  %3.0f–%3.0fs    %d txs  p50 %.1f ms  p99 %.1f ms\n", lw.FromSec, lw.ToSec, lw.Count, lw.P50, lw.P99)
 	}
 }
 
