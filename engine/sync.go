@@ -127,7 +127,11 @@ func (e *Driver) SyncTick() error {
 			s.peerGone(ans.peer)
 		}
 		if e.height == before {
-			break // not decided: re-requested below, from another peer
+			// Not decided (the block awaits its check, or the Machine had
+			// decided otherwise): re-requested below, from another peer.
+			e.log.Info("block sync: answer did not decide the height", "peer", ans.peer, "height", before,
+				"round", e.machine.RoundState().Round)
+			break
 		}
 	}
 	for h := range s.buffer {
