@@ -128,6 +128,17 @@ type Config struct {
 	// connection still handshaking that long after it was accepted is
 	// closed. Default DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
+
+	// Faults gives the Switch a FaultLayer (Switch.Faults), which injects
+	// partitions, delays and drops into its peer links: for test networks
+	// only. Off, there is no layer and no cost.
+	Faults bool
+	// FaultSeed seeds the fault layer's random drops and jitter.
+	FaultSeed uint64
+	// FaultDelayBytes bounds, per peer, the queued bytes while messages
+	// are held back by a delay; a delayed message that does not fit is
+	// dropped. Default DefaultFaultDelayBytes.
+	FaultDelayBytes int
 }
 
 func (c *Config) applyDefaults() error {
@@ -140,7 +151,7 @@ func (c *Config) applyDefaults() error {
 		return fmt.Errorf("p2p: config: max message bytes %d above the protocol limit %d", c.MaxMessageBytes, MaxMessageBytes)
 	case c.SendQueue < 0 || c.SendQueueBytes < 0 || c.SendFullTimeout < 0 || c.BanThreshold < 0 || c.BanDuration < 0 ||
 		c.KnownMessages < 0 || c.SeenMessages < 0 || c.MaxInboundPeers < 0 ||
-		c.MaxConnsPerIP < 0 || c.MaxHandshakes < 0 || c.HandshakeTimeout < 0:
+		c.MaxConnsPerIP < 0 || c.MaxHandshakes < 0 || c.HandshakeTimeout < 0 || c.FaultDelayBytes < 0:
 		return errors.New("p2p: config: negative limit")
 	case len(c.ExternalAddr) > maxListenAddrBytes:
 		return fmt.Errorf("p2p: config: external address longer than %d bytes", maxListenAddrBytes)
@@ -186,6 +197,9 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.FaultDelayBytes == 0 {
+		c.FaultDelayBytes = DefaultFaultDelayBytes
 	}
 	return nil
 }

@@ -160,6 +160,21 @@
 // Switch.Ban(id, reason, d) bans outright. Banned and PeerScore report the
 // state.
 //
+// # Faults (test networks)
+//
+// With Config.Faults a Switch has a FaultLayer (Switch.Faults) that a test
+// network's admin endpoint steers: a partition from a set of NodeIDs
+// (nothing is sent to them and nothing they send but control messages is
+// delivered, so the connections stay up and healing is instant, and
+// redials change nothing), a delay with optional jitter on every outgoing
+// message (held in the peer's send queue with its release time, so one
+// peer's messages keep their order, and bounded per peer by
+// Config.FaultDelayBytes), and a random drop rate on outgoing messages
+// (seeded by Config.FaultSeed). Sends meet the layer in one place, the
+// peer's enqueue, which Broadcast and Send (gossip, catch-up, block sync)
+// all go through; receipts in the peer's reader. Without Config.Faults
+// there is no layer, and both places only test a nil pointer.
+//
 // # Concurrency
 //
 // Switch.Run owns every goroutine: the HTTP listener, one dial loop per

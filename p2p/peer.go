@@ -50,8 +50,24 @@ func newPeer(sw *Switch, info PeerInfo, conn *websocket.Conn, cancel context.Can
 // enqueue queues an encoded message without blocking; false if the queue is
 // full. A peer whose queue has stayed full for Config.SendFullTimeout is not
 // reading: it is stopped.
+//
+// This is where the fault layer, when there is one, acts on every message
+// we send: a partitioned peer gets nothing, a dropped message is refused
+// (and counted by the layer, not as a full queue), and a delayed one is
+// queued with its release time.
 func (p *peer) enqueue(b []byte) bool {
-	ok, full := p.send.push(b, time.Now())
+	now := time.Now()
+	var due time.Time
+	if f := p.sw.faults; f != nil {
+		var send bool
+		if send, due = f.outgoing(p.info.ID, now); !send {
+			return false
+		}
+	}
+	ok, full := p.send.push(b, now, due, p.sw.cfg.FaultDelayBytes)
+	if !ok && !due.IsZero() {
+		p.sw.faults.dropped.Add(1)
+	}
 	if !ok && full >= p.sw.cfg.SendFullTimeout && !p.closing.Load() {
 		p.sw.stats.sendFullStops.Add(1)
 		reason := fmt.Sprintf("send queue full for %v: not reading", full.Round(time.Millisecond))
@@ -113,14 +129,31 @@ func (p *peer) run(ctx context.Context) error {
 func (p *peer) writeLoop(ctx context.Context) error {
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
+	// hold fires when the oldest queued message, held back by the fault
+	// layer's delay, is due.
+	hold := time.NewTimer(time.Hour)
+	hold.Stop()
+	defer hold.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			p.goodbye()
 			return nil
 		case <-p.send.ready:
-			if err := p.writeBurst(); err != nil {
+			wait, err := p.writeBurst()
+			if err != nil {
 				return fmt.Errorf("write: %w", err)
+			}
+			if wait > 0 {
+				hold.Reset(wait)
+			}
+		case <-hold.C:
+			wait, err := p.writeBurst()
+			if err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+			if wait > 0 {
+				hold.Reset(wait)
 			}
 		case <-ping.C:
 			if err := p.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
@@ -130,12 +163,14 @@ func (p *peer) writeLoop(ctx context.Context) error {
 	}
 }
 
-// writeBurst writes what is queued, within the batch bounds, and sends it
-// all with one flush. If it leaves messages queued it re-arms ready.
-func (p *peer) writeBurst() (err error) {
-	b, ok := p.send.pop()
+// writeBurst writes what is queued and due, within the batch bounds, and
+// sends it all with one flush. If it leaves due messages queued it re-arms
+// ready; if the oldest queued message is not yet due, wait is how long
+// until it is.
+func (p *peer) writeBurst() (wait time.Duration, err error) {
+	b, wait, ok := p.send.pop(time.Now())
 	if !ok {
-		return nil
+		return wait, nil
 	}
 	if bc, ok := p.conn.NetConn().(*batchConn); ok {
 		bc.beginBatch()
@@ -144,10 +179,10 @@ func (p *peer) writeBurst() (err error) {
 	n, size := 0, 0
 	for {
 		if err := p.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
-			return err
+			return 0, err
 		}
 		if err := p.conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
-			return err
+			return 0, err
 		}
 		p.sw.stats.msgsSent.Add(1)
 		p.sw.stats.bytesSent.Add(uint64(len(b)))
@@ -157,10 +192,10 @@ func (p *peer) writeBurst() (err error) {
 			case p.send.ready <- struct{}{}: // come back for the rest
 			default:
 			}
-			return nil
+			return 0, nil
 		}
-		if b, ok = p.send.pop(); !ok {
-			return nil
+		if b, wait, ok = p.send.pop(time.Now()); !ok {
+			return wait, nil
 		}
 	}
 }
@@ -211,6 +246,15 @@ func (p *peer) readLoop(ctx context.Context) error {
 		p.sw.stats.bytesRecv.Add(uint64(len(b)))
 		if typ != websocket.BinaryMessage {
 			return p.invalid(fmt.Errorf("%w: text frame", ErrInvalidMessage))
+		}
+		// A partition (the fault layer) drops whatever the peer sends but
+		// control messages, before it counts against budgets or is decoded.
+		if f := p.sw.faults; f != nil {
+			if k, ok := peekKind(b); !ok || !k.control() {
+				if f.blocksFrom(p.info.ID) {
+					continue
+				}
+			}
 		}
 		// The budget is charged before decoding, so a flood costs us no
 		// more than reading it.

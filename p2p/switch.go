@@ -40,6 +40,7 @@ type Switch struct {
 	peers map[NodeID]*peer
 
 	seen   *knownSet   // gossip messages received or broadcast, Switch-wide
+	faults *FaultLayer // nil unless Config.Faults
 	scores *scoreBoard // peer scores and bans
 
 	inbound      connTracker // connection handlers running in net/http goroutines
@@ -86,6 +87,9 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 		scores:    newScoreBoard(cfg.BanThreshold, cfg.BanDuration),
 		inbound:   newConnTracker(),
 	}
+	if cfg.Faults {
+		s.faults = newFaultLayer(cfg.FaultSeed, cfg.FaultDelayBytes)
+	}
 	s.admit = newAdmission(&s.cfg, logger, &s.stats)
 	s.dialer = &websocket.Dialer{
 		NetDialTLSContext: s.dialTLS,
@@ -95,6 +99,10 @@ func NewSwitch(cfg Config, h Handler, logger *slog.Logger) (*Switch, error) {
 	}
 	return s, nil
 }
+
+// Faults returns the fault layer, nil unless Config.Faults (test networks
+// only).
+func (s *Switch) Faults() *FaultLayer { return s.faults }
 
 // ID is this node's NodeID.
 func (s *Switch) ID() NodeID { return s.id }
