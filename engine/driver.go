@@ -422,7 +422,7 @@ func (e *Driver) do(a consensus.Action) error {
 		e.sendVote(a.Vote)
 	case consensus.BroadcastProposal:
 		e.sendProposal(a.Proposal, a.Block)
-		if e.cfg.DoublePropose {
+		if e.doubleProposing() {
 			e.doublePropose(a.Proposal, a.Block)
 		}
 	case consensus.Finalize:
@@ -555,12 +555,22 @@ func (e *Driver) signVote(v *chain.Vote) error {
 		e.requester.RequestVote(v)
 		return nil
 	}
+	switch mode := e.byzantine(); {
+	case mode == validator.ByzantineSilent:
+		e.refuseSilently(v.Height, v.Round, consensus.VoteStep(v.Type))
+		return nil
+	case mode == validator.ByzantineNilVotes && !v.IsNil():
+		return e.signNilVote(v)
+	}
 	t0 := e.clock.Now()
 	if err := e.signer.SignVote(e.ctx, e.chainID, v); err != nil {
 		return e.signFailed(err, v.Height, v.Round, consensus.VoteStep(v.Type))
 	}
 	e.log.Debug("signed vote", "height", v.Height, "type", v.Type, "took", e.clock.Now().Sub(t0))
 	e.queue = append(e.queue, consensus.OwnVote{Vote: v})
+	if e.byzantine() == validator.ByzantineEquivocate {
+		e.equivocate(v)
+	}
 	return nil
 }
 
@@ -570,6 +580,10 @@ func (e *Driver) signProposal(p *chain.Proposal, b *chain.Block) error {
 	}
 	if e.requester != nil {
 		e.requester.RequestProposal(p, b)
+		return nil
+	}
+	if e.byzantine() == validator.ByzantineSilent {
+		e.refuseSilently(p.Height, p.Round, consensus.StepPropose)
 		return nil
 	}
 	if err := e.signer.SignProposal(e.ctx, e.chainID, p); err != nil {

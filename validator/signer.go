@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 
@@ -31,13 +32,17 @@ type LocalSigner struct {
 	guard *Guard
 	// doublePropose lets SignSecondProposal sign; see AllowDoublePropose.
 	doublePropose bool
+	// byzantineAllowed lets SetByzantine switch mode (byzantine.go).
+	byzantineAllowed bool
+	mode             atomic.Uint32 // a ByzantineMode
 }
 
 // ErrDoubleProposeDisabled is SignSecondProposal's refusal on a signer
 // that was not made Byzantine with AllowDoublePropose.
 var ErrDoubleProposeDisabled = errors.New("refusing to sign a second proposal: double proposing is not enabled")
 
-// AllowDoublePropose makes the signer Byzantine: SignSecondProposal will
+// AllowDoublePropose makes the signer Byzantine for good (as the mode
+// ByzantineDoublePropose does until switched off): SignSecondProposal will
 // sign a second, conflicting proposal for the height and round of the
 // last proposal it signed. It exists for test networks only (the node's
 // signer.testnet_double_propose), to show that a double proposer is
@@ -53,7 +58,7 @@ func (s *LocalSigner) AllowDoublePropose() { s.doublePropose = true }
 // The guard's record stays the first proposal, so the signer's votes are
 // protected as before.
 func (s *LocalSigner) SignSecondProposal(chainID string, p *chain.Proposal) error {
-	if !s.doublePropose {
+	if !s.doublePropose && s.Byzantine() != ByzantineDoublePropose {
 		return ErrDoubleProposeDisabled
 	}
 	if p.Proposer != s.addr {
