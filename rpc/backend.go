@@ -55,6 +55,10 @@ type Backend interface {
 	// ErrInvalidSignature.
 	SubmitSigned(ctx context.Context, id uint64, sig chain.Signature) error
 
+	// Faults returns the faults a test network injected into the node;
+	// an empty result when there are none or faults are disabled.
+	Faults(ctx context.Context) (FaultsResult, error)
+
 	// FinalizedEvents returns the finalized events of heights from..to
 	// (inclusive, from <= to <= LatestHeight()) in height order. It may
 	// return a shorter prefix (at least one event); the server asks again.

@@ -27,6 +27,7 @@ var methods = map[string]struct {
 	MethodRoundState:    {serve: handleRoundState},
 	MethodGetDuties:     {serve: handleGetDuties},
 	MethodSubmitSigned:  {serve: handleSubmitSigned},
+	MethodGetFaults:     {serve: handleGetFaults},
 	MethodSubscribe:     {serve: handleSubscribe, wsOnly: true},
 	MethodUnsubscribe:   {serve: handleUnsubscribe, wsOnly: true},
 }

@@ -22,6 +22,9 @@ const (
 	MethodSubmitSigned  = "consensus_submitSigned"
 	MethodSubscribe     = "chain_subscribe"
 	MethodUnsubscribe   = "chain_unsubscribe"
+	// MethodGetFaults lists the faults a test network injected into the
+	// node (read-only; see FaultsResult).
+	MethodGetFaults = "net_getFaults"
 	// MethodSubscription is the method of every notification.
 	MethodSubscription = "chain_subscription"
 )

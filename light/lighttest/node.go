@@ -92,6 +92,9 @@ func (n *Node) block(h uint64) (*light.SignedHeader, error) {
 	return sh, nil
 }
 
+// Faults implements rpc.Backend: a light client's test node has none.
+func (n *Node) Faults(context.Context) (rpc.FaultsResult, error) { return rpc.FaultsResult{}, nil }
+
 // ChainStatus implements rpc.Backend.
 func (n *Node) ChainStatus(context.Context) (rpc.StatusResult, error) {
 	st := rpc.StatusResult{ChainID: ChainID, NodeID: n.NodeID, Time: GenesisTime}

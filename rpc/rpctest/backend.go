@@ -36,6 +36,7 @@ type Backend struct {
 	healthErr  error
 	replayErr  error
 	signers    int
+	faults     []rpc.FaultResult
 	hook       func()
 
 	gate         <-chan struct{} // ChainStatus waits for it to close
@@ -243,6 +244,20 @@ func (b *Backend) waitGate(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("chain status: %w", ctx.Err())
 	}
+}
+
+// SetFaults sets what Faults returns.
+func (b *Backend) SetFaults(f []rpc.FaultResult) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.faults = f
+}
+
+// Faults implements rpc.Backend.
+func (b *Backend) Faults(context.Context) (rpc.FaultsResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return rpc.FaultsResult{Faults: b.faults}, nil
 }
 
 // ChainStatus implements rpc.Backend. See SetGate.
