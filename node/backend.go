@@ -29,6 +29,7 @@ type backend struct {
 	sw        *p2p.Switch
 	net       *network
 	remote    *validator.RemoteSigner // nil unless signer.mode = remote
+	faults    *faultControl           // nil without p2p.testnet_faults
 }
 
 var _ rpc.Backend = (*backend)(nil)

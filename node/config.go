@@ -79,6 +79,14 @@ type P2PConfig struct {
 	BanDuration  Duration `toml:"ban_duration"`
 	// Budgets are each peer's allowance per message class.
 	Budgets P2PBudgets `toml:"budgets"`
+	// TestnetFaults enables, for test networks only, the p2p fault layer
+	// (partitions, delays, drops) and the runtime Byzantine switch, both
+	// steered through the admin endpoint on TestnetAdminAddr, a loopback
+	// "host:port", whose requests must carry the hex token held in
+	// TestnetAdminTokenFile. Off (the default), neither exists.
+	TestnetFaults         bool   `toml:"testnet_faults"`
+	TestnetAdminAddr      string `toml:"testnet_admin_addr"`
+	TestnetAdminTokenFile string `toml:"testnet_admin_token_file"`
 }
 
 // P2PBudgets is [p2p.budgets]: one token-bucket pair per message class.
@@ -214,6 +222,11 @@ type SignerConfig struct {
 	// otherwise refuses to sign. Honest validators turn the pair into
 	// evidence, and the chain slashes and jails it. Local signer only.
 	TestnetDoublePropose bool `toml:"testnet_double_propose"`
+	// TestnetByzantine lets the admin endpoint (p2p.testnet_faults) switch
+	// this validator into a Byzantine mode at run time: equivocate,
+	// double-propose, nil-votes, silent, or back to off. For test networks
+	// only; local signer only.
+	TestnetByzantine bool `toml:"testnet_byzantine"`
 }
 
 // DefaultConfig is a configuration for one node on a local network.
@@ -302,6 +315,7 @@ func (c *Config) Validate() error {
 	if err := rpc.CheckOrigins(c.RPC.AllowedOrigins); err != nil {
 		errs = append(errs, fmt.Errorf("rpc.allowed_origins: %w", err))
 	}
+	errs = append(errs, c.P2P.checkTestnetFaults(c.Signer.TestnetByzantine)...)
 	switch c.DB.Backend {
 	case "goleveldb", "pebbledb":
 	default:
@@ -321,6 +335,9 @@ func (c *Config) Validate() error {
 		}
 		if c.Signer.TestnetDoublePropose {
 			errs = append(errs, errors.New("signer.testnet_double_propose needs signer.mode local"))
+		}
+		if c.Signer.TestnetByzantine {
+			errs = append(errs, errors.New("signer.testnet_byzantine needs signer.mode local"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("signer.mode %q: want local or remote", c.Signer.Mode))
@@ -420,4 +437,29 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("log.level %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// checkTestnetFaults checks the test-network fault settings: the admin
+// endpoint exists only with testnet_faults, listens on loopback only, and
+// needs its token file.
+func (p P2PConfig) checkTestnetFaults(byzantine bool) []error {
+	if !p.TestnetFaults {
+		var errs []error
+		if p.TestnetAdminAddr != "" || p.TestnetAdminTokenFile != "" {
+			errs = append(errs, errors.New("p2p.testnet_admin_addr and p2p.testnet_admin_token_file need p2p.testnet_faults"))
+		}
+		if byzantine {
+			errs = append(errs, errors.New("signer.testnet_byzantine needs p2p.testnet_faults"))
+		}
+		return errs
+	}
+	var errs []error
+	host, _, err := net.SplitHostPort(p.TestnetAdminAddr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		errs = append(errs, fmt.Errorf("p2p.testnet_admin_addr %q: want a loopback host:port such as 127.0.0.1:0", p.TestnetAdminAddr))
+	}
+	if p.TestnetAdminTokenFile == "" {
+		errs = append(errs, errors.New("p2p.testnet_admin_token_file is required with p2p.testnet_faults"))
+	}
+	return errs
 }

@@ -102,3 +102,20 @@ func (m *metrics) registerP2P(stats func() p2p.Stats) {
 			Help: "Bytes waiting in the peers' send queues."}, func() float64 { return float64(stats().SendQueuedBytes) }),
 	)
 }
+
+// registerFaults exposes the test network fault layer: the faults active
+// now, and the messages it delayed and dropped (all zero without
+// p2p.testnet_faults).
+func (m *metrics) registerFaults(f *faultControl) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "quorumchain_testnet_faults_active",
+			Help: "Faults injected into this node by its test network (partition, delay, drop, byzantine)."},
+			func() float64 { return float64(f.active()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "quorumchain_testnet_fault_delayed_messages_total",
+			Help: "Outgoing peer messages held back by an injected delay."},
+			func() float64 { return float64(f.stats().Delayed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "quorumchain_testnet_fault_dropped_messages_total",
+			Help: "Peer messages dropped by an injected fault (drop rate, partition, full delay queue)."},
+			func() float64 { return float64(f.stats().Dropped) }),
+	)
+}

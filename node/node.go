@@ -45,6 +45,12 @@ type Node struct {
 	hub     *rpc.Hub
 	metrics *metrics
 	remote  *validator.RemoteSigner
+	// faults and admin exist only with p2p.testnet_faults; byzantine is
+	// the local signer when signer.testnet_byzantine made it switchable.
+	faults    *faultControl
+	admin     *adminServer
+	adminLn   net.Listener
+	byzantine byzantineSwitch
 
 	rpcLn net.Listener
 }
@@ -134,14 +140,19 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 		MaxConnsPerIP: cfg.P2P.MaxConnsPerIP, MaxHandshakes: cfg.P2P.MaxHandshakes, HandshakeTimeout: time.Duration(cfg.P2P.HandshakeTimeout),
 		SendQueueBytes: cfg.P2P.SendQueueBytes, SendFullTimeout: cfg.P2P.SendFullTimeout.Std(), Budgets: cfg.P2P.Budgets.p2p(),
 		BanThreshold: cfg.P2P.BanThreshold, BanDuration: cfg.P2P.BanDuration.Std(),
+		Faults: cfg.P2P.TestnetFaults, FaultSeed: faultSeed(p2p.NodeIDFromKey(nodeKey)),
 	}, n.net, logger)
 	if err != nil {
 		return nil, err
 	}
 	n.net.sw = n.sw
 	n.metrics.registerP2P(n.sw.Stats)
+	if err := n.openAdmin(); err != nil {
+		return nil, err
+	}
+	n.metrics.registerFaults(n.faults)
 	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
-		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote}
+		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote, faults: n.faults}
 	n.rpc = rpc.NewServer(cfg.RPCServerConfig(), be, n.hub, n.metrics.registry, logger)
 	if n.rpcLn, err = listenRPC(home, cfg.RPC); err != nil {
 		return nil, err
@@ -208,7 +219,50 @@ func (n *Node) loadSigner(opts Options) (validator.Signer, chain.Address, error)
 		n.log.Warn("signer.testnet_double_propose is on: this validator double-proposes and will be slashed (test networks only)")
 		s.AllowDoublePropose()
 	}
+	if n.cfg.Signer.TestnetByzantine {
+		s.AllowByzantine()
+		n.byzantine = s
+	}
 	return s, s.Address(), nil
+}
+
+// openAdmin sets up, with p2p.testnet_faults, the fault control and the
+// admin endpoint: it reads the token and binds the loopback listener.
+func (n *Node) openAdmin() error {
+	if !n.cfg.P2P.TestnetFaults {
+		return nil
+	}
+	n.faults = &faultControl{layer: n.sw.Faults(), signer: n.byzantine}
+	tok, err := ReadAdminToken(n.cfg.P2P.TestnetAdminTokenFile)
+	if err != nil {
+		return err
+	}
+	if n.adminLn, err = net.Listen("tcp", n.cfg.P2P.TestnetAdminAddr); err != nil {
+		return fmt.Errorf("admin: listen: %w", err)
+	}
+	n.admin = &adminServer{faults: n.faults, token: tok, log: n.log, now: time.Now}
+	n.log.Warn("p2p.testnet_faults is on: faults and Byzantine modes can be injected through the admin endpoint (test networks only)",
+		"admin", n.adminLn.Addr().String())
+	return nil
+}
+
+// faultSeed derives the fault layer's seed from the node's identity, so
+// that each node drops differently but reproducibly.
+func faultSeed(id p2p.NodeID) uint64 {
+	var s uint64
+	for _, b := range id[:8] {
+		s = s<<8 | uint64(b)
+	}
+	return s
+}
+
+// AdminAddr is the address of the test network admin endpoint, empty
+// without p2p.testnet_faults.
+func (n *Node) AdminAddr() string {
+	if n.adminLn == nil {
+		return ""
+	}
+	return n.adminLn.Addr().String()
 }
 
 // RPCAddr is the address the RPC server listens on.
@@ -238,6 +292,9 @@ func (n *Node) Run(ctx context.Context) error {
 	})
 	g.Go(func() error { return n.updateGauges(ctx) })
 	g.Go(func() error { return n.net.runTxGossip(ctx) })
+	if n.admin != nil {
+		g.Go(func() error { return n.admin.serve(ctx, n.adminLn) })
+	}
 	if addr := n.cfg.RPC.PprofListenAddr; addr != "" {
 		g.Go(func() error { return servePprof(ctx, addr, n.log) })
 	}
@@ -261,6 +318,9 @@ func (n *Node) close() {
 	}
 	if n.rpcLn != nil {
 		n.rpcLn.Close() //nolint:errcheck // may already be closed by Serve
+	}
+	if n.adminLn != nil {
+		n.adminLn.Close() //nolint:errcheck // may already be closed by serve
 	}
 }
 
