@@ -163,6 +163,8 @@ type NodeStatus struct {
 	Syncing bool   `json:"syncing"`
 	// Error says why the RPC did not answer a running node.
 	Error string `json:"error,omitempty"`
+	// Faults are the faults injected into a running node (net_getFaults).
+	Faults []rpc.FaultResult `json:"faults"`
 }
 
 // Status reports, for each node of the testnet in dir, whether its
@@ -175,7 +177,7 @@ func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 	out := make([]NodeStatus, len(m.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range m.Nodes {
-		out[i] = NodeStatus{Node: n, Running: nodeRunning(n.PID, n.Home)}
+		out[i] = NodeStatus{Node: n, Running: nodeRunning(n.PID, n.Home), Faults: []rpc.FaultResult{}}
 		if !out[i].Running {
 			out[i].PID = 0
 			continue
@@ -188,6 +190,12 @@ func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 				var st *rpc.StatusResult
 				if st, err = c.Status(cctx); err == nil {
 					out[i].Height, out[i].Peers, out[i].Syncing = st.Height, st.Peers, st.Syncing
+				}
+				var f *rpc.FaultsResult
+				if err == nil {
+					if f, err = c.Faults(cctx); err == nil {
+						out[i].Faults = f.Faults
+					}
 				}
 			}
 			if err != nil {

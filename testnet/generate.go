@@ -123,6 +123,14 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	adminPorts, err := pickPortsAvoiding(opts.Validators, ports)
+	if err != nil {
+		return nil, err
+	}
+	m.AdminToken = filepath.Join(abs, AdminTokenFile)
+	if err := writeAdminToken(m.AdminToken); err != nil {
+		return nil, err
+	}
 	consensusCfg := ConsensusDefaults()
 	if opts.Consensus != nil {
 		consensusCfg = *opts.Consensus
@@ -134,6 +142,12 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	m.Faucet = Faucet{Address: chain.FormatAddress(chain.PubkeyAddress(&faucet.PublicKey)), Key: filepath.Join(abs, "faucet.json")}
 	var cfgs []node.Config
 	m.Nodes, cfgs = nodeConfigs(abs, opts, ports, consensusCfg, m.PasswordFile, keys)
+	for i := range cfgs {
+		adminAddr := "127.0.0.1:" + strconv.Itoa(adminPorts[i])
+		cfgs[i].P2P.TestnetFaults, cfgs[i].P2P.TestnetAdminAddr, cfgs[i].P2P.TestnetAdminTokenFile = true, adminAddr, m.AdminToken
+		cfgs[i].Signer.TestnetByzantine = cfgs[i].Signer.Mode == "local"
+		m.Nodes[i].Admin = "http://" + adminAddr
+	}
 	if err := writeKeysAndHomes(m, gen, password, faucet, keys, cfgs); err != nil {
 		return nil, err
 	}
@@ -278,6 +292,30 @@ func writeKeysAndHomes(m *Manifest, gen *genesis.Doc, password string, faucet *e
 		})
 	}
 	return g.Wait()
+}
+
+// writeAdminToken writes a new admin token, 32 random bytes in hex, that
+// only the owner may read.
+func writeAdminToken(path string) error {
+	b := make([]byte, node.AdminTokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(path, []byte(hex.EncodeToString(b)+"\n"), 0o600)
+}
+
+// pickPortsAvoiding returns n free ports, none of them in taken.
+func pickPortsAvoiding(n int, taken []int) ([]int, error) {
+	for range portTries {
+		ports, err := pickPorts(0, n)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(ports, func(p int) bool { return slices.Contains(taken, p) }) {
+			return ports, nil
+		}
+	}
+	return nil, fmt.Errorf("testnet: no %d free ports apart from %v", n, taken)
 }
 
 func randomPassword() (string, error) {

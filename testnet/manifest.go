@@ -17,7 +17,10 @@ type Manifest struct {
 	ChainID      string `json:"chainId"`
 	Faucet       Faucet `json:"faucet"`
 	PasswordFile string `json:"passwordFile"`
-	Nodes        []Node `json:"nodes"`
+	// AdminToken is the token file of the nodes' admin endpoints
+	// (D/admin-token); empty for a testnet without fault injection.
+	AdminToken string `json:"adminToken,omitempty"`
+	Nodes      []Node `json:"nodes"`
 }
 
 // Faucet is the funded account of the testnet.
@@ -38,6 +41,9 @@ type Node struct {
 	PID       int    `json:"pid"`
 	Signer    string `json:"signer"` // local or remote
 	SignerKey string `json:"signerKey,omitempty"`
+	// Admin is the node's admin endpoint, http://127.0.0.1:PORT, which
+	// injects faults (see faults.go).
+	Admin string `json:"admin,omitempty"`
 	// Byzantine names what a node was made to do wrong, on purpose:
 	// ByzantineDoublePropose, or empty for an honest node.
 	Byzantine string `json:"byzantine,omitempty"`

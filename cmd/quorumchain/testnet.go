@@ -28,7 +28,8 @@ func testnetCommand() *cli.Command {
 		Name:  "testnet",
 		Usage: "run a local testnet of validators on 127.0.0.1, and inspect and perturb it",
 		Description: "The testnet lives in --dir: D/testnet.json (chain id, faucet, nodes with their RPC URLs and PIDs),\n" +
-			"D/password.txt, D/faucet.json, remote signers' keys D/nodeI-signer.json, and one node home per\n" +
+			"D/password.txt, D/faucet.json, D/admin-token (the nodes' admin endpoints' token), remote signers'\n" +
+			"keys D/nodeI-signer.json, and one node home per\n" +
 			"node, D/nodeI, with its log in D/nodeI/node.log.\n\n" +
 			"--dir defaults to $QUORUMCHAIN_HOME/testnet when QUORUMCHAIN_HOME (or the global --home) is set,\n" +
 			"else to ./" + testnetDefaultDir + ".",
@@ -39,6 +40,11 @@ func testnetCommand() *cli.Command {
 			testnetKillCommand(),
 			testnetRestartCommand(),
 			testnetAttackCommand(),
+			testnetPartitionCommand(),
+			testnetHealCommand(),
+			testnetDelayCommand(),
+			testnetDropCommand(),
+			testnetByzantineCommand(),
 		},
 	}
 }
@@ -166,7 +172,7 @@ func testnetStartOptions(c *cli.Context) (testnet.StartOptions, error) {
 func testnetStatusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "show each node of the testnet: PID, running or not, height, peers, RPC URL",
+		Usage: "show each node of the testnet: PID, running or not, height, peers, RPC URL, and active faults",
 		Flags: []cli.Flag{testnetDirFlag(), outputFlag()},
 		Action: func(c *cli.Context) error {
 			if _, err := args(c, 0, 0, "no arguments"); err != nil {
@@ -203,7 +209,11 @@ func testnetStatusCommand() *cli.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, pid, state, height, peers, s.Signer, s.RPC)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			writeStatusFaults(c.App.Writer, st)
+			return nil
 		},
 	}
 }
