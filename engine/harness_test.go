@@ -327,6 +327,7 @@ func (nw *network) newDisk(t *testing.T) *disk {
 // validatorProc is one incarnation of validator self's process over d.
 type validatorProc struct {
 	d      *engine.Driver
+	signer *validator.LocalSigner // switchable: AllowByzantine
 	net    *net
 	timers *timers
 	sink   *sink
@@ -342,7 +343,8 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &validatorProc{net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{f: f, armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}}
+	signer.AllowByzantine()
+	p := &validatorProc{signer: signer, net: &net{f: f, blocks: map[chain.Hash]*chain.Block{}}, timers: &timers{f: f, armed: map[consensus.TimeoutFired]time.Duration{}}, sink: &sink{}}
 	cfg := engine.Config{
 		ChainID: testChainID, GenesisTime: genesisTime, MaxBlockTxs: 100,
 		Machine: consensus.Config{
