@@ -62,10 +62,47 @@ func (e *Driver) doubleProposing() bool {
 	return e.cfg.DoublePropose || e.byzantine() == validator.ByzantineDoublePropose
 }
 
-// refuseSilently answers a sign request of the Machine as a refusal, so
-// that it carries on without our signature (the silent mode).
-func (e *Driver) refuseSilently(h uint64, r uint32, s consensus.RoundStep) {
-	e.queue = append(e.queue, consensus.SignRefused{Height: h, Round: r, Step: s, Reason: "silent (test network byzantine mode)"})
+// maxHeld bounds the sign requests the silent mode holds back.
+const maxHeld = 16
+
+// hold keeps a sign request of the Machine unanswered (the silent mode):
+// the validator is like one whose signer does not answer. Once the mode
+// is switched off, releaseHeld signs what is still wanted, so that a round
+// that waits for this validator's vote (with half the stake silent, no
+// timeout can fire) goes on.
+func (e *Driver) hold(a consensus.Action) {
+	if len(e.held) == maxHeld {
+		e.held = append(e.held[:0], e.held[1:]...)
+	}
+	e.held = append(e.held, a)
+}
+
+// releaseHeld signs, once the validator is no longer silent, the held
+// requests of the current height, oldest first (the Machine ignores those
+// of rounds it left); those of other heights are dropped.
+func (e *Driver) releaseHeld() error {
+	if len(e.held) == 0 || e.byzantine() == validator.ByzantineSilent {
+		return nil
+	}
+	held := e.held
+	e.held = nil
+	for _, a := range held {
+		var h uint64
+		switch a := a.(type) {
+		case consensus.SignVote:
+			h = a.Vote.Height
+		case consensus.SignProposal:
+			h = a.Proposal.Height
+		}
+		if h != e.height {
+			continue
+		}
+		e.log.Info("signing a request held back while silent", "height", h)
+		if err := e.do(a); err != nil {
+			return err
+		}
+	}
+	return e.drain()
 }
 
 // signNilVote answers the Machine's request for a vote for a block with a

@@ -135,3 +135,54 @@ func TestByzantineModes(t *testing.T) {
 		})
 	}
 }
+
+// TestSilentHalfHaltsThenResumes: with two of four equal validators
+// silent, no round can end (half the stake never votes, so no timeout
+// after the prevote fires): the height stalls. Switched off, the two sign
+// the requests they held back at their next status tick, and the height
+// is decided.
+func TestSilentHalfHaltsThenResumes(t *testing.T) {
+	nw := newNetwork(t)
+	c := newCluster(t, nw, []int{0, 1, 2, 3}, nil)
+	for _, i := range []int{2, 3} {
+		if err := c.procs[i].signer.SetByzantine(validator.ByzantineSilent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := c.heightOf(0)
+	// Deliver and fire every timeout until none is left: the height stalls.
+	for iter := 0; ; iter++ {
+		if iter == 1000 {
+			t.Fatal("timeouts kept firing with half the stake silent")
+		}
+		if c.deliver() {
+			continue
+		}
+		fired := false
+		for _, p := range c.procs {
+			if to, ok := p.timers.next(); ok {
+				delete(p.timers.armed, to)
+				if err := p.d.Timeout(to); err != nil {
+					t.Fatal(err)
+				}
+				fired = true
+				break
+			}
+		}
+		if !fired {
+			break
+		}
+	}
+	if h := c.heightOf(0); h != start {
+		t.Fatalf("height %d decided with half the stake silent (from %d)", h, start)
+	}
+	for _, i := range []int{2, 3} {
+		if err := c.procs[i].signer.SetByzantine(validator.ByzantineOff); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.procs[i].d.StatusTick(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.runUntil("the stalled height decided", c.allAt(start+2, 0, 1, 2, 3))
+}

@@ -222,6 +222,9 @@ type Driver struct {
 	// lostVote is the signer's last vote of this height, released before a
 	// restart and not yet re-sent (see ownvote.go).
 	lostVote *validator.LastSigned
+	// held are the sign requests the silent Byzantine mode left
+	// unanswered (byzantine.go).
+	held []consensus.Action
 }
 
 // ErrHalt wraps failures that must stop the node: a store or log write
@@ -330,9 +333,13 @@ func (e *Driver) PeerGone(peer p2p.NodeID) { e.sync.peerGone(peer) }
 // Evidence verifies and keeps evidence a peer sent, and gossips it if new.
 func (e *Driver) Evidence(ev *chain.Evidence) { e.addEvidence(ev, true) }
 
-// StatusTick announces the latest final height and advances block sync.
+// StatusTick announces the latest final height and advances block sync;
+// it also signs what a validator held back while silent, once it is not.
 // The caller calls it every few hundred milliseconds.
 func (e *Driver) StatusTick() error {
+	if err := e.releaseHeld(); err != nil {
+		return err
+	}
 	e.net.BroadcastStatus(e.height - 1)
 	return e.SyncTick()
 }
@@ -557,7 +564,7 @@ func (e *Driver) signVote(v *chain.Vote) error {
 	}
 	switch mode := e.byzantine(); {
 	case mode == validator.ByzantineSilent:
-		e.refuseSilently(v.Height, v.Round, consensus.VoteStep(v.Type))
+		e.hold(consensus.SignVote{Vote: v})
 		return nil
 	case mode == validator.ByzantineNilVotes && !v.IsNil():
 		return e.signNilVote(v)
@@ -583,7 +590,7 @@ func (e *Driver) signProposal(p *chain.Proposal, b *chain.Block) error {
 		return nil
 	}
 	if e.byzantine() == validator.ByzantineSilent {
-		e.refuseSilently(p.Height, p.Round, consensus.StepPropose)
+		e.hold(consensus.SignProposal{Proposal: p, Block: b})
 		return nil
 	}
 	if err := e.signer.SignProposal(e.ctx, e.chainID, p); err != nil {
