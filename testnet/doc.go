@@ -14,6 +14,12 @@
 // that node, and never match processes by name. Read-modify-writes of
 // testnet.json hold a lock on the directory.
 //
+// Faults on demand (faults.go): every generated node runs with the p2p
+// fault layer and an admin endpoint on 127.0.0.1, recorded in testnet.json
+// and authenticated by dir/admin-token. Admin is its client; Partition,
+// Heal and the Admin methods Delay, Drop and Byzantine inject partitions,
+// delays, message drops and Byzantine validators into the running nodes.
+//
 // The end-to-end tests of this package (e2e_test.go) run real node
 // processes and the CLI; -short skips them.
 package testnet
