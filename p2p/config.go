@@ -247,7 +247,8 @@ type Stats struct {
 	BytesSent, BytesReceived       uint64
 
 	// SendDropped counts messages dropped because a peer's send queue was
-	// full (in messages or in bytes).
+	// full (in messages or in bytes); a fault layer counts its own drops
+	// (FaultLayer.Stats).
 	SendDropped uint64
 	// SendQueueFullDisconnects counts peers disconnected because their
 	// send queue stayed full for Config.SendFullTimeout.

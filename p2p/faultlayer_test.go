@@ -193,6 +193,9 @@ func TestFaultDelayByteBound(t *testing.T) {
 	if st := a.sw.Faults().Stats(); st.Dropped != uint64(refused) || refused == 0 {
 		t.Errorf("fault drops: got %d, want %d (> 0)", st.Dropped, refused)
 	}
+	if d := a.sw.Stats().SendDropped; d != 0 {
+		t.Errorf("send queue drops: got %d, want 0 (the fault layer's drops are its own)", d)
+	}
 }
 
 // TestSendQueueReleaseTimes: a message with a release time leaves no

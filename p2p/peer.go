@@ -48,7 +48,8 @@ func newPeer(sw *Switch, info PeerInfo, conn *websocket.Conn, cancel context.Can
 }
 
 // enqueue queues an encoded message without blocking; false if the queue is
-// full. A peer whose queue has stayed full for Config.SendFullTimeout is not
+// full (counted in Stats.SendDropped) or a fault dropped it (counted by the
+// fault layer). A peer whose queue has stayed full for Config.SendFullTimeout is not
 // reading: it is stopped.
 //
 // This is where the fault layer, when there is one, acts on every message
@@ -65,8 +66,12 @@ func (p *peer) enqueue(b []byte) bool {
 		}
 	}
 	ok, full := p.send.push(b, now, due, p.sw.cfg.FaultDelayBytes)
-	if !ok && !due.IsZero() {
-		p.sw.faults.dropped.Add(1)
+	switch {
+	case ok:
+	case !due.IsZero():
+		p.sw.faults.dropped.Add(1) // over the delay's byte bound
+	default:
+		p.sw.stats.sendDropped.Add(1)
 	}
 	if !ok && full >= p.sw.cfg.SendFullTimeout && !p.closing.Load() {
 		p.sw.stats.sendFullStops.Add(1)

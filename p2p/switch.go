@@ -454,12 +454,9 @@ func (s *Switch) Broadcast(msg Message) {
 		if p.closing.Load() {
 			continue
 		}
-		known, sent := p.known.addIf(h, func() bool { return p.enqueue(b) })
-		switch {
-		case known:
+		// A refusal to queue is counted by enqueue.
+		if known, _ := p.known.addIf(h, func() bool { return p.enqueue(b) }); known {
 			s.stats.knownSkipped.Add(1)
-		case !sent:
-			s.stats.sendDropped.Add(1)
 		}
 	}
 }
@@ -485,11 +482,10 @@ func (s *Switch) Send(to NodeID, msg Message) bool {
 	if request {
 		p.requestSent()
 	}
-	if !p.enqueue(b) {
+	if !p.enqueue(b) { // counted by enqueue
 		if request {
 			p.requestUnsent()
 		}
-		s.stats.sendDropped.Add(1)
 		return false
 	}
 	p.known.add(MessageHash(b))
