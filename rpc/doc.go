@@ -10,7 +10,9 @@
 // strings, hashes and addresses 0x lowercase hex, heights JSON numbers.
 // Params are one object (or an array holding it); unknown fields are
 // refused. Batches are accepted on both transports. The node implements
-// Backend; rpc imports neither node, consensus nor staking.
+// Backend; rpc imports neither node, consensus nor staking. Beyond SPEC.md,
+// net_getFaults (MethodGetFaults, faults.go) lists the faults a test
+// network injected into the node.
 //
 // # Errors
 //
