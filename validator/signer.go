@@ -53,7 +53,7 @@ func (s *LocalSigner) AllowDoublePropose() { s.doublePropose = true }
 // SignSecondProposal signs p, a proposal for the height and round of the
 // last proposal the guard recorded but for another block or POL round: a
 // double proposal. It refuses with ErrDoubleProposeDisabled unless
-// AllowDoublePropose was called, and with ErrConflict when the last
+// AllowDoublePropose was called or the mode is ByzantineDoublePropose, and with ErrConflict when the last
 // signature was not a proposal of p's height and round, or was p itself.
 // The guard's record stays the first proposal, so the signer's votes are
 // protected as before.
