@@ -63,6 +63,9 @@ type BenchReport struct {
 	CeilingTxPerSec        float64 `json:"ceilingTxPerSec"`
 	CeilingFraction        float64 `json:"ceilingFraction"`
 	NodeCPUPerTxRecoveries float64 `json:"nodeCpuPerTxRecoveries"`
+	// NodeCPUPerHeightMs is one node's CPU per finalized height, averaged
+	// over the nodes: what a height costs, transactions included.
+	NodeCPUPerHeightMs float64 `json:"nodeCpuPerHeightMs"`
 	// Fsyncs are each node's consensus-path fsyncs per finalized height.
 	Fsyncs []NodeFsyncs `json:"fsyncs"`
 	// LoadGenerator is the bench process's own signing time and CPU.
@@ -596,6 +599,9 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 		r.Nodes = append(r.Nodes, nm)
 	}
 	r.ceiling(recovery, len(m.Nodes), cpuSeconds)
+	if f.blocks > 0 && len(m.Nodes) > 0 {
+		r.NodeCPUPerHeightMs = cpuSeconds * 1000 / float64(len(m.Nodes)) / float64(f.blocks)
+	}
 	return r
 }
 
@@ -604,7 +610,7 @@ func (r *BenchReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "offered        %s\n", rateString(r.OfferedRate))
 	fmt.Fprintf(w, "finalized      %.0f tx/s (%d of %d submitted over %.1fs; %d rejected, %d refused)\n", r.TxPerSec, r.Finalized, r.Submitted, r.DurationSec, r.Rejected, r.Refused)
 	fmt.Fprintf(w, "submit→final   p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.LatencyMs.P50, r.LatencyMs.P90, r.LatencyMs.P99, r.LatencyMs.Max)
-	fmt.Fprintf(w, "blocks         %d (%.1f txs per block)\n", r.Blocks, r.TxsPerBlock)
+	fmt.Fprintf(w, "blocks         %d (%.1f txs per block; %.2f ms node CPU per height)\n", r.Blocks, r.TxsPerBlock, r.NodeCPUPerHeightMs)
 	for _, n := range r.Nodes {
 		fmt.Fprintf(w, "%-14s cpu %.0f%%  rss %.1f MB  peak %.1f MB\n", n.Name, n.CPUPercent, n.RSSMB, n.PeakRSSMB)
 	}
