@@ -117,6 +117,36 @@ func TestSkipEmptyBlocks(t *testing.T) {
 		h.step(consensus.NewHeight{Height: 1, Validators: vals.Set, LastBlockTime: t0, Now: t0, TxsAvailable: true})
 		mustFind[consensus.BuildBlock](t, h.timeout(consensus.StepNewHeight, 0))
 	})
+	t.Run("full batch during interval", func(t *testing.T) {
+		h := newHarness(t, vals, proposer, skip(0))
+		h.start(1)
+		if acts := h.step(consensus.TxsAvailable{}); len(acts) != 0 {
+			t.Fatalf("txs (not a batch) before the interval ended gave actions:\n%s", ct.Describe(acts))
+		}
+		acts := h.step(consensus.TxsAvailable{Batch: true})
+		mustFind[consensus.BuildBlock](t, acts)
+		mustFind[consensus.BroadcastProposal](t, acts)
+		if acts := h.timeout(consensus.StepNewHeight, 0); len(acts) != 0 {
+			t.Fatalf("the interval's timeout after a batch ended it gave actions:\n%s", ct.Describe(acts))
+		}
+	})
+	t.Run("full batch at height start", func(t *testing.T) {
+		h := newHarness(t, vals, proposer, skip(0))
+		h.height = 1
+		acts := h.step(consensus.NewHeight{Height: 1, Validators: vals.Set, LastBlockTime: t0, Now: t0, TxsAvailable: true, TxsBatch: true})
+		mustFind[consensus.BuildBlock](t, acts)
+		for _, a := range acts {
+			if to, ok := a.(consensus.ScheduleTimeout); ok && to.Step == consensus.StepNewHeight {
+				t.Fatalf("waited out the block interval with a full batch waiting:\n%s", ct.Describe(acts))
+			}
+		}
+	})
+	t.Run("batch while waiting for txs", func(t *testing.T) {
+		h := newHarness(t, vals, proposer, skip(0))
+		h.start(1)
+		h.timeout(consensus.StepNewHeight, 0) // interval over, no txs
+		mustFind[consensus.BuildBlock](t, h.step(consensus.TxsAvailable{Batch: true}))
+	})
 	t.Run("empty block deadline", func(t *testing.T) {
 		h := newHarness(t, vals, proposer, skip(10*time.Second))
 		h.start(1)

@@ -88,6 +88,9 @@ type NewHeight struct {
 	LastBlockTime  time.Time
 	Now            time.Time
 	TxsAvailable   bool
+	// TxsBatch tells that the mempool holds a full batch at the start of
+	// the height: the block interval is skipped (see TxsAvailable).
+	TxsBatch bool
 }
 
 // ProposalReceived carries a proposal and its block from the network. The
@@ -153,7 +156,11 @@ type SignRefused struct {
 }
 
 // TxsAvailable reports that the mempool holds transactions to propose.
-type TxsAvailable struct{}
+// Batch reports that it holds a full batch (the node's batch size): the
+// block interval (Config.BlockInterval) is then not waited out, so a
+// loaded chain makes blocks as fast as it can while a lightly loaded one
+// makes fewer, fuller ones.
+type TxsAvailable struct{ Batch bool }
 
 // CommitReceived carries a block with a certificate for it, obtained by block
 // sync, for the Machine's current height. The Machine verifies the
@@ -277,7 +284,9 @@ type Config struct {
 	TimeoutPrecommitDelta time.Duration
 
 	// BlockInterval is the least time between a block's time and the start
-	// of the next height. Zero starts the next height at once.
+	// of the next height, unless a full batch of transactions waits
+	// (NewHeight.TxsBatch, TxsAvailable.Batch). Zero starts the next
+	// height at once.
 	BlockInterval time.Duration
 	// SkipEmptyBlocks makes the proposer wait for TxsAvailable before
 	// proposing, but no longer than EmptyBlockInterval (zero: wait forever).

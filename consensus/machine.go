@@ -200,7 +200,7 @@ func (m *Machine) Step(in Input) []Action {
 	case SignRefused:
 		m.onSignRefused(in)
 	case TxsAvailable:
-		m.onTxsAvailable()
+		m.onTxsAvailable(in)
 	case CommitReceived:
 		m.onCommitReceived(in)
 	default:
@@ -326,10 +326,16 @@ func (m *Machine) onBlockChecked(in BlockChecked) {
 	e.untimely = in.Untimely
 }
 
-func (m *Machine) onTxsAvailable() {
+func (m *Machine) onTxsAvailable(in TxsAvailable) {
 	m.txsAvailable = true
-	if m.set != nil && m.step == StepNewHeight && m.wait == waitTxs {
+	if m.set == nil || m.step != StepNewHeight {
+		return
+	}
+	switch {
+	case m.wait == waitTxs:
 		m.enterNewRound(0)
+	case m.wait == waitInterval && in.Batch:
+		m.endIntervalWait() // a full batch waits: the interval is not waited out
 	}
 }
 

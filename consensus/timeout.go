@@ -74,7 +74,9 @@ func (m *Machine) onTimeout(in TimeoutFired) {
 // propose step when the first of these happens:
 //
 //   - its own wait ends: the block interval (Config.BlockInterval after
-//     LastBlockTime) has passed and, with SkipEmptyBlocks, transactions are
+//     LastBlockTime) has passed, or a full batch of transactions waits
+//     (NewHeight.TxsBatch or TxsAvailable.Batch), and, with
+//     SkipEmptyBlocks, transactions are
 //     available (NewHeight.TxsAvailable or a TxsAvailable input) or the
 //     empty-block deadline (EmptyBlockInterval after LastBlockTime; never if
 //     zero) has passed;
@@ -105,7 +107,7 @@ func (m *Machine) beginNewHeightWait(in NewHeight) {
 	if m.cfg.SkipEmptyBlocks && m.cfg.EmptyBlockInterval > 0 {
 		m.txWait = in.LastBlockTime.Add(m.cfg.EmptyBlockInterval).Sub(waitFrom)
 	}
-	if remaining := intervalEnd.Sub(in.Now); remaining > 0 {
+	if remaining := intervalEnd.Sub(in.Now); remaining > 0 && !(in.TxsBatch && in.TxsAvailable) {
 		m.wait = waitInterval
 		m.scheduleTimeout(StepNewHeight, remaining)
 		return

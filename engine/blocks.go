@@ -68,7 +68,15 @@ func (e *Driver) startHeight(replay bool) error {
 	e.startedAt = e.clock.Now()
 	e.evpool.prune(h, e.state.Params().UnbondingBlocks)
 	e.publishCommitted()
-	nh := consensus.NewHeight{Height: h, Validators: vals, NextValidators: e.nextVals, LastBlockTime: lastTime, Now: e.startedAt, TxsAvailable: e.mempool.Size() > 0}
+	nh := consensus.NewHeight{Height: h, Validators: vals, NextValidators: e.nextVals, LastBlockTime: lastTime, Now: e.startedAt}
+	nh.TxsAvailable, nh.TxsBatch = e.pending()
+	e.toldTxs, e.toldBatch = 0, 0
+	if nh.TxsAvailable {
+		e.toldTxs = h
+	}
+	if nh.TxsBatch {
+		e.toldBatch = h
+	}
 	if !replay {
 		e.queue = append(e.queue, nh)
 		return nil
@@ -140,7 +148,7 @@ func (e *Driver) restoreNewHeight(nh consensus.NewHeight, logged []consensus.Inp
 	at := -1
 	for i, in := range logged {
 		if l, ok := in.(consensus.NewHeight); ok && l.Height == nh.Height {
-			nh.Now, nh.TxsAvailable, at = l.Now, l.TxsAvailable, i
+			nh.Now, nh.TxsAvailable, nh.TxsBatch, at = l.Now, l.TxsAvailable, l.TxsBatch, i
 			break
 		}
 	}

@@ -133,6 +133,10 @@ type Config struct {
 	ChainID     string
 	Machine     consensus.Config
 	MaxBlockTxs int
+	// BatchTxs is how many waiting transactions make a full batch, for
+	// which a proposer does not wait out the block interval
+	// (consensus.TxsAvailable); zero: the interval is always waited.
+	BatchTxs int
 	// GenesisTime is the time of height 0, the lower bound of block 1's.
 	GenesisTime time.Time
 	// MaxLoggedProposalBytes and MaxLoggedVoteBytes bound, per height, the
@@ -225,6 +229,9 @@ type Driver struct {
 	// held are the sign requests the silent Byzantine mode left
 	// unanswered (byzantine.go).
 	held []consensus.Action
+	// toldTxs and toldBatch are the heights whose Machine knows that
+	// transactions, and a full batch of them, wait (see TxsAvailable).
+	toldTxs, toldBatch uint64
 }
 
 // ErrHalt wraps failures that must stop the node: a store or log write
@@ -311,8 +318,31 @@ func (e *Driver) Signed(in consensus.Input) error { return e.step(in) }
 // Timeout feeds a fired timeout.
 func (e *Driver) Timeout(t consensus.TimeoutFired) error { return e.step(t) }
 
-// TxsAvailable tells the driver that the mempool holds transactions.
-func (e *Driver) TxsAvailable() error { return e.step(consensus.TxsAvailable{}) }
+// TxsAvailable tells the driver that transactions were added to the
+// mempool. Only what can change the Machine's course reaches it (and its
+// log): the first news of transactions in a height's new-height wait, and
+// then that a full batch waits; at any other step it would be ignored.
+func (e *Driver) TxsAvailable() error {
+	if e.machine.RoundState().Step != consensus.StepNewHeight {
+		return nil
+	}
+	any, batch := e.pending()
+	if !any || e.toldTxs == e.height && (e.toldBatch == e.height || !batch) {
+		return nil
+	}
+	e.toldTxs = e.height
+	if batch {
+		e.toldBatch = e.height
+	}
+	return e.step(consensus.TxsAvailable{Batch: batch})
+}
+
+// pending tells whether the mempool holds transactions, and whether it
+// holds a full batch (Config.BatchTxs; never when that is zero).
+func (e *Driver) pending() (any, batch bool) {
+	n := e.mempool.Size()
+	return n > 0, e.cfg.BatchTxs > 0 && n >= e.cfg.BatchTxs
+}
 
 // PeerStatus records a peer's latest final height and requests blocks
 // from it when it is ahead.

@@ -80,6 +80,8 @@ type disk struct {
 	clock engine.Clock
 	// config, when set, adjusts the driver's configuration.
 	config func(*engine.Config)
+	// mempool, when set, replaces the empty pool.
+	mempool engine.Mempool
 }
 
 type logRecord struct {
@@ -368,8 +370,12 @@ func (nw *network) start(t *testing.T, self int, d *disk, f *faults) (*validator
 	if d.clock != nil {
 		clock = d.clock
 	}
+	var pool engine.Mempool = emptyPool{}
+	if d.mempool != nil {
+		pool = d.mempool
+	}
 	deps := engine.Deps{
-		Store: faultyStore{d.store, f}, Mempool: emptyPool{}, Log: lg, Signer: signer,
+		Store: faultyStore{d.store, f}, Mempool: pool, Log: lg, Signer: signer,
 		Gossip: p.net, Sink: p.sink, Clock: clock, Timers: p.timers,
 		Logger: slog.New(slog.DiscardHandler),
 	}

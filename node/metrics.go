@@ -29,6 +29,7 @@ type metrics struct {
 	txGossipDropped prometheus.Counter
 	evidence        prometheus.Counter
 	rejected        *prometheus.CounterVec
+	fsyncs          *prometheus.CounterVec // by file: wal, signer, store
 }
 
 func newMetrics() *metrics {
@@ -61,9 +62,10 @@ func newMetrics() *metrics {
 			Help: "Double signs detected."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "quorumchain_consensus_rejected_inputs_total",
 			Help: "Inputs the consensus Machine rejected, by kind (vote, proposal, commit, other) and whether during WAL replay."}, []string{"kind", "replay"}),
+		fsyncs: newFsyncCounter(),
 	}
 	r.MustRegister(m.height, m.round, m.rounds, m.votes, m.peers, m.mempoolSize, m.finalityLatency,
-		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.txGossipDropped, m.evidence, m.rejected)
+		m.txsFinalized, m.blockTxs, m.txsPerSecond, m.inboxDropped, m.txGossipDropped, m.evidence, m.rejected, m.fsyncs)
 	return m
 }
 

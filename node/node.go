@@ -123,12 +123,13 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	mcfg.Recoverer = sigs
 	n.loop = newLoop(gen.ChainID, signer, mempool.TxsAvailable())
 	n.net = &network{chainID: gen.ChainID, sigs: sigs, loop: n.loop, mempool: mempool, store: n.store, log: logger, metrics: n.metrics, txOut: make(chan *chain.Tx, txOutQueue)}
-	deps := engine.Deps{Store: n.store, Mempool: mempool, Log: n.wal, Signer: signer, Gossip: n.net, Sink: ev,
+	deps := engine.Deps{Store: commitCountingStore{n.store, n.metrics.fsyncs.WithLabelValues(fsyncStore)}, Mempool: mempool,
+		Log: syncCountingLog{n.wal, n.metrics.fsyncs.WithLabelValues(fsyncWAL)}, Signer: signer, Gossip: n.net, Sink: ev,
 		Clock: n.loop.clock, Timers: n.loop, Logger: logger}
 	if n.remote != nil {
 		deps.Requester = n.loop
 	}
-	n.driver, err = engine.New(engine.Config{ChainID: gen.ChainID, Machine: mcfg, MaxBlockTxs: cfg.Consensus.MaxBlockTxs, GenesisTime: gen.GenesisTime,
+	n.driver, err = engine.New(engine.Config{ChainID: gen.ChainID, Machine: mcfg, MaxBlockTxs: cfg.Consensus.MaxBlockTxs, BatchTxs: cfg.Consensus.BatchTxs, GenesisTime: gen.GenesisTime,
 		DoublePropose: cfg.Signer.TestnetDoublePropose}, deps, state)
 	if err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func (n *Node) loadSigner(opts Options) (validator.Signer, chain.Address, error)
 	if err != nil {
 		return nil, chain.Address{}, err
 	}
-	s, err := validator.NewLocalSigner(key, validator.FileState{Path: n.home.SignerStatePath()})
+	s, err := validator.NewLocalSigner(key, saveCountingState{validator.FileState{Path: n.home.SignerStatePath()}, n.metrics.fsyncs.WithLabelValues(fsyncSigner)})
 	if err != nil {
 		return nil, chain.Address{}, err
 	}

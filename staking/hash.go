@@ -93,11 +93,69 @@ func (h *hasher) hash(n *node) Hash {
 // Hash commits to every entry of the State: accounts, bonds, unbondings,
 // candidates, params, supply, height and the current and pending validator
 // sets. It caches node hashes, so it is cheap to call after every block.
-func (s *State) Hash() Hash {
-	if s.t.root == nil {
+func (s *State) Hash() Hash { return s.HashWith(nil) }
+
+// HashWith is Hash, with the changed subtrees below the root hashed by
+// run first: run must call every task it is given before it returns, on
+// as many goroutines as it likes, since the subtrees share no node (a trie
+// is a tree). After a block most of the hashing lies below the root, so a
+// caller with cores to spare (block execution, on every height's critical
+// path) passes a parallel runner; the package itself starts no goroutine.
+// A nil run hashes serially.
+func (s *State) HashWith(run func(tasks []func())) Hash {
+	root := s.t.root
+	if root == nil {
 		return emptyStateHash
 	}
-	return newHasher().hash(s.t.root)
+	if run != nil {
+		if f := unhashedFrontier(root, hashFrontier); len(f) > 1 {
+			tasks := make([]func(), len(f))
+			for i, n := range f {
+				tasks[i] = func() { newHasher().hash(n) }
+			}
+			run(tasks)
+		}
+	}
+	return newHasher().hash(root)
+}
+
+// hashFrontier is how many disjoint subtrees HashWith hands run at least,
+// when the changes reach that many: enough to balance a few cores.
+const hashFrontier = 32
+
+// unhashedFrontier returns disjoint subtrees below n that need hashing,
+// expanding branches level by level (at most four) until it holds at least
+// want of them or no branch is left to expand. Leaves that need hashing
+// are taken as they are.
+func unhashedFrontier(n *node, want int) []*node {
+	if n.hashed || n.children == nil {
+		return nil
+	}
+	level := []*node{n}
+	for range 4 {
+		var next []*node
+		expanded := false
+		for _, b := range level {
+			if b.children == nil {
+				next = append(next, b)
+				continue
+			}
+			expanded = true
+			for _, c := range b.children {
+				if c != nil && !c.hashed && !inlined(c) {
+					next = append(next, c)
+				}
+			}
+		}
+		if !expanded {
+			return level
+		}
+		level = next
+		if len(level) >= want {
+			break
+		}
+	}
+	return level
 }
 
 // membershipHash is keccak256(rlp([[address, stake], ...])) over vals sorted

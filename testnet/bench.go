@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +63,13 @@ type BenchReport struct {
 	CeilingTxPerSec        float64 `json:"ceilingTxPerSec"`
 	CeilingFraction        float64 `json:"ceilingFraction"`
 	NodeCPUPerTxRecoveries float64 `json:"nodeCpuPerTxRecoveries"`
+	// NodeCPUPerHeightMs is one node's CPU per finalized height, averaged
+	// over the nodes: what a height costs, transactions included.
+	NodeCPUPerHeightMs float64 `json:"nodeCpuPerHeightMs"`
+	// Fsyncs are each node's consensus-path fsyncs per finalized height.
+	Fsyncs []NodeFsyncs `json:"fsyncs"`
+	// LoadGenerator is the bench process's own signing time and CPU.
+	LoadGenerator LoadGenerator `json:"loadGenerator"`
 }
 
 // LatencyMs holds submit→final latency percentiles in milliseconds.
@@ -101,24 +105,33 @@ func Bench(ctx context.Context, opts BenchOptions) (*BenchReport, error) {
 		return nil, err
 	}
 	defer b.close()
-	total := opts.load()
 	st, err := b.clients[0].Status(ctx)
 	if err != nil {
 		return nil, err
 	}
 	fee := uint64(st.MinFee)
+	// Time one recovery first: the ceiling it gives sizes an open-loop
+	// load.
+	recovery, err := measureRecovery()
+	if err != nil {
+		return nil, err
+	}
+	b.logf("one secp256k1 recovery: %.1f µs", float64(recovery.Nanoseconds())/1000)
+	total := opts.loadSize(ceilingTxPerSec(recovery, len(b.m.Nodes)))
 	keys, err := b.fund(ctx, total, fee)
 	if err != nil {
 		return nil, err
 	}
-	// Pre-sign the load so that signing does not compete with the nodes
-	// for CPU during the measurement.
-	b.logf("signing %d transfers", total)
-	txs, err := signLoad(b.m.ChainID, keys, total, fee)
+	// Pre-sign the load on every core so that signing does not compete
+	// with the nodes for CPU during the measurement.
+	b.logf("signing %d transfers on %d cores", total, signWorkers())
+	signStart := time.Now()
+	txs, err := signLoad(b.m.ChainID, keys, total, fee, signWorkers())
 	if err != nil {
 		return nil, err
 	}
-	return b.measure(ctx, txs)
+	gen := LoadGenerator{Signed: total, SignSec: time.Since(signStart).Seconds()}
+	return b.measure(ctx, txs, recovery, gen)
 }
 
 // withDefaults fills the zero fields of o.
@@ -133,15 +146,6 @@ func (o BenchOptions) withDefaults() BenchOptions {
 		o.Drain = 30 * time.Second
 	}
 	return o
-}
-
-// load is the number of transfers to sign: enough for Duration at Rate, or
-// for open loop on this hardware.
-func (o BenchOptions) load() int {
-	if o.Rate == 0 {
-		return int(o.Duration.Seconds() * 20_000)
-	}
-	return int(o.Duration.Seconds()*float64(max(o.Rate, 1))) + 1
 }
 
 // benchRun is one Bench call: the testnet, the faucet key, and every RPC
@@ -241,38 +245,15 @@ func (b *benchRun) fund(ctx context.Context, total int, fee uint64) ([]*ecdsa.Pr
 	return keys, nil
 }
 
-// signLoad signs total transfers of 1 unit with the given fee, round robin
-// over keys, each to the next key's account.
-func signLoad(chainID string, keys []*ecdsa.PrivateKey, total int, fee uint64) ([]*sentTx, error) {
-	txs := make([]*sentTx, total)
-	nonces := make([]uint64, len(keys))
-	for i := range txs {
-		a := i % len(keys)
-		to := chain.PubkeyAddress(&keys[(a+1)%len(keys)].PublicKey)
-		tx := &chain.Tx{ChainID: chainID, Kind: chain.TxTransfer, Nonce: nonces[a], To: to, Amount: 1, Fee: fee}
-		nonces[a]++
-		var err error
-		if tx.Sig, err = chain.Sign(keys[a], tx.SignHash()); err != nil {
-			return nil, err
-		}
-		txs[i] = &sentTx{hash: tx.Hash(), raw: tx.Encode()}
-	}
-	return txs, nil
-}
-
 // measure follows finality from the current height, submits txs for
 // opts.Duration, waits up to opts.Drain for them to be final, and reports.
-func (b *benchRun) measure(ctx context.Context, txs []*sentTx) (*BenchReport, error) {
+func (b *benchRun) measure(ctx context.Context, txs []*sentTx, recovery time.Duration, gen LoadGenerator) (*BenchReport, error) {
 	st, err := b.clients[0].Status(ctx)
 	if err != nil {
 		return nil, err
 	}
-	recovery, err := measureRecovery()
-	if err != nil {
-		return nil, err
-	}
-	b.logf("one secp256k1 recovery: %.1f µs", float64(recovery.Nanoseconds())/1000)
-	cpu0 := readProcs(b.m)
+	counters0 := readCounters(ctx, b.m)
+	cpu0, self0 := readProcs(b.m), selfCPU()
 	follow, err := b.newFollower(ctx, st.Height+1)
 	if err != nil {
 		return nil, err
@@ -303,8 +284,12 @@ func (b *benchRun) measure(ctx context.Context, txs []*sentTx) (*BenchReport, er
 		return nil, err
 	}
 	stopFollow()
-	cpu1 := readProcs(b.m)
-	return follow.report(want, start, submitEnd, b.opts, refused, b.m, cpu0, cpu1, recovery), nil
+	cpu1, self1 := readProcs(b.m), selfCPU()
+	counters1 := readCounters(ctx, b.m)
+	r := follow.report(want, start, submitEnd, b.opts, refused, b.m, cpu0, cpu1, recovery)
+	r.Fsyncs = fsyncsPerHeight(b.m, counters0, counters1)
+	r.loadGenerator(gen, self1-self0, time.Since(start), recovery)
+	return r, nil
 }
 
 // newFollower returns a follower of the first node from height from. It
@@ -614,6 +599,9 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 		r.Nodes = append(r.Nodes, nm)
 	}
 	r.ceiling(recovery, len(m.Nodes), cpuSeconds)
+	if f.blocks > 0 && len(m.Nodes) > 0 {
+		r.NodeCPUPerHeightMs = cpuSeconds * 1000 / float64(len(m.Nodes)) / float64(f.blocks)
+	}
 	return r
 }
 
@@ -622,7 +610,7 @@ func (r *BenchReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "offered        %s\n", rateString(r.OfferedRate))
 	fmt.Fprintf(w, "finalized      %.0f tx/s (%d of %d submitted over %.1fs; %d rejected, %d refused)\n", r.TxPerSec, r.Finalized, r.Submitted, r.DurationSec, r.Rejected, r.Refused)
 	fmt.Fprintf(w, "submit→final   p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.LatencyMs.P50, r.LatencyMs.P90, r.LatencyMs.P99, r.LatencyMs.Max)
-	fmt.Fprintf(w, "blocks         %d (%.1f txs per block)\n", r.Blocks, r.TxsPerBlock)
+	fmt.Fprintf(w, "blocks         %d (%.1f txs per block; %.2f ms node CPU per height)\n", r.Blocks, r.TxsPerBlock, r.NodeCPUPerHeightMs)
 	for _, n := range r.Nodes {
 		fmt.Fprintf(w, "%-14s cpu %.0f%%  rss %.1f MB  peak %.1f MB\n", n.Name, n.CPUPercent, n.RSSMB, n.PeakRSSMB)
 	}
@@ -630,67 +618,16 @@ func (r *BenchReport) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "ceiling        one recovery %.1f µs; %d cores / (%d nodes × recovery) = %.0f tx/s; finalized %.2f of it; node CPU %.1f recoveries per tx\n",
 			r.RecoveryMicros, runtime.NumCPU(), len(r.Nodes), r.CeilingTxPerSec, r.CeilingFraction, r.NodeCPUPerTxRecoveries)
 	}
+	for _, f := range r.Fsyncs {
+		fmt.Fprintf(w, "%-14s fsyncs per height %.2f (wal %.2f, signer %.2f, store %.2f) over %d heights\n",
+			f.Name, f.Total, f.PerHeight["wal"], f.PerHeight["signer"], f.PerHeight["store"], f.Heights)
+	}
+	g := r.LoadGenerator
+	fmt.Fprintf(w, "load generator signed %d transfers in %.1fs before the clock; during the run cpu %.0f%%, %.1f recoveries per tx\n",
+		g.Signed, g.SignSec, g.CPUPercent, g.CPUPerTxRecoveries)
 	for _, lw := range r.LatencyWindows {
 		fmt.Fprintf(w, "  %3.0f–%3.0fs    %d txs  p50 %.1f ms  p99 %.1f ms\n", lw.FromSec, lw.ToSec, lw.Count, lw.P50, lw.P99)
 	}
-}
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat CPU times on Linux.
-const clockTicks = 100
-
-type procSample struct {
-	ticks        uint64
-	rssMB, hwmMB float64
-}
-
-// readProcs samples CPU ticks and memory of every running node process.
-func readProcs(m *Manifest) map[string]procSample {
-	out := make(map[string]procSample, len(m.Nodes))
-	for _, n := range m.Nodes {
-		if n.PID <= 0 {
-			continue
-		}
-		var s procSample
-		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(n.PID), "stat")); err == nil {
-			// Fields after the command name (which may hold spaces): utime is 14th, stime 15th overall.
-			if i := strings.LastIndexByte(string(b), ')'); i > 0 {
-				f := strings.Fields(string(b[i+1:]))
-				if len(f) > 12 {
-					s.ticks = parseTicks(f[11]) + parseTicks(f[12])
-				}
-			}
-		}
-		if b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(n.PID), "status")); err == nil {
-			for _, line := range strings.Split(string(b), "\n") {
-				f := strings.Fields(line)
-				if len(f) < 2 {
-					continue
-				}
-				kb, err := strconv.ParseFloat(f[1], 64)
-				if err != nil {
-					continue
-				}
-				switch f[0] {
-				case "VmRSS:":
-					s.rssMB = kb / 1024
-				case "VmHWM:":
-					s.hwmMB = kb / 1024
-				}
-			}
-		}
-		out[n.Name] = s
-	}
-	return out
-}
-
-// parseTicks reads a /proc tick count; a field that does not parse (a
-// process that changed under us) counts as zero.
-func parseTicks(s string) uint64 {
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
 }
 
 func pastDeadline(ctx context.Context) bool {

@@ -59,11 +59,31 @@ func (r *BenchReport) ceiling(recovery time.Duration, nodes int, nodeCPUSeconds 
 		return
 	}
 	r.RecoveryMicros = float64(recovery.Nanoseconds()) / 1000
-	r.CeilingTxPerSec = float64(runtime.NumCPU()) / (float64(nodes) * recovery.Seconds())
+	r.CeilingTxPerSec = ceilingTxPerSec(recovery, nodes)
 	r.CeilingFraction = r.TxPerSec / r.CeilingTxPerSec
 	if ok := r.Finalized - r.Rejected; ok > 0 && nodeCPUSeconds > 0 {
 		r.NodeCPUPerTxRecoveries = nodeCPUSeconds / float64(ok) / recovery.Seconds()
 	}
+}
+
+// ceilingTxPerSec is cores / (nodes × recovery).
+func ceilingTxPerSec(recovery time.Duration, nodes int) float64 {
+	if recovery <= 0 || nodes <= 0 {
+		return 0
+	}
+	return float64(runtime.NumCPU()) / (float64(nodes) * recovery.Seconds())
+}
+
+// loadGenerator records the bench process's own figures: gen's signing,
+// and cpu, its CPU time over wall, the measured run.
+func (r *BenchReport) loadGenerator(gen LoadGenerator, cpu, wall, recovery time.Duration) {
+	if wall > 0 {
+		gen.CPUPercent = cpu.Seconds() / wall.Seconds() * 100
+	}
+	if ok := r.Finalized - r.Rejected; ok > 0 && recovery > 0 {
+		gen.CPUPerTxRecoveries = cpu.Seconds() / float64(ok) / recovery.Seconds()
+	}
+	r.LoadGenerator = gen
 }
 
 // LatencyWindow is submit→final latency of the transactions submitted in

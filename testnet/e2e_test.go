@@ -248,6 +248,7 @@ func TestLateNodeCatchesUp(t *testing.T) {
 	ctx := testContext(t, 2*within+60*time.Second)
 	cons := testnet.ConsensusDefaults()
 	cons.SkipEmptyBlocks = false // a block as soon as the last one is final
+	cons.BlockInterval = 0
 	cons.TimeoutPropose = node.Duration(100 * time.Millisecond)
 	tn := launch(t, ctx, testnet.StartOptions{
 		Generate: testnet.Options{Validators: 4, Stakes: []uint64{33, 33, 33, 1}, Consensus: &cons},

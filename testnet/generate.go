@@ -70,11 +70,15 @@ const (
 	DefaultDowntimeWindow    = 200
 	DefaultDowntimeMaxMissed = 190
 	DefaultBasePort          = 26656
+	// LightLoadBlockInterval and DefaultBatchTxs: see ConsensusDefaults.
+	LightLoadBlockInterval = 30 * time.Millisecond
+	DefaultBatchTxs        = 32
 )
 
 // ConsensusDefaults are a local network's consensus settings: a height
-// starts at once when transactions wait and at least once a second
-// otherwise; short timeouts, since peers are a loopback hop apart.
+// starts LightLoadBlockInterval after the last block when transactions
+// wait, at once when DefaultBatchTxs of them wait, and at least once a
+// second otherwise; short timeouts, since peers are a loopback hop apart.
 func ConsensusDefaults() node.ConsensusConfig {
 	c := node.DefaultConfig().Consensus
 	c.TimeoutPropose = node.Duration(400 * time.Millisecond)
@@ -83,7 +87,11 @@ func ConsensusDefaults() node.ConsensusConfig {
 	c.TimeoutPrevoteDelta = node.Duration(100 * time.Millisecond)
 	c.TimeoutPrecommit = node.Duration(200 * time.Millisecond)
 	c.TimeoutPrecommitDelta = node.Duration(100 * time.Millisecond)
-	c.BlockInterval = 0
+	// Blocks at least LightLoadBlockInterval apart unless a full batch
+	// waits: a lightly loaded testnet makes fewer, fuller blocks (less CPU
+	// per transaction) and a loaded one is not slowed.
+	c.BlockInterval = node.Duration(LightLoadBlockInterval)
+	c.BatchTxs = DefaultBatchTxs
 	c.SkipEmptyBlocks = true
 	c.EmptyBlockInterval = node.Duration(time.Second)
 	return c

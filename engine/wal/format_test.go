@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/rlp"
 
+	"github.com/quorumchain/quorumchain/consensus"
 	"github.com/quorumchain/quorumchain/engine"
 	"github.com/quorumchain/quorumchain/internal/crashfile"
 )
@@ -124,5 +126,37 @@ func TestRecordEnvelopeMatchesReflection(t *testing.T) {
 		if _, err := decodeRecord(b); err == nil || refErr == nil {
 			t.Errorf("envelope %x: decodeRecord error %v, reflection error %v; want both to fail", b, err, refErr)
 		}
+	}
+}
+
+// TestBatchRecords: a TxsAvailable reporting a full batch, and a NewHeight
+// that started with one, read back as written; the records written before
+// batches existed (TestRecordFormatIsStable) still read as no batch.
+func TestBatchRecords(t *testing.T) {
+	want := []heightInput{
+		{7, consensus.TxsAvailable{Batch: true}},
+		{7, consensus.TxsAvailable{}},
+		{8, consensus.NewHeight{Height: 8, Now: time.Unix(1_700_000_000, 5).UTC(), TxsAvailable: true, TxsBatch: true}},
+	}
+	f := new(crashfile.File)
+	l := New(f)
+	for _, r := range want {
+		if err := l.Append(r.height, r.in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := New(crashfile.New(f.Bytes())).readRecords(func(uint64) bool { return true }, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRecords(t, "batch records", got, want)
+	if !got[0].in.(consensus.TxsAvailable).Batch || got[1].in.(consensus.TxsAvailable).Batch || !got[2].in.(consensus.NewHeight).TxsBatch {
+		t.Fatalf("batch flags lost: %+v", got)
+	}
+	if _, err := decodeInput(kindTxsAvailable, []byte{0x02}); err == nil {
+		t.Fatal("a txs-available record with body 2 decoded")
 	}
 }

@@ -25,6 +25,10 @@ const (
 	kindNewHeight
 )
 
+// A TxsAvailable record's body is an empty string, or the single byte 1
+// when it reports a full batch (records written before batches existed
+// are all empty).
+
 type record struct {
 	Height uint64
 	Kind   uint8
@@ -72,6 +76,9 @@ type newHeightBody struct {
 	Height       uint64
 	NowNanos     uint64
 	TxsAvailable bool
+	// TxsBatch is optional so that records written before it existed
+	// decode unchanged.
+	TxsBatch bool `rlp:"optional"`
 }
 
 type commitBody struct {
@@ -84,7 +91,7 @@ type commitBody struct {
 func encodeInput(in consensus.Input) (kind uint8, body any, ok bool) {
 	switch in := in.(type) {
 	case consensus.NewHeight:
-		return kindNewHeight, &newHeightBody{in.Height, uint64(in.Now.UnixNano()), in.TxsAvailable}, true
+		return kindNewHeight, &newHeightBody{in.Height, uint64(in.Now.UnixNano()), in.TxsAvailable, in.TxsBatch}, true
 	case consensus.ProposalReceived:
 		return kindProposal, &proposalBody{in.Proposal, in.Block}, true
 	case consensus.VoteReceived:
@@ -102,6 +109,9 @@ func encodeInput(in consensus.Input) (kind uint8, body any, ok bool) {
 	case consensus.SignRefused:
 		return kindSignRefused, &refusedBody{in.Height, in.Round, uint8(in.Step), in.Reason}, true
 	case consensus.TxsAvailable:
+		if in.Batch {
+			return kindTxsAvailable, []byte{1}, true
+		}
 		return kindTxsAvailable, []byte{}, true
 	case consensus.CommitReceived:
 		return kindCommit, &commitBody{in.Block, in.Certificate}, true
@@ -154,13 +164,23 @@ func decodeInput(kind uint8, body []byte) (consensus.Input, error) {
 		}
 		return consensus.SignRefused{Height: b.Height, Round: b.Round, Step: consensus.RoundStep(b.Step), Reason: b.Reason}, nil
 	case kindTxsAvailable:
-		return consensus.TxsAvailable{}, nil
+		var b []byte
+		if err := rlp.DecodeBytes(body, &b); err != nil {
+			return nil, err
+		}
+		switch {
+		case len(b) == 0:
+			return consensus.TxsAvailable{}, nil
+		case len(b) == 1 && b[0] == 1:
+			return consensus.TxsAvailable{Batch: true}, nil
+		}
+		return nil, fmt.Errorf("txs-available record: body %x", b)
 	case kindNewHeight:
 		var b newHeightBody
 		if err := rlp.DecodeBytes(body, &b); err != nil {
 			return nil, err
 		}
-		return consensus.NewHeight{Height: b.Height, Now: time.Unix(0, int64(b.NowNanos)).UTC(), TxsAvailable: b.TxsAvailable}, nil
+		return consensus.NewHeight{Height: b.Height, Now: time.Unix(0, int64(b.NowNanos)).UTC(), TxsAvailable: b.TxsAvailable, TxsBatch: b.TxsBatch}, nil
 	case kindCommit:
 		var b commitBody
 		if err := rlp.DecodeBytes(body, &b); err != nil {
