@@ -51,6 +51,16 @@ func Stop(dir string) ([]Stopped, error) {
 			})
 		}
 		wg.Wait()
+		if m.Netns != nil && len(errs) == 0 {
+			// Every node is stopped: remove the network (after a supervisor
+			// was killed, too: the tag finds what it left).
+			if err := netnsDown(context.Background(), m.Netns.Tag); err != nil {
+				errs = append(errs, err)
+			}
+			for i := range m.Nodes {
+				m.Nodes[i].Cut = false
+			}
+		}
 		return nil
 	})
 	slices.SortFunc(out, func(a, b Stopped) int { return cmpNames(a.Name, b.Name) })
@@ -116,7 +126,12 @@ func Restart(ctx context.Context, dir, name, binary string) (int, error) {
 		if _, err := stopProcess(n.PID, n.Home, stopGrace); err != nil {
 			return err
 		}
-		if c, err = spawnNode(binary, n.Name, n.Home); err != nil {
+		if n.Netns != "" && m.Netns != nil {
+			if res, err := NetnsResidue(ctx, m.Netns.Tag); err != nil || !slices.Contains(res, "netns "+n.Netns) {
+				return fmt.Errorf("testnet: %s: its namespace %s is gone (testnet stopped?): start the testnet again: %v", name, n.Netns, err)
+			}
+		}
+		if c, err = spawnNode(binary, *n); err != nil {
 			n.PID = 0
 			return err
 		}
