@@ -31,6 +31,9 @@ func Stop(dir string) ([]Stopped, error) {
 	var out []Stopped
 	var errs []error
 	_, err := updateManifest(dir, func(m *Manifest) error {
+		if err := m.checkLocal(dir); err != nil {
+			return err
+		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for i := range m.Nodes {
@@ -119,6 +122,9 @@ func Restart(ctx context.Context, dir, name, binary string) (int, error) {
 	}
 	var c *child
 	m, err := updateManifest(dir, func(m *Manifest) error {
+		if err := m.checkLocal(dir); err != nil {
+			return err
+		}
 		n, err := m.Node(name)
 		if err != nil {
 			return err
@@ -181,7 +187,9 @@ type NodeStatus struct {
 }
 
 // Status reports, for each node of the testnet in dir, whether its
-// recorded PID runs, and its height and peers from its RPC.
+// recorded PID runs, and its height and peers from its RPC. The nodes of
+// a hosts or compose testnet run elsewhere: each counts as running when
+// its RPC answers.
 func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 	m, err := LoadManifest(dir)
 	if err != nil {
@@ -189,8 +197,9 @@ func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 	}
 	out := make([]NodeStatus, len(m.Nodes))
 	var wg sync.WaitGroup
+	elsewhere := m.Kind == KindHosts || m.Kind == KindCompose
 	for i, n := range m.Nodes {
-		out[i] = NodeStatus{Node: n, Running: nodeRunning(n.PID, n.Home)}
+		out[i] = NodeStatus{Node: n, Running: elsewhere || nodeRunning(n.PID, n.Home)}
 		if !out[i].Running {
 			out[i].PID = 0
 			continue
@@ -207,6 +216,7 @@ func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 			}
 			if err != nil {
 				out[i].Error = err.Error()
+				out[i].Running = !elsewhere // a local process runs but does not answer
 			}
 		})
 	}
