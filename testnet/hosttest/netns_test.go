@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,6 +105,50 @@ func stopAndCheckClean(t *testing.T, ctx context.Context, dir string) {
 			}
 		}
 	}
+}
+
+// waitPeers waits until node n has want peers.
+func waitPeers(t *testing.T, ctx context.Context, n testnet.Node, want int, bound time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	got := -1
+	for time.Now().Before(deadline) {
+		if st, err := status(ctx, n); err == nil {
+			if got = st.Peers; got >= want {
+				return
+			}
+		}
+		time.Sleep(pollEvery)
+	}
+	t.Fatalf("%s: %d peers after %v, want %d", n.Name, got, bound, want)
+}
+
+// metric reads one unlabelled sample from a node's /metrics.
+func metric(t *testing.T, ctx context.Context, n testnet.Node, name string) float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.HTTP+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: metrics: %v", n.Name, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // read only
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: metric %s: %v", n.Name, sc.Text(), err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s: no metric %s (%v)", n.Name, name, sc.Err())
+	return 0
 }
 
 // processAlive reports whether pid is a live process (zombies are dead).
@@ -220,6 +266,14 @@ func TestNetnsCutRestore(t *testing.T) {
 		waitHeight(t, ctx, n, want, progressBound)
 	}
 	checkAgreement(t, ctx, m.Nodes, want)
+	// Per-IP admission and bans apply to these (non-loopback) addresses:
+	// the cut and the reconnections must have cost no peer its place.
+	for _, n := range m.Nodes {
+		waitPeers(t, ctx, n, len(m.Nodes)-1, progressBound)
+		if bans := metric(t, ctx, n, "quorumchain_p2p_bans_total"); bans != 0 {
+			t.Errorf("%s banned %v peers across the cut and restore, want 0", n.Name, bans)
+		}
+	}
 	after, err := testnet.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
