@@ -123,6 +123,44 @@ func planNetns(dir, subnet string, n int) (*Netns, []string, error) {
 	return nn, hosts, nil
 }
 
+// generateLocal generates the testnet of a start: on 127.0.0.1, or with
+// opts.Netns one node per namespace, each at its own address.
+func generateLocal(dir string, opts StartOptions) (*Manifest, error) {
+	if opts.Netns == nil {
+		return Generate(dir, opts.Generate)
+	}
+	if err := checkNetnsSupport(); err != nil {
+		return nil, err
+	}
+	g := opts.Generate
+	if g.Validators < 1 {
+		return nil, fmt.Errorf("testnet: need at least one validator, got %d", g.Validators)
+	}
+	nn, hosts, err := planNetns(dir, opts.Netns.Subnet, g.Validators)
+	if err != nil {
+		return nil, err
+	}
+	g.Hosts, g.Kind, g.BasePort, g.ListenHost, g.TargetHome = hosts, KindNetns, DefaultBasePort, "", ""
+	m, err := Generate(dir, g)
+	if err != nil {
+		return nil, err
+	}
+	m.Netns = nn
+	for i := range m.Nodes {
+		m.Nodes[i].Netns = netnsPrefix(nn.Tag) + m.Nodes[i].Name
+	}
+	return m, m.Save(dir)
+}
+
+// netnsDownAfterFailure removes a netns testnet's network after a failed
+// launch (its nodes are stopped).
+func (t *Testnet) netnsDownAfterFailure(m *Manifest) error {
+	if m.Netns == nil {
+		return nil
+	}
+	return netnsDown(context.Background(), m.Netns.Tag)
+}
+
 // checkNetnsSupport reports ErrNetnsUnsupported, with the reason, when
 // this process cannot create namespaces.
 func checkNetnsSupport() error {

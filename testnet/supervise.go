@@ -233,44 +233,6 @@ func (t *Testnet) launch(binary string, opts StartOptions) error {
 	return nil
 }
 
-// generateLocal generates the testnet of a start: on 127.0.0.1, or with
-// opts.Netns one node per namespace, each at its own address.
-func generateLocal(dir string, opts StartOptions) (*Manifest, error) {
-	if opts.Netns == nil {
-		return Generate(dir, opts.Generate)
-	}
-	if err := checkNetnsSupport(); err != nil {
-		return nil, err
-	}
-	g := opts.Generate
-	if g.Validators < 1 {
-		return nil, fmt.Errorf("testnet: need at least one validator, got %d", g.Validators)
-	}
-	nn, hosts, err := planNetns(dir, opts.Netns.Subnet, g.Validators)
-	if err != nil {
-		return nil, err
-	}
-	g.Hosts, g.Kind, g.BasePort, g.ListenHost, g.TargetHome = hosts, KindNetns, DefaultBasePort, "", ""
-	m, err := Generate(dir, g)
-	if err != nil {
-		return nil, err
-	}
-	m.Netns = nn
-	for i := range m.Nodes {
-		m.Nodes[i].Netns = netnsPrefix(nn.Tag) + m.Nodes[i].Name
-	}
-	return m, m.Save(dir)
-}
-
-// netnsDownAfterFailure removes a netns testnet's network after a failed
-// launch (its nodes are stopped).
-func (t *Testnet) netnsDownAfterFailure(m *Manifest) error {
-	if m.Netns == nil {
-		return nil
-	}
-	return netnsDown(context.Background(), m.Netns.Tag)
-}
-
 func binaryPath(b string) (string, error) {
 	if b == "" {
 		exe, err := os.Executable()
