@@ -133,8 +133,12 @@ func Restart(ctx context.Context, dir, name, binary string) (int, error) {
 			return err
 		}
 		if n.Netns != "" && m.Netns != nil {
-			if res, err := NetnsResidue(ctx, m.Netns.Tag); err != nil || !slices.Contains(res, "netns "+n.Netns) {
-				return fmt.Errorf("testnet: %s: its namespace %s is gone (testnet stopped?): start the testnet again: %v", name, n.Netns, err)
+			res, err := NetnsResidue(ctx, m.Netns.Tag)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(res, "netns "+n.Netns) {
+				return fmt.Errorf("testnet: %s: its namespace %s is gone (the testnet was stopped): start the testnet again", name, n.Netns)
 			}
 		}
 		if c, err = spawnNode(binary, *n); err != nil {

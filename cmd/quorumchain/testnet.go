@@ -197,6 +197,8 @@ func testnetStatusCommand() *cli.Command {
 				if s.Running {
 					state, pid = "running", strconv.Itoa(s.PID)
 					switch {
+					case s.Cut:
+						state = "link cut"
 					case s.Error != "":
 						state = "no RPC: " + s.Error
 					case s.Syncing:
