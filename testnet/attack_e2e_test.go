@@ -31,6 +31,7 @@ const (
 // under a fixed bound and its RSS under 300 MB, that no two nodes hold
 // different blocks, and that no validator is jailed or slashed.
 func TestAttacks(t *testing.T) {
+	skipShort(t)
 	kinds := testnet.AttackNames()
 	if *flagAttackKinds != "" {
 		kinds = strings.Split(*flagAttackKinds, ",")

@@ -31,6 +31,9 @@ func Stop(dir string) ([]Stopped, error) {
 	var out []Stopped
 	var errs []error
 	_, err := updateManifest(dir, func(m *Manifest) error {
+		if err := m.checkLocal(dir); err != nil {
+			return err
+		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for i := range m.Nodes {
@@ -51,6 +54,16 @@ func Stop(dir string) ([]Stopped, error) {
 			})
 		}
 		wg.Wait()
+		if m.Netns != nil && len(errs) == 0 {
+			// Every node is stopped: remove the network (after a supervisor
+			// was killed, too: the tag finds what it left).
+			if err := netnsDown(context.Background(), m.Netns.Tag); err != nil {
+				errs = append(errs, err)
+			}
+			for i := range m.Nodes {
+				m.Nodes[i].Cut = false
+			}
+		}
 		return nil
 	})
 	slices.SortFunc(out, func(a, b Stopped) int { return cmpNames(a.Name, b.Name) })
@@ -109,6 +122,9 @@ func Restart(ctx context.Context, dir, name, binary string) (int, error) {
 	}
 	var c *child
 	m, err := updateManifest(dir, func(m *Manifest) error {
+		if err := m.checkLocal(dir); err != nil {
+			return err
+		}
 		n, err := m.Node(name)
 		if err != nil {
 			return err
@@ -116,7 +132,16 @@ func Restart(ctx context.Context, dir, name, binary string) (int, error) {
 		if _, err := stopProcess(n.PID, n.Home, stopGrace); err != nil {
 			return err
 		}
-		if c, err = spawnNode(binary, n.Name, n.Home); err != nil {
+		if n.Netns != "" && m.Netns != nil {
+			res, err := NetnsResidue(ctx, m.Netns.Tag)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(res, "netns "+n.Netns) {
+				return fmt.Errorf("testnet: %s: its namespace %s is gone (the testnet was stopped): start the testnet again", name, n.Netns)
+			}
+		}
+		if c, err = spawnNode(binary, *n); err != nil {
 			n.PID = 0
 			return err
 		}
@@ -168,7 +193,9 @@ type NodeStatus struct {
 }
 
 // Status reports, for each node of the testnet in dir, whether its
-// recorded PID runs, and its height and peers from its RPC.
+// recorded PID runs, and its height and peers from its RPC. The nodes of
+// a hosts or compose testnet run elsewhere: each counts as running when
+// its RPC answers.
 func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 	m, err := LoadManifest(dir)
 	if err != nil {
@@ -176,8 +203,9 @@ func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 	}
 	out := make([]NodeStatus, len(m.Nodes))
 	var wg sync.WaitGroup
+	elsewhere := m.Kind == KindHosts || m.Kind == KindCompose
 	for i, n := range m.Nodes {
-		out[i] = NodeStatus{Node: n, Running: nodeRunning(n.PID, n.Home), Faults: []rpc.FaultResult{}}
+		out[i] = NodeStatus{Node: n, Running: elsewhere || nodeRunning(n.PID, n.Home), Faults: []rpc.FaultResult{}}
 		if !out[i].Running {
 			out[i].PID = 0
 			continue
@@ -200,6 +228,7 @@ func Status(ctx context.Context, dir string) ([]NodeStatus, error) {
 			}
 			if err != nil {
 				out[i].Error = err.Error()
+				out[i].Running = !elsewhere // a local process runs but does not answer
 			}
 		})
 	}

@@ -20,6 +20,16 @@
 // Heal and the Admin methods Delay, Drop and Byzantine inject partitions,
 // delays, message drops and Byzantine validators into the running nodes.
 //
+// Beyond 127.0.0.1 (hosts.go, netns.go, compose.go): GenerateHosts writes
+// one home per separate host, each node listening on its host's address;
+// StartOptions.Netns runs each node in a Linux network namespace of its own
+// on a private subnet, whose link Cut and Restore take down and up at the
+// kernel, and which Stop (or the next start after a killed supervisor)
+// removes by the testnet's tag; GenerateCompose writes a compose file that
+// runs each node in a container of the FROM scratch image. testnet.json's
+// kind says which (empty: local child processes). Package hosttest tests
+// the namespaces and the containers for real.
+//
 // The end-to-end tests of this package (e2e_test.go) run real node
 // processes and the CLI; -short skips them.
 package testnet

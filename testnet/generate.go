@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -47,6 +48,20 @@ type Options struct {
 	// each broadcasts a second proposal after every one of its own, and is
 	// slashed and jailed for it.
 	DoubleProposers []int
+	// Hosts places node i on Hosts[i] (an IP address or a DNS name): it
+	// listens there and its peers dial it there (see hosts.go). Empty: every
+	// node on 127.0.0.1 with ports of its own.
+	Hosts []string
+	// ListenHost, when set, is the address every node listens on instead of
+	// its host (0.0.0.0 in a container whose address is not known ahead).
+	ListenHost string
+	// TargetHome, when set, is where each node's home will live on the
+	// machine that runs it: the password is copied into every home
+	// (home/password.txt) and config.toml names TargetHome/password.txt.
+	// Empty: the nodes run here and use dir/password.txt.
+	TargetHome string
+	// Kind is recorded in testnet.json (Manifest.Kind).
+	Kind string
 }
 
 // Testnet defaults.
@@ -97,6 +112,37 @@ func ConsensusDefaults() node.ConsensusConfig {
 	return c
 }
 
+// enableFaults turns on the fault layer of every node of a local testnet,
+// with an admin endpoint each on a free loopback port (none of the nodes'
+// own), authenticated by a new token file in the testnet directory.
+func enableFaults(m *Manifest, cfgs []node.Config, abs string, addrs []nodeAddr) error {
+	var taken []int
+	for _, a := range addrs {
+		for _, hp := range []string{a.p2p, a.rpc} {
+			if _, p, err := net.SplitHostPort(hp); err == nil {
+				if n, err := strconv.Atoi(p); err == nil {
+					taken = append(taken, n)
+				}
+			}
+		}
+	}
+	adminPorts, err := pickPortsAvoiding(len(cfgs), taken)
+	if err != nil {
+		return err
+	}
+	m.AdminToken = filepath.Join(abs, AdminTokenFile)
+	if err := writeAdminToken(m.AdminToken); err != nil {
+		return err
+	}
+	for i := range cfgs {
+		adminAddr := "127.0.0.1:" + strconv.Itoa(adminPorts[i])
+		cfgs[i].P2P.TestnetFaults, cfgs[i].P2P.TestnetAdminAddr, cfgs[i].P2P.TestnetAdminTokenFile = true, adminAddr, m.AdminToken
+		cfgs[i].Signer.TestnetByzantine = cfgs[i].Signer.Mode == "local"
+		m.Nodes[i].Admin = "http://" + adminAddr
+	}
+	return nil
+}
+
 // ErrExists means the directory already holds a testnet.
 var ErrExists = errors.New("testnet already generated")
 
@@ -123,20 +169,12 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{ChainID: opts.ChainID, PasswordFile: filepath.Join(abs, "password.txt")}
+	m := &Manifest{ChainID: opts.ChainID, Kind: opts.Kind, PasswordFile: filepath.Join(abs, "password.txt")}
 	if err := fsutil.WriteFileAtomic(m.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	ports, err := pickPorts(opts.BasePort, 2*opts.Validators)
+	addrs, err := nodeAddrs(opts)
 	if err != nil {
-		return nil, err
-	}
-	adminPorts, err := pickPortsAvoiding(opts.Validators, ports)
-	if err != nil {
-		return nil, err
-	}
-	m.AdminToken = filepath.Join(abs, AdminTokenFile)
-	if err := writeAdminToken(m.AdminToken); err != nil {
 		return nil, err
 	}
 	consensusCfg := ConsensusDefaults()
@@ -149,14 +187,19 @@ func Generate(dir string, opts Options) (*Manifest, error) {
 	}
 	m.Faucet = Faucet{Address: chain.FormatAddress(chain.PubkeyAddress(&faucet.PublicKey)), Key: filepath.Join(abs, "faucet.json")}
 	var cfgs []node.Config
-	m.Nodes, cfgs = nodeConfigs(abs, opts, ports, consensusCfg, m.PasswordFile, keys)
-	for i := range cfgs {
-		adminAddr := "127.0.0.1:" + strconv.Itoa(adminPorts[i])
-		cfgs[i].P2P.TestnetFaults, cfgs[i].P2P.TestnetAdminAddr, cfgs[i].P2P.TestnetAdminTokenFile = true, adminAddr, m.AdminToken
-		cfgs[i].Signer.TestnetByzantine = cfgs[i].Signer.Mode == "local"
-		m.Nodes[i].Admin = "http://" + adminAddr
+	m.Nodes, cfgs = nodeConfigs(abs, opts, addrs, consensusCfg, m.PasswordFile, keys)
+	if len(opts.Hosts) == 0 {
+		// Local processes on 127.0.0.1: the fault layer, and an admin
+		// endpoint each the CLI can reach. Nodes in namespaces, containers
+		// or on other hosts have no loopback in common with it.
+		if err := enableFaults(m, cfgs, abs, addrs); err != nil {
+			return nil, err
+		}
 	}
 	if err := writeKeysAndHomes(m, gen, password, faucet, keys, cfgs); err != nil {
+		return nil, err
+	}
+	if err := copyPassword(opts, m.Nodes, password); err != nil {
 		return nil, err
 	}
 	if err := m.Save(abs); err != nil {
@@ -185,6 +228,9 @@ func (o Options) withDefaults() (Options, error) {
 		if i < 0 || i >= o.Validators-o.RemoteSigners {
 			return o, fmt.Errorf("testnet: double proposer %d: want the index of a validator with a local signer (0 to %d)", i, o.Validators-o.RemoteSigners-1)
 		}
+	}
+	if err := o.checkHosts(); err != nil {
+		return o, err
 	}
 	if o.ChainID == "" {
 		o.ChainID = DefaultChainID
@@ -233,32 +279,31 @@ func newGenesis(opts Options, emptyBlockInterval time.Duration) (*genesis.Doc, *
 func nodeName(i int) string { return "node" + strconv.Itoa(i) }
 
 // nodeConfigs returns the manifest entry and the configuration of each
-// node: node i listens on ports[2i] (p2p) and ports[2i+1] (RPC), peers with
-// every other node, and the last opts.RemoteSigners sign remotely.
-func nodeConfigs(abs string, opts Options, ports []int, consensusCfg node.ConsensusConfig, passwordFile string, keys []*ecdsa.PrivateKey) ([]Node, []node.Config) {
-	p2pAddrs := make([]string, opts.Validators)
-	for i := range p2pAddrs {
-		p2pAddrs[i] = "127.0.0.1:" + strconv.Itoa(ports[2*i])
-	}
+// node: node i listens on addrs[i] (p2p and RPC), peers with every other
+// node, and the last opts.RemoteSigners sign remotely.
+func nodeConfigs(abs string, opts Options, addrs []nodeAddr, consensusCfg node.ConsensusConfig, passwordFile string, keys []*ecdsa.PrivateKey) ([]Node, []node.Config) {
 	nodes := make([]Node, opts.Validators)
 	cfgs := make([]node.Config, opts.Validators)
 	for i, key := range keys {
 		name := nodeName(i)
-		rpcAddr := "127.0.0.1:" + strconv.Itoa(ports[2*i+1])
+		a := addrs[i]
 		cfg := node.DefaultConfig()
 		cfg.Moniker = name
-		cfg.P2P.ListenAddr = p2pAddrs[i]
-		for j, a := range p2pAddrs {
+		cfg.P2P.ListenAddr = a.p2pListen
+		for j, b := range addrs {
 			if j != i {
-				cfg.P2P.PersistentPeers = append(cfg.P2P.PersistentPeers, a)
+				cfg.P2P.PersistentPeers = append(cfg.P2P.PersistentPeers, b.p2p)
 			}
 		}
-		cfg.RPC.ListenAddr = rpcAddr
+		cfg.RPC.ListenAddr = a.rpcListen
 		cfg.Consensus = consensusCfg
 		cfg.Signer.PasswordFile = passwordFile
+		if opts.TargetHome != "" {
+			cfg.Signer.PasswordFile = path.Join(opts.TargetHome, PasswordFile)
+		}
 		addr := chain.PubkeyAddress(&key.PublicKey)
 		n := Node{Name: name, Home: filepath.Join(abs, name), Validator: chain.FormatAddress(addr), Stake: strconv.FormatUint(opts.Stakes[i], 10),
-			RPC: "ws://" + rpcAddr + "/ws", HTTP: "http://" + rpcAddr, P2P: p2pAddrs[i], Signer: "local"}
+			RPC: "ws://" + a.rpc + "/ws", HTTP: "http://" + a.rpc, P2P: a.p2p, Signer: "local", Host: a.host}
 		if i >= opts.Validators-opts.RemoteSigners {
 			cfg.Signer = node.SignerConfig{Mode: "remote", Address: chain.FormatAddress(addr)}
 			n.Signer, n.SignerKey = "remote", filepath.Join(abs, name+"-signer.json")

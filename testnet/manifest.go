@@ -14,14 +14,26 @@ const ManifestFile = "testnet.json"
 
 // Manifest is testnet.json: what a testnet is and where its nodes run.
 type Manifest struct {
-	ChainID      string `json:"chainId"`
+	ChainID string `json:"chainId"`
+	// Kind is how the nodes run: empty for child processes on 127.0.0.1,
+	// KindNetns, KindHosts or KindCompose.
+	Kind         string `json:"kind,omitempty"`
 	Faucet       Faucet `json:"faucet"`
 	PasswordFile string `json:"passwordFile"`
 	// AdminToken is the token file of the nodes' admin endpoints
 	// (D/admin-token); empty for a testnet without fault injection.
 	AdminToken string `json:"adminToken,omitempty"`
 	Nodes      []Node `json:"nodes"`
+	// Netns is the network of a KindNetns testnet.
+	Netns *Netns `json:"netns,omitempty"`
 }
+
+// Manifest kinds.
+const (
+	KindNetns   = "netns"   // child processes, each in its own network namespace
+	KindHosts   = "hosts"   // homes to copy to separate machines
+	KindCompose = "compose" // containers of a compose file
+)
 
 // Faucet is the funded account of the testnet.
 type Faucet struct {
@@ -47,6 +59,13 @@ type Node struct {
 	// Byzantine names what a node was made to do wrong, on purpose:
 	// ByzantineDoublePropose, or empty for an honest node.
 	Byzantine string `json:"byzantine,omitempty"`
+	// Host is the address (or DNS name) the node runs at, when it is not
+	// 127.0.0.1.
+	Host string `json:"host,omitempty"`
+	// Netns is the node's network namespace (KindNetns), and Cut is true
+	// while its link is down (testnet cut).
+	Netns string `json:"netns,omitempty"`
+	Cut   bool   `json:"cut,omitempty"`
 }
 
 // ByzantineDoublePropose marks a node that double-proposes

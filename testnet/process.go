@@ -42,12 +42,15 @@ type child struct {
 	err    error // valid after exited is closed
 }
 
-// spawnNode starts `binary --home home node` in its own process group (a
+// spawnNode starts `binary --home home node` for n, inside its network
+// namespace (`ip netns exec`, which execs in place: the PID is the
+// node's) when it has one, in its own process group (a
 // Ctrl-C in the terminal reaches only the supervisor, which stops the
 // nodes itself; a detached node outlives the command that started it), with
 // stdout and stderr appended to home/node.log. The child is not tied to
 // any context.
-func spawnNode(binary, name, home string) (*child, error) {
+func spawnNode(binary string, n Node) (*child, error) {
+	name, home := n.Name, n.Home
 	logf, err := os.OpenFile(filepath.Join(home, LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("testnet: %s: open log: %w", name, err)
@@ -58,6 +61,9 @@ func spawnNode(binary, name, home string) (*child, error) {
 	// --home goes before the command: it is a flag of the application
 	// (`quorumchain node --home H` is refused by the current CLI).
 	cmd := exec.Command(binary, "--home", home, "node")
+	if n.Netns != "" {
+		cmd = exec.Command("ip", "netns", "exec", n.Netns, binary, "--home", home, "node")
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

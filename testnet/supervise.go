@@ -40,6 +40,10 @@ type StartOptions struct {
 	// Nodes names the nodes to start; empty: all. The others stay stopped
 	// (Restart starts one later).
 	Nodes []string
+	// Netns, when set, generates a netns testnet: each node in a network
+	// namespace of its own (see netns.go). A netns testnet is resumed as
+	// one without it.
+	Netns *NetnsOptions
 }
 
 // DefaultReadyTimeout bounds the wait for a testnet to become live.
@@ -163,6 +167,12 @@ func (t *Testnet) launch(binary string, opts StartOptions) error {
 	m, err := LoadManifest(t.Dir)
 	switch {
 	case err == nil:
+		if err := m.checkLocal(t.Dir); err != nil {
+			return err
+		}
+		if opts.Netns != nil && m.Kind != KindNetns {
+			return fmt.Errorf("testnet: %s holds a testnet on 127.0.0.1; --netns needs a new directory", t.Dir)
+		}
 		for _, n := range m.Nodes {
 			if nodeRunning(n.PID, n.Home) {
 				return fmt.Errorf("testnet: %s in %s is %w (pid %d): stop it first with 'quorumchain testnet stop --dir %s'",
@@ -170,7 +180,7 @@ func (t *Testnet) launch(binary string, opts StartOptions) error {
 			}
 		}
 	case errors.Is(err, os.ErrNotExist):
-		if m, err = Generate(t.Dir, opts.Generate); err != nil {
+		if m, err = generateLocal(t.Dir, opts); err != nil {
 			return err
 		}
 		t.Generated = true
@@ -191,6 +201,14 @@ func (t *Testnet) launch(binary string, opts StartOptions) error {
 		}
 	}
 	t.exits = make(chan *child, 4*len(m.Nodes))
+	if m.Netns != nil {
+		if err := netnsUp(context.Background(), m); err != nil {
+			return err
+		}
+		for i := range m.Nodes {
+			m.Nodes[i].Cut = false
+		}
+	}
 	t.LaunchedAt = time.Now()
 	for i := range m.Nodes {
 		n := &m.Nodes[i]
@@ -198,10 +216,10 @@ func (t *Testnet) launch(binary string, opts StartOptions) error {
 		if len(opts.Nodes) > 0 && !slices.Contains(opts.Nodes, n.Name) {
 			continue
 		}
-		c, err := spawnNode(binary, n.Name, n.Home)
+		c, err := spawnNode(binary, *n)
 		if err != nil {
 			t.stopChildren()
-			return err
+			return errors.Join(err, t.netnsDownAfterFailure(m))
 		}
 		n.PID = c.cmd.Process.Pid
 		t.children = append(t.children, c)
@@ -209,7 +227,7 @@ func (t *Testnet) launch(binary string, opts StartOptions) error {
 	}
 	if err := m.Save(t.Dir); err != nil {
 		t.stopChildren()
-		return err
+		return errors.Join(err, t.netnsDownAfterFailure(m))
 	}
 	t.printTable()
 	return nil

@@ -34,7 +34,7 @@ func testnetCommand() *cli.Command {
 			"--dir defaults to $QUORUMCHAIN_HOME/testnet when QUORUMCHAIN_HOME (or the global --home) is set,\n" +
 			"else to ./" + testnetDefaultDir + ".",
 		Subcommands: []*cli.Command{
-			testnetStartCommand(),
+			withNetns(testnetStartCommand()),
 			testnetStatusCommand(),
 			testnetStopCommand(),
 			testnetKillCommand(),
@@ -45,6 +45,10 @@ func testnetCommand() *cli.Command {
 			testnetDelayCommand(),
 			testnetDropCommand(),
 			testnetByzantineCommand(),
+			testnetGenerateCommand(),
+			testnetComposeCommand(),
+			testnetLinkCommand(true),
+			testnetLinkCommand(false),
 		},
 	}
 }
@@ -107,7 +111,7 @@ func testnetStartCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			dir := testnetDir(c)
-			if _, err := os.Stat(filepath.Join(dir, testnet.ManifestFile)); err != nil && opts.Generate.BasePort == 0 && !c.IsSet("base-port") {
+			if _, err := os.Stat(filepath.Join(dir, testnet.ManifestFile)); err != nil && opts.Generate.BasePort == 0 && !c.IsSet("base-port") && opts.Netns == nil {
 				fmt.Fprintf(c.App.Writer, "note: ports %d.. are taken (another testnet?): picking free ports; pass --rpc with node0's RPC URL to client commands\n", testnet.DefaultBasePort)
 			}
 			t, err := testnet.Start(ctx, dir, opts)
@@ -166,6 +170,7 @@ func testnetStartOptions(c *cli.Context) (testnet.StartOptions, error) {
 		Detach:       c.Bool("detach"),
 		Out:          c.App.Writer,
 		ReadyTimeout: c.Duration("timeout"),
+		Netns:        netnsStartOption(c),
 	}, nil
 }
 
@@ -198,6 +203,8 @@ func testnetStatusCommand() *cli.Command {
 				if s.Running {
 					state, pid = "running", strconv.Itoa(s.PID)
 					switch {
+					case s.Cut:
+						state = "link cut"
 					case s.Error != "":
 						state = "no RPC: " + s.Error
 					case s.Syncing:
