@@ -3,6 +3,7 @@ package testnet_test
 import (
 	"context"
 	"crypto/ecdsa"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -158,11 +159,25 @@ func TestValidatorWithoutNodeIsJailed(t *testing.T) {
 			t.Fatalf("alice still in the set of height %d", from)
 		}
 	}
+	// While she was in the set, each of her turns (about one height in
+	// nine) timed out into round 1. Now none does: a later round is at
+	// most a rare timeout of an overloaded machine, not a pattern.
 	sub := finalized(t, ctx, m.Nodes[0], from)
-	for range 10 {
+	const heights, tolerated = 30, 1
+	var late []string
+	for range heights {
 		ev := nextFinalized(t, sub, 10*time.Second)
-		if ev.Round != 0 {
-			t.Fatalf("height %d decided in round %d after alice left the set", ev.Height, ev.Round)
+		if ev.Proposer == a {
+			t.Fatalf("height %d proposed by alice after she left the set", ev.Height)
 		}
+		if ev.Round != 0 {
+			late = append(late, fmt.Sprintf("%d (round %d)", ev.Height, ev.Round))
+		}
+	}
+	if len(late) > tolerated {
+		t.Fatalf("%d of %d heights after alice left the set were decided in a later round: %v", len(late), heights, late)
+	}
+	if len(late) > 0 {
+		t.Logf("decided in a later round (load): %v", late)
 	}
 }
