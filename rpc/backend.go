@@ -55,6 +55,9 @@ type Backend interface {
 	// ErrInvalidSignature.
 	SubmitSigned(ctx context.Context, id uint64, sig chain.Signature) error
 
+	// Peers lists the connected peers, ordered by NodeID (net_getPeers).
+	Peers(ctx context.Context) ([]PeerResult, error)
+
 	// FinalizedEvents returns the finalized events of heights from..to
 	// (inclusive, from <= to <= LatestHeight()) in height order. It may
 	// return a shorter prefix (at least one event); the server asks again.

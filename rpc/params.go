@@ -22,6 +22,7 @@ const (
 	MethodSubmitSigned  = "consensus_submitSigned"
 	MethodSubscribe     = "chain_subscribe"
 	MethodUnsubscribe   = "chain_unsubscribe"
+	MethodGetPeers      = "net_getPeers"
 	// MethodSubscription is the method of every notification.
 	MethodSubscription = "chain_subscription"
 )
