@@ -84,6 +84,9 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 			n.metrics.inboxDropped.Inc()
 			return nil
 		}
+		if m.Height > 0 {
+			n.heights.record(from, m.Height-1) // deciding Height: Height-1 is final there
+		}
 		return n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
 		return n.receiveEvidence(from, m.Evidence)

@@ -7,7 +7,8 @@ import (
 )
 
 // peerHeights remembers the final height each connected peer last
-// reported in a Status, for net_getPeers. The network records a height on
+// reported, for net_getPeers: the height of its last Status, or one below
+// the height its last RoundStatus says it is deciding. The network records a height on
 // the peer's own goroutine and forgets the peer when it leaves; prune drops
 // entries of peers no longer connected (a Status that raced the
 // disconnect), so the map holds at most one entry per connected peer plus
