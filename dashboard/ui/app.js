@@ -164,6 +164,7 @@ async function poll() {
       state.current = { height: round.height, round: round.round };
     }
     seedTallies(round);
+    if (state.rewards.size === 0) pollRewards(); // the first time the set is known
     await pollFaults();
   } catch (err) {
     console.warn("dashboard: poll", err);
