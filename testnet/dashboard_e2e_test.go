@@ -96,6 +96,45 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 	saveScreenshot(t, bctx, "dashboard.png")
+	checkResumesAfterRestart(t, ctx, bctx, tn)
+}
+
+// checkResumesAfterRestart kills the node the page talks to and starts it
+// again: the page shows it is reconnecting, then resumes its finality
+// stream from where it stopped (fromHeight), with no height missing or
+// shown twice.
+func checkResumesAfterRestart(t *testing.T, ctx, bctx context.Context, tn *testnet.Testnet) {
+	t.Helper()
+	name := tn.Manifest.Nodes[0].Name
+	if _, err := testnet.Kill(tn.Dir, name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.getElementById("conn").dataset.state === "reconnecting"`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("page did not notice its node was killed within 10 s: %v", err)
+	}
+	before, err := chromedp.Run(bctx, chromedp.Evaluate[int](`Number(document.querySelector("#finality tbody tr").dataset.height)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testnet.Restart(ctx, tn.Dir, name, binary); err != nil {
+		t.Fatal(err)
+	}
+	want := before + 5
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById("conn").dataset.state === "live" &&
+		Number(document.querySelector("#finality tbody tr").dataset.height) >= %d`, want), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("page did not resume to height %d within 20 s of the restart: %v", want, err)
+	}
+	heights, err := chromedp.Run(bctx, chromedp.Evaluate[[]int](`[...document.querySelectorAll("#finality tbody tr")].map(r => Number(r.dataset.height))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(heights); i++ {
+		if heights[i] != heights[i-1]-1 {
+			t.Fatalf("finality rows after the restart are not consecutive (a gap or a duplicate): %v", heights)
+		}
+	}
+	t.Logf("page resumed after %s restarted: rows %d..%d, consecutive", name, heights[len(heights)-1], heights[0])
 }
 
 // liveTimes are the page's marks of when it first drew a final block and
