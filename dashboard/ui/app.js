@@ -34,14 +34,24 @@ const state = {
   firstVoteMs: 0,
 };
 
-let dirty = false;
-function changed() {
-  if (dirty) return;
-  dirty = true;
-  requestAnimationFrame(() => {
-    dirty = false;
-    render(state);
-  });
+// Redraws: at most one per animation frame and per minFrameMs, of the
+// sections whose data changed since the last one.
+const minFrameMs = 100;
+let dirty = new Set();
+let scheduled = false;
+let lastFrame = 0;
+function changed(...sections) {
+  for (const s of sections) dirty.add(s);
+  if (scheduled) return;
+  scheduled = true;
+  const wait = Math.max(0, minFrameMs - (performance.now() - lastFrame));
+  setTimeout(() => requestAnimationFrame(() => {
+    scheduled = false;
+    lastFrame = performance.now();
+    const d = dirty;
+    dirty = new Set();
+    render(state, d);
+  }), wait);
 }
 
 const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -49,12 +59,12 @@ const conn = new Conn(`${scheme}://${location.host}/ws`, { onOpen: opened, onClo
 
 function closed() {
   state.conn = "reconnecting";
-  changed();
+  changed("head");
 }
 
 async function opened() {
   state.conn = "live";
-  changed();
+  changed("head");
   try {
     if (state.lastHeight === 0) {
       state.status = await conn.call("chain_status");
@@ -81,7 +91,7 @@ function lagged(result, again) {
   if (!result || result.lagged !== true) return false;
   state.lagged++;
   again().catch((err) => console.warn("dashboard: resubscribe", err));
-  changed();
+  changed("head");
   return true;
 }
 
@@ -108,7 +118,7 @@ function onFinalized(ev) {
   for (const k of state.tallies.keys()) if (Number(k.split("/")[0]) <= ev.height) state.tallies.delete(k);
   for (const k of state.proposals.keys()) if (Number(k.split("/")[0]) < ev.height) state.proposals.delete(k);
   if (state.current.height <= ev.height) state.current = { height: ev.height + 1, round: 0 };
-  changed();
+  changed("head", "round", "rotation", "finality", "charts");
 }
 
 function onVote(ev) {
@@ -131,14 +141,14 @@ function onVote(ev) {
   t.set(ev.block || "nil", { voted: BigInt(ev.tally.votedStake), total: BigInt(ev.tally.totalStake), quorum: ev.tally.quorum });
   const cur = state.current;
   if (ev.height > cur.height || (ev.height === cur.height && ev.round > cur.round)) state.current = { height: ev.height, round: ev.round };
-  changed();
+  changed("round");
 }
 
 function onBlock(ev) {
   if (lagged(ev, () => conn.subscribe("blocks", null, onBlock))) return;
   if (ev.height <= state.lastHeight) return;
   state.proposals.set(`${ev.height}/${ev.round}`, ev);
-  changed();
+  changed("round");
 }
 
 function onValidators(ev) {
@@ -147,7 +157,7 @@ function onValidators(ev) {
   const prev = new Map((state.validators ? state.validators.validators : []).map((v) => [v.address, v]));
   const validators = ev.validators.map((v) => ({ ...prev.get(v.address), ...v }));
   state.validators = { ...ev, quorumStake: state.validators ? state.validators.quorumStake : undefined, validators };
-  changed();
+  changed("validators", "rotation", "finality");
 }
 
 let polling = false;
@@ -170,7 +180,7 @@ async function poll() {
     console.warn("dashboard: poll", err);
   } finally {
     polling = false;
-    changed();
+    changed("head", "validators", "rotation", "round", "peers", "faults");
   }
 }
 setInterval(poll, pollMs);
@@ -228,7 +238,7 @@ async function pollRewards() {
     console.warn("dashboard: rewards", err);
   } finally {
     rewardsPolling = false;
-    changed();
+    changed("validators");
   }
 }
 setInterval(pollRewards, rewardsPollMs);

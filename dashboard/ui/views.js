@@ -221,22 +221,25 @@ function renderFaults(state) {
   }
 }
 
-/** render draws the whole page from state. */
-export function render(state) {
-  const conn = $("conn");
-  conn.dataset.state = state.conn;
-  conn.textContent = state.conn;
-  if (state.status) {
-    $("chain").textContent = `${state.status.chainId} · node ${short(state.status.nodeId)}`;
-    $("head").textContent = `final height ${state.lastHeight}${state.status.syncing ? " · syncing" : ""}`;
+/** render draws the sections of the page named in dirty from state. */
+export function render(state, dirty) {
+  if (dirty.has("head")) {
+    const conn = $("conn");
+    conn.dataset.state = state.conn;
+    conn.textContent = state.conn;
+    if (state.status) {
+      $("chain").textContent = `${state.status.chainId} · node ${short(state.status.nodeId)}`;
+      $("head").textContent = `final height ${state.lastHeight}${state.status.syncing ? " · syncing" : ""}`;
+    }
+    $("lagged").textContent = state.lagged ? `Subscriptions resumed after lagging: ${state.lagged}.` : "";
+    document.body.dataset.lagged = String(state.lagged);
   }
-  $("lagged").textContent = state.lagged ? `Subscriptions resumed after lagging: ${state.lagged}.` : "";
   const color = colorIndex(state);
-  renderRound(state);
-  renderRotation(state, color);
-  renderValidators(state, color);
-  renderFinality(state, color);
-  renderCharts(state);
-  renderPeers(state);
-  renderFaults(state);
+  if (dirty.has("round")) renderRound(state);
+  if (dirty.has("rotation")) renderRotation(state, color);
+  if (dirty.has("validators")) renderValidators(state, color);
+  if (dirty.has("finality")) renderFinality(state, color);
+  if (dirty.has("charts")) renderCharts(state);
+  if (dirty.has("peers")) renderPeers(state);
+  if (dirty.has("faults")) renderFaults(state);
 }
