@@ -18,9 +18,8 @@ export function drawLine(canvas, points, opts) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   const padL = 44, padR = 8, padT = 8, padB = 18;
-  const style = getComputedStyle(document.documentElement);
-  const grid = style.getPropertyValue("--line").trim() || "#333";
-  const muted = style.getPropertyValue("--muted").trim() || "#888";
+  const grid = "#2a3542"; // --line of style.css
+  const muted = "#8a98a8"; // --muted
   ctx.font = "11px system-ui, sans-serif";
   ctx.fillStyle = muted;
   if (points.length === 0) {

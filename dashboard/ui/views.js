@@ -8,6 +8,18 @@ import { drawLine } from "./chart.js";
 const $ = (id) => document.getElementById(id);
 const chartSpanSec = 60;
 
+// drawn holds, per page region, the key of what it shows now; a region is
+// rebuilt only when its key changes, so a redraw that would show the same
+// figures costs no layout or paint.
+const drawn = new Map();
+function unchanged(region, key) {
+  if (drawn.get(region) === key) return true;
+  drawn.set(region, key);
+  return false;
+}
+
+const tallyKey = (tally) => (tally ? [...tally.entries()].map(([b, t]) => `${b}:${t.voted}/${t.total}`).join(",") : "");
+
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -57,6 +69,8 @@ function stakeBar(type, block, voted, total, label, extra) {
 }
 
 function renderTally(box, type, tally, height, round, finalHash, proposals) {
+  const p0 = proposals && proposals.get(`${height}/${round}`);
+  if (unchanged(box.id, `${height}/${round}/${finalHash}/${p0 ? p0.hash : ""}/${tallyKey(tally)}`)) return tally ? tally.size : 0;
   box.replaceChildren();
   if (!tally || tally.size === 0) {
     box.append(el("span", "muted small", "no votes yet"));
@@ -97,6 +111,9 @@ function renderRound(state) {
 
 function renderRotation(state, color) {
   const box = $("rotation");
+  const vs = state.validators;
+  const prios = vs ? vs.validators.map((v) => `${v.address}:${v.stake}:${v.proposerPriority}`).join(",") : "";
+  if (unchanged("rotation", `${state.lastHeight}/${state.rows.length}/${vs ? vs.height : 0}/${prios}`)) return;
   box.replaceChildren();
   const past = state.rows.slice(0, 16).reverse();
   for (const ev of past) {
@@ -107,7 +124,6 @@ function renderRotation(state, color) {
     box.append(slot);
   }
   box.append(el("div", "sep"));
-  const vs = state.validators;
   const next = vs ? nextProposers(vs.validators, 8) : null;
   if (!next) {
     box.append(el("span", "muted small", vs ? "priorities too large to predict exactly" : ""));
@@ -126,8 +142,8 @@ function renderRotation(state, color) {
 function renderValidators(state, color) {
   const vs = state.validators;
   const body = $("validators").tBodies[0];
+  if (!vs || unchanged("validators", JSON.stringify(vs) + [...state.rewards].join(","))) return;
   body.replaceChildren();
-  if (!vs) return;
   const total = BigInt(vs.totalStake);
   $("vals-title").textContent = `set of height ${vs.height} · total stake ${total}${vs.quorumStake ? ` · quorum ${vs.quorumStake}` : ""}`;
   for (const v of vs.validators) {
@@ -144,31 +160,44 @@ function renderValidators(state, color) {
   }
 }
 
+function finalityRow(ev, members, color) {
+  const tr = el("tr");
+  tr.dataset.height = String(ev.height);
+  tr.dataset.hash = ev.hash;
+  const signers = el("td");
+  const signed = new Set(ev.certificate.signers);
+  for (const a of new Set([...members, ...signed])) {
+    const d = el("span", signed.has(a) ? `dot ${color(a)}` : "dot absent");
+    d.title = `${a}${signed.has(a) ? "" : " (not in certificate)"}`;
+    signers.append(d);
+  }
+  signers.append(el("span", "muted small", ` ${signed.size}`));
+  const cert = el("td");
+  const bar = stakeBar("precommit", ev.hash, BigInt(ev.certificate.signedStake), BigInt(ev.certificate.totalStake), "",
+    { height: String(ev.height), final: "true", source: "certificate" });
+  bar.classList.add("mini");
+  cert.append(bar);
+  tr.append(el("td", "num", String(ev.height)), el("td", "mono", short(ev.hash)), el("td", "num", String(ev.round)),
+    el("td", "num", String(ev.txCount)), signers, cert, el("td", "num", `${Math.round(ev.latencyMs)} ms`));
+  return tr;
+}
+
+// renderFinality adds the rows of blocks finalized since the last redraw
+// on top and drops those past the kept ones; a change of the set (its
+// colours and absent signers) redraws every row.
 function renderFinality(state, color) {
   const body = $("finality").tBodies[0];
-  body.replaceChildren();
   const members = state.validators ? state.validators.validators.map((v) => v.address) : [];
+  if (!unchanged("finality-members", members.join(","))) body.replaceChildren();
+  const top = body.firstElementChild ? Number(body.firstElementChild.dataset.height) : 0;
+  const fresh = [];
   for (const ev of state.rows) {
-    const tr = el("tr");
-    tr.dataset.height = String(ev.height);
-    tr.dataset.hash = ev.hash;
-    const signers = el("td");
-    const signed = new Set(ev.certificate.signers);
-    for (const a of new Set([...members, ...signed])) {
-      const d = el("span", signed.has(a) ? `dot ${color(a)}` : "dot absent");
-      d.title = `${a}${signed.has(a) ? "" : " (not in certificate)"}`;
-      signers.append(d);
-    }
-    signers.append(el("span", "muted small", ` ${signed.size}`));
-    const cert = el("td");
-    const bar = stakeBar("precommit", ev.hash, BigInt(ev.certificate.signedStake), BigInt(ev.certificate.totalStake), "", { height: String(ev.height), final: "true", source: "certificate" });
-    bar.classList.add("mini");
-    cert.append(bar);
-    tr.append(el("td", "num", String(ev.height)), el("td", "mono", short(ev.hash)), el("td", "num", String(ev.round)),
-      el("td", "num", String(ev.txCount)), signers, cert, el("td", "num", `${Math.round(ev.latencyMs)} ms`));
-    body.append(tr);
+    if (ev.height <= top) break;
+    fresh.push(finalityRow(ev, members, color));
   }
-  document.body.dataset.rows = String(state.rows.length);
+  if (fresh.length > 0) body.prepend(...fresh);
+  while (body.rows.length > state.rows.length) body.lastElementChild.remove();
+  document.body.dataset.rows = String(body.rows.length);
   if (state.rows.length > 0 && !state.firstRowMs) {
     state.firstRowMs = performance.now();
     document.body.dataset.firstRowMs = String(Math.round(state.firstRowMs));
@@ -191,6 +220,7 @@ function renderCharts(state) {
 
 function renderPeers(state) {
   const body = $("peers").tBodies[0];
+  if (unchanged("peers", JSON.stringify(state.peers))) return;
   body.replaceChildren();
   for (const p of state.peers || []) {
     const tr = el("tr");
@@ -204,6 +234,7 @@ function renderPeers(state) {
 function renderFaults(state) {
   const box = $("faults");
   const f = state.faults;
+  if (unchanged("faults", JSON.stringify(f))) return;
   box.dataset.state = f.state;
   box.replaceChildren();
   if (f.state === "disabled") return box.append("fault layer not enabled");
@@ -223,23 +254,27 @@ function renderFaults(state) {
 
 /** render draws the sections of the page named in dirty from state. */
 export function render(state, dirty) {
+  // Charts first: they read the canvas size, which is free while no
+  // other region has changed the layout in this frame.
+  if (dirty.has("charts")) renderCharts(state);
   if (dirty.has("head")) {
     const conn = $("conn");
-    conn.dataset.state = state.conn;
-    conn.textContent = state.conn;
-    if (state.status) {
-      $("chain").textContent = `${state.status.chainId} · node ${short(state.status.nodeId)}`;
-      $("head").textContent = `final height ${state.lastHeight}${state.status.syncing ? " · syncing" : ""}`;
+    const title = state.status ? `${state.status.chainId} · node ${short(state.status.nodeId)}` : "";
+    const head = state.status ? `final height ${state.lastHeight}${state.status.syncing ? " · syncing" : ""}` : "";
+    if (!unchanged("head", [state.conn, title, head, state.lagged].join("|"))) {
+      conn.dataset.state = state.conn;
+      conn.textContent = state.conn;
+      $("chain").textContent = title;
+      $("head").textContent = head;
+      $("lagged").textContent = state.lagged ? `Subscriptions resumed after lagging: ${state.lagged}.` : "";
+      document.body.dataset.lagged = String(state.lagged);
     }
-    $("lagged").textContent = state.lagged ? `Subscriptions resumed after lagging: ${state.lagged}.` : "";
-    document.body.dataset.lagged = String(state.lagged);
   }
   const color = colorIndex(state);
   if (dirty.has("round")) renderRound(state);
   if (dirty.has("rotation")) renderRotation(state, color);
   if (dirty.has("validators")) renderValidators(state, color);
   if (dirty.has("finality")) renderFinality(state, color);
-  if (dirty.has("charts")) renderCharts(state);
   if (dirty.has("peers")) renderPeers(state);
   if (dirty.has("faults")) renderFaults(state);
 }

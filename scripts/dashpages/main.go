@@ -91,6 +91,7 @@ func run() error {
 	n := flag.Int("n", 5, "pages to open")
 	duration := flag.Duration("duration", time.Minute, "how long to keep them open")
 	exe := flag.String("chromium", "chromium", "browser executable")
+	ready := flag.String("ready", `Number(document.body.dataset.rows || 0) > 0`, "JavaScript that is true once a page is live")
 	flag.Parse()
 	if *urls == "" || *n < 1 {
 		return errors.New("want -url and -n >= 1")
@@ -118,7 +119,7 @@ func run() error {
 	}
 	for i, tab := range tabs {
 		wctx, cancel := context.WithTimeout(tab, 20*time.Second)
-		_, err := chromedp.Run(wctx, chromedp.Poll[bool](`Number(document.body.dataset.rows || 0) > 0`))
+		_, err := chromedp.Run(wctx, chromedp.Poll[bool](*ready))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("page %d not live within 20 s: %w", i, err)
