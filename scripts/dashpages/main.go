@@ -2,8 +2,12 @@
 // measure what open dashboards cost a testnet (scripts/dashboard-bench.sh).
 // It opens -n tabs on the -url pages (round robin), waits until each shows
 // a final block, prints "live", keeps them open until -duration passes or
-// it is interrupted, and prints how many final blocks each page received
-// and how often its subscriptions lagged.
+// it is interrupted, and prints the top height each page shows, how often
+// its subscriptions lagged, and the CPU the browser used.
+//
+// With -emulate it runs no browser: -n websocket clients each make the
+// page's subscriptions and calls (emulatePage), so that the node's share
+// of the cost can be told from the browser's.
 package main
 
 import (
@@ -33,6 +37,29 @@ type pageStats struct {
 	Rows   int    `json:"rows"`
 	Height string `json:"height"`
 	Lagged string `json:"lagged"`
+}
+
+// runEmulated runs n emulated pages over the pages' nodes (round robin)
+// until duration passes or ctx is done.
+func runEmulated(ctx context.Context, pages []string, n int, duration time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, duration)
+	defer cancel()
+	var st emulated
+	errc := make(chan error, n)
+	for i := range n {
+		u := strings.Replace(strings.TrimSuffix(pages[i%len(pages)], "/"), "http://", "ws://", 1) + "/ws"
+		go func() { errc <- emulatePage(ctx, u, &st) }()
+	}
+	fmt.Printf("live: %d emulated pages\n", n)
+	var first error
+	for range n {
+		if err := <-errc; err != nil && first == nil && ctx.Err() == nil {
+			first = err
+		}
+	}
+	fmt.Printf("emulated pages: %d events, %d calls, %d call errors (net_getFaults: -32601 without a fault layer)\n",
+		st.events.Load(), st.calls.Load(), st.errors.Load())
+	return first
 }
 
 // clockTicks is Linux's USER_HZ, the unit of /proc/PID/stat CPU times.
@@ -91,6 +118,7 @@ func run() error {
 	n := flag.Int("n", 5, "pages to open")
 	duration := flag.Duration("duration", time.Minute, "how long to keep them open")
 	exe := flag.String("chromium", "chromium", "browser executable")
+	emulate := flag.Bool("emulate", false, "emulate the pages' subscriptions and calls over websockets instead of running a browser")
 	ready := flag.String("ready", `Number(document.body.dataset.rows || 0) > 0`, "JavaScript that is true once a page is live")
 	flag.Parse()
 	if *urls == "" || *n < 1 {
@@ -99,6 +127,9 @@ func run() error {
 	list := strings.Split(*urls, ",")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *emulate {
+		return runEmulated(ctx, list, *n, *duration)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(*exe), chromedp.NoSandbox, chromedp.Headless,
 		chromedp.DisableGPU, chromedp.WindowSize(1400, 1800), chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
