@@ -89,10 +89,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Times are the page's performance.now(): milliseconds since the
 	// navigation started.
 	t.Logf("dashboard live: first finalized row %s ms, first vote bar %s ms after navigation", live.FirstRowMs, live.FirstVoteMs)
+	// A figure, not a check (tests never fail on timing; BENCHMARKS.md
+	// has the goal): the marks must exist, as the page sets them when it
+	// first draws a final block and a vote bar.
 	for name, v := range map[string]string{"first finalized row": live.FirstRowMs, "first vote bar": live.FirstVoteMs} {
 		var ms int
-		if _, err := fmt.Sscan(v, &ms); err != nil || ms > 5000 {
-			t.Errorf("%s at %q ms after navigation: want a figure under 5000 (the goal is 1000; see BENCHMARKS.md)", name, v)
+		if _, err := fmt.Sscan(v, &ms); err != nil {
+			t.Errorf("%s: the page set no time mark (%q)", name, v)
 		}
 	}
 	saveScreenshot(t, bctx, "dashboard.png")
