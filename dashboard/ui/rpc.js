@@ -75,8 +75,13 @@ export class Conn {
       return; // not JSON: the node never sends it; ignore
     }
     if (msg.method === "chain_subscription" && msg.params) {
-      const cb = this.subs.get(msg.params.subscription);
-      if (cb) cb(msg.params.result);
+      const id = msg.params.subscription;
+      const cb = this.subs.get(id);
+      const r = msg.params.result;
+      // A lagged notice is the subscription's last message: the node has
+      // ended it, and the callback subscribes again.
+      if (r && r.lagged === true) this.subs.delete(id);
+      if (cb) cb(r);
       return;
     }
     const p = this.pending.get(msg.id);
@@ -115,10 +120,5 @@ export class Conn {
     if (opts && opts.fromHeight !== undefined) params.fromHeight = opts.fromHeight;
     if (opts && opts.filter) params.filter = opts.filter;
     return this.call("chain_subscribe", params, cb);
-  }
-
-  /** forget drops a subscription the node has ended (lagged). */
-  forget(id) {
-    this.subs.delete(id);
   }
 }
