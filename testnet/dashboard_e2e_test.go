@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +82,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	checkCertificateBars(t, bctx)
 	checkDecidedPrecommitBar(t, bctx)
 	checkTables(t, bctx, len(m.Nodes))
+	checkHiddenPageUnsubscribes(t, ctx, bctx, m.Nodes[0])
 	checkRotationMatchesStaking(t, bctx)
 
 	live, err := chromedp.Run(bctx, chromedp.Evaluate[liveTimes](`({firstRowMs: document.body.dataset.firstRowMs || "", firstVoteMs: document.body.dataset.firstVoteMs || ""})`))
@@ -252,6 +255,77 @@ func checkTables(t *testing.T, bctx context.Context, nodes int) {
 	case got.Faults == "ok":
 	default:
 		t.Errorf("fault panel: state %q text %q, want the faults or \"fault layer not enabled\"", got.Faults, got.FaultsText)
+	}
+}
+
+// checkHiddenPageUnsubscribes: a page in a background tab ends its votes
+// and blocks subscriptions on the node (the gauge of the node's
+// subscriptions falls by two) and takes them again when it is shown.
+func checkHiddenPageUnsubscribes(t *testing.T, ctx, bctx context.Context, n testnet.Node) {
+	t.Helper()
+	before := subscriptions(t, ctx, n)
+	setHidden := func(hidden bool) {
+		t.Helper()
+		js := fmt.Sprintf(`Object.defineProperty(document, "hidden", {configurable: true, get: () => %t});
+			document.dispatchEvent(new Event("visibilitychange")); true`, hidden)
+		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](js)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setHidden(true)
+	awaitSubscriptions(t, ctx, n, before-2)
+	setHidden(false)
+	awaitSubscriptions(t, ctx, n, before)
+	t.Logf("hidden page: %d → %d → %d subscriptions on %s", before, before-2, before, n.Name)
+}
+
+// subscriptions reads the node's quorumchain_rpc_subscriptions gauge.
+func subscriptions(t *testing.T, ctx context.Context, n testnet.Node) int {
+	t.Helper()
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, n.HTTP+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "quorumchain_rpc_subscriptions "); ok {
+			var n int
+			if _, err := fmt.Sscan(v, &n); err != nil {
+				t.Fatalf("metric line %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no quorumchain_rpc_subscriptions in /metrics")
+	return 0
+}
+
+// awaitSubscriptions waits (10 s at most) until the node holds want
+// subscriptions.
+func awaitSubscriptions(t *testing.T, ctx context.Context, n testnet.Node, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		got := subscriptions(t, ctx, n)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s holds %d subscriptions after 10 s, want %d", n.Name, got, want)
+		}
+		<-tick.C
 	}
 }
 

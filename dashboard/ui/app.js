@@ -71,15 +71,42 @@ async function opened() {
       state.lastHeight = Math.max(0, state.status.height - backlog);
     }
     await subscribeFinalized(state.lastHeight + 1);
-    await conn.subscribe("votes", null, onVote);
-    await conn.subscribe("blocks", null, onBlock);
     await conn.subscribe("validators", null, onValidators);
+    live = null;
+    if (!document.hidden) await subscribeLive();
   } catch (err) {
     console.warn("dashboard: subscribe", err);
   }
   poll();
   pollRewards();
 }
+
+// The votes and blocks subscriptions (many events a height) and the polls
+// run only while the page is visible: a dashboard left in a background tab
+// costs its node one finalized event a block (and a validators event when
+// the set changes). live holds
+// the two subscription ids, null while they are off.
+let live = null;
+
+async function subscribeLive() {
+  const votes = await conn.subscribe("votes", null, onVote);
+  const blocks = await conn.subscribe("blocks", null, onBlock);
+  live = { votes, blocks };
+  document.body.dataset.live = "true";
+}
+
+async function unsubscribeLive() {
+  const ids = live;
+  live = null;
+  document.body.dataset.live = "false";
+  if (!ids || !conn.open) return;
+  await Promise.all([conn.unsubscribe(ids.votes), conn.unsubscribe(ids.blocks)]);
+}
+
+document.addEventListener("visibilitychange", () => {
+  const step = document.hidden ? (live ? unsubscribeLive() : null) : (!live && conn.open ? subscribeLive().then(poll) : null);
+  if (step) step.catch((err) => console.warn("dashboard: visibility", err));
+});
 
 function subscribeFinalized(fromHeight) {
   return conn.subscribe("finalized", { fromHeight }, onFinalized);
@@ -122,7 +149,7 @@ function onFinalized(ev) {
 }
 
 function onVote(ev) {
-  if (lagged(ev, () => conn.subscribe("votes", null, onVote))) return;
+  if (lagged(ev, () => (live ? conn.subscribe("votes", null, onVote).then((id) => { if (live) live.votes = id; }) : Promise.resolve()))) return;
   const d = state.decided;
   let t;
   if (d && ev.height === d.height && ev.round === d.round) {
@@ -145,7 +172,7 @@ function onVote(ev) {
 }
 
 function onBlock(ev) {
-  if (lagged(ev, () => conn.subscribe("blocks", null, onBlock))) return;
+  if (lagged(ev, () => (live ? conn.subscribe("blocks", null, onBlock).then((id) => { if (live) live.blocks = id; }) : Promise.resolve()))) return;
   if (ev.height <= state.lastHeight) return;
   state.proposals.set(`${ev.height}/${ev.round}`, ev);
   changed("round");
@@ -162,7 +189,7 @@ function onValidators(ev) {
 
 let polling = false;
 async function poll() {
-  if (polling || !conn.open) return;
+  if (polling || !conn.open || document.hidden) return;
   polling = true;
   try {
     const [status, vals, round, peers] = await Promise.all([
@@ -225,7 +252,7 @@ async function pollFaults() {
 
 let rewardsPolling = false;
 async function pollRewards() {
-  if (rewardsPolling || !conn.open || !state.validators) return;
+  if (rewardsPolling || !conn.open || !state.validators || document.hidden) return;
   rewardsPolling = true;
   try {
     const vals = state.validators.validators.slice(0, 64);

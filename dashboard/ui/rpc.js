@@ -114,6 +114,12 @@ export class Conn {
     });
   }
 
+  /** unsubscribe ends a subscription; its late notifications are dropped. */
+  unsubscribe(id) {
+    this.subs.delete(id);
+    return this.call("chain_unsubscribe", { id });
+  }
+
   /** subscribe opens a subscription; cb gets each notification's result. */
   subscribe(topic, opts, cb) {
     const params = { topic };
