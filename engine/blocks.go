@@ -375,8 +375,10 @@ func (e *Driver) finalize(b *chain.Block, c *chain.Certificate) error {
 	for i := range cb.res.Receipts {
 		included[i] = cb.res.Receipts[i].TxHash
 	}
-	rounds := e.machine.RoundState().Round
+	rs := e.machine.RoundState()
+	rounds := rs.Round
 	prevVals := e.vals
+	e.decided = newDecidedRound(rs, prevVals)
 	// Re-check the mempool before the next height starts, so that the
 	// Machine learns whether transactions still wait.
 	e.mempool.Update(included, e.state.Fork())

@@ -208,6 +208,11 @@ type Driver struct {
 	queue                  []consensus.Input
 	checked                map[chain.Hash]*checkedBlock
 	seenVotes              map[voteKey]struct{}
+
+	// decided holds the tallies of the round that decided height-1, for
+	// the votes event of the precommit that completed its quorum.
+	decided decidedRound
+
 	// heightProposals and heightVotes are the accepted proposals and votes
 	// of the current height, own ones included, for peers that connect.
 	heightProposals []consensus.ProposalReceived
@@ -553,6 +558,7 @@ func (e *Driver) keepProposal(p *chain.Proposal, b *chain.Block) {
 
 func (e *Driver) voteEvent(v *chain.Vote) {
 	if v.Height != e.height {
+		e.decidedVoteEvent(v)
 		return
 	}
 	stake, _ := e.vals.StakeOf(v.Validator)

@@ -252,10 +252,19 @@ func (emptyPool) Size() int                                                { ret
 func (emptyPool) SetState(staking.AccountReader)                           {}
 func (emptyPool) Update([]chain.Hash, staking.AccountReader) (evicted int) { return 0 }
 
-// sink records finalized blocks and the inputs rejected on replay.
+// sink records finalized blocks, the inputs rejected on replay and the
+// votes events.
 type sink struct {
 	finals         []chain.Hash
 	replayRejected int
+	votes          []countedVote
+}
+
+// countedVote is one VoteCounted call.
+type countedVote struct {
+	vote  *chain.Vote
+	stake uint64
+	tally consensus.VoteTally
 }
 
 func (s *sink) Rejected(_ consensus.Input, _ error, replay bool) {
@@ -264,10 +273,12 @@ func (s *sink) Rejected(_ consensus.Input, _ error, replay bool) {
 	}
 }
 
-func (s *sink) ProposalSeen(*chain.Proposal, *chain.Block)           {}
-func (s *sink) VoteCounted(*chain.Vote, uint64, consensus.VoteTally) {}
-func (s *sink) ValidatorsChanged(uint64, *staking.ValidatorSet)      {}
-func (s *sink) Stepped(consensus.RoundState)                         {}
+func (s *sink) ProposalSeen(*chain.Proposal, *chain.Block) {}
+func (s *sink) VoteCounted(v *chain.Vote, stake uint64, t consensus.VoteTally) {
+	s.votes = append(s.votes, countedVote{vote: v, stake: stake, tally: t})
+}
+func (s *sink) ValidatorsChanged(uint64, *staking.ValidatorSet) {}
+func (s *sink) Stepped(consensus.RoundState)                    {}
 func (s *sink) Finalized(b *chain.Block, _ *chain.Certificate, _, _ uint64, _ *chain.ExecResult, _ uint32, _ time.Time) {
 	s.finals = append(s.finals, b.Hash())
 }

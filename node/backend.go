@@ -291,6 +291,25 @@ func (b *backend) SubmitSigned(_ context.Context, id uint64, sig chain.Signature
 	return fmt.Errorf("%w: %v", rpc.ErrInvalidSignature, err)
 }
 
+// Peers implements rpc.Backend.
+func (b *backend) Peers(context.Context) ([]rpc.PeerResult, error) {
+	peers := b.sw.Peers()
+	heights, known := b.net.heights.of(peers)
+	out := make([]rpc.PeerResult, len(peers))
+	for i, p := range peers {
+		r := rpc.PeerResult{NodeID: p.ID.String(), Address: p.Addr, Direction: rpc.PeerInbound, Score: b.sw.PeerScore(p.ID)}
+		if p.Outbound {
+			r.Direction = rpc.PeerOutbound
+		}
+		if known[i] {
+			h := heights[i]
+			r.Height = &h
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
 // FinalizedEvents implements rpc.Backend. Replayed events carry the
 // finalization time the store recorded (the block time for blocks that
 // were committed without one).

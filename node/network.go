@@ -36,6 +36,8 @@ type network struct {
 
 	// statuses limits how often each peer's RoundStatus reaches the loop.
 	statuses statusLimiter
+	// heights are the peers' last reported final heights (net_getPeers).
+	heights peerHeights
 }
 
 var _ p2p.Handler = (*network)(nil)
@@ -82,10 +84,14 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 			n.metrics.inboxDropped.Inc()
 			return nil
 		}
+		if m.Height > 0 {
+			n.heights.record(from, m.Height-1) // deciding Height: Height-1 is final there
+		}
 		return n.deliver(inbound{peer: from, roundStatus: m})
 	case *p2p.EvidenceMessage:
 		return n.receiveEvidence(from, m.Evidence)
 	case *p2p.Status:
+		n.heights.record(from, m.Height)
 		return n.deliver(inbound{peer: from, status: &peerStatus{height: m.Height}})
 	case *p2p.BlockRequest:
 		n.serveBlock(from, m.Height)
@@ -234,6 +240,7 @@ func (n *network) PeerConnected(p p2p.PeerInfo) {
 // PeerDisconnected implements p2p.Handler.
 func (n *network) PeerDisconnected(id p2p.NodeID) {
 	n.statuses.forget(id)
+	n.heights.forget(id)
 	if err := n.deliver(inbound{peer: id, gone: true}); err != nil {
 		n.log.Debug("peer disconnected: not queued", "peer", id.String(), "err", err)
 	}

@@ -58,6 +58,8 @@ type Backend interface {
 	// Faults returns the faults a test network injected into the node;
 	// an empty result when there are none or faults are disabled.
 	Faults(ctx context.Context) (FaultsResult, error)
+	// Peers lists the connected peers, ordered by NodeID (net_getPeers).
+	Peers(ctx context.Context) ([]PeerResult, error)
 
 	// FinalizedEvents returns the finalized events of heights from..to
 	// (inclusive, from <= to <= LatestHeight()) in height order. It may

@@ -555,6 +555,11 @@ func (c *Client) RoundState(ctx context.Context) (*RoundStateResult, error) {
 	return callAs[RoundStateResult](ctx, c, MethodRoundState, nil)
 }
 
+// Peers calls net_getPeers.
+func (c *Client) Peers(ctx context.Context) (*PeersResult, error) {
+	return callAs[PeersResult](ctx, c, MethodGetPeers, nil)
+}
+
 // Duties calls consensus_getDuties.
 func (c *Client) Duties(ctx context.Context, validator chain.Address) ([]DutyResult, error) {
 	var r []DutyResult

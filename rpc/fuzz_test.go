@@ -19,6 +19,7 @@ var paramTypes = map[string]func() any{
 	MethodSubmitSigned:  func() any { return &SubmitSignedParams{} },
 	MethodSubscribe:     func() any { return &SubscribeParams{} },
 	MethodUnsubscribe:   func() any { return &UnsubscribeParams{} },
+	MethodGetPeers:      func() any { return &struct{}{} },
 }
 
 // FuzzDecodeRequest: decoding never panics; input that is not JSON is a

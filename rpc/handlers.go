@@ -30,6 +30,7 @@ var methods = map[string]struct {
 	MethodGetFaults:     {serve: handleGetFaults},
 	MethodSubscribe:     {serve: handleSubscribe, wsOnly: true},
 	MethodUnsubscribe:   {serve: handleUnsubscribe, wsOnly: true},
+	MethodGetPeers:      {serve: handleGetPeers},
 }
 
 func handleStatus(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
@@ -223,6 +224,20 @@ func handleUnsubscribe(_ context.Context, _ *Server, c *wsConn, params json.RawM
 		return nil, nil, &Error{Code: CodeNotFound, Message: fmt.Sprintf("subscription %q not found", p.ID)}
 	}
 	return true, nil, nil
+}
+
+func handleGetPeers(ctx context.Context, s *Server, _ *wsConn, params json.RawMessage) (any, *subscription, error) {
+	if err := noParams(params); err != nil {
+		return nil, nil, err
+	}
+	peers, err := s.backend.Peers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if peers == nil {
+		peers = []PeerResult{}
+	}
+	return PeersResult{Peers: peers}, nil, nil
 }
 
 // noParams accepts absent, null, [] or {} params.

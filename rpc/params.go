@@ -25,6 +25,7 @@ const (
 	// MethodGetFaults lists the faults a test network injected into the
 	// node (read-only; see FaultsResult).
 	MethodGetFaults = "net_getFaults"
+	MethodGetPeers  = "net_getPeers"
 	// MethodSubscription is the method of every notification.
 	MethodSubscription = "chain_subscription"
 )

@@ -17,10 +17,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
+
+	"github.com/quorumchain/quorumchain/dashboard"
 )
 
 // Server serves JSON-RPC 2.0 over websocket (/ws, with subscriptions) and
-// HTTP POST (/), plus GET /health and GET /metrics, on one listener.
+// HTTP POST (/), plus GET /health, GET /metrics and the dashboard (GET /
+// and its assets under /ui/, package dashboard), on one listener.
 type Server struct {
 	cfg      Config
 	backend  Backend
@@ -78,6 +81,12 @@ func NewServer(cfg Config, backend Backend, hub *Hub, gatherer prometheus.Gather
 	mux.HandleFunc("OPTIONS /{$}", s.withOrigin(s.servePreflight))
 	mux.HandleFunc("GET /ws", s.serveWebsocket)
 	mux.HandleFunc("GET /health", s.serveHealth)
+	ui, err := dashboard.New()
+	if err != nil {
+		panic("rpc: invariant embedded-dashboard: " + err.Error()) // the dashboard package's tests rule it out
+	}
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET "+dashboard.AssetPrefix, ui)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.handler = mux
 	return s

@@ -312,8 +312,21 @@ func TestHTTPTransport(t *testing.T) {
 			t.Errorf("%s: got %d %s, want %d containing %s", tc.name, status, body, tc.status, tc.want)
 		}
 	}
-	if status, _ := httpGet(t, e.httpURL+"/"); status != http.StatusMethodNotAllowed {
-		t.Errorf("GET /: got %d, want 405", status)
+	// GET / is the dashboard (TestServesDashboard); other methods of /
+	// are refused.
+	req, err := http.NewRequest(http.MethodPut, e.httpURL+"/", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resp.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("PUT /: got %d, want 405", resp.StatusCode)
 	}
 	if status, _ := httpPost(t, e.httpURL+"/other", `{}`); status != http.StatusNotFound {
 		t.Errorf("POST /other: got %d, want 404", status)

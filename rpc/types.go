@@ -274,6 +274,31 @@ type LaggedResult struct {
 	Reason           string `json:"reason,omitempty"`
 }
 
+// Peer directions of PeerResult.Direction.
+const (
+	PeerInbound  = "inbound"  // the peer dialed this node
+	PeerOutbound = "outbound" // this node dialed the peer
+)
+
+// PeerResult is one connected peer of net_getPeers. Address is the
+// peer's remote host:port (the dialed address, or the inbound remote
+// address); Height is the latest final height the peer last reported in
+// a status, absent until it has sent one; Score is its misbehaviour score,
+// zero in good standing and negative after penalties.
+type PeerResult struct {
+	NodeID    string  `json:"nodeId"`
+	Address   string  `json:"address"`
+	Direction string  `json:"direction"`
+	Height    *uint64 `json:"height,omitempty"`
+	Score     float64 `json:"score"`
+}
+
+// PeersResult is the result of net_getPeers: the connected peers, ordered
+// by NodeID.
+type PeersResult struct {
+	Peers []PeerResult `json:"peers"`
+}
+
 // HealthResult is the body of GET /health.
 type HealthResult struct {
 	Status string `json:"status"` // "ok" or "unhealthy"

@@ -49,6 +49,7 @@ func testnetCommand() *cli.Command {
 			testnetComposeCommand(),
 			testnetLinkCommand(true),
 			testnetLinkCommand(false),
+			testnetDashboardCommand(),
 		},
 	}
 }
@@ -298,6 +299,45 @@ func testnetRestartCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "restarted %s (pid %d), RPC %s\n", n.Name, pid, n.RPC)
+			return nil
+		},
+	}
+}
+
+func testnetDashboardCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "dashboard",
+		Usage: "print the URL of a node's web dashboard and open it in a browser when one is available",
+		Description: "Every node serves its dashboard at GET / of its RPC listener; this prints the one of --node\n" +
+			"(default: the first node of testnet.json) and opens it with $BROWSER, or xdg-open (open on macOS)\n" +
+			"when a display is set. Without a browser it only prints the URL.",
+		Flags: []cli.Flag{
+			testnetDirFlag(),
+			&cli.StringFlag{Name: "node", Usage: "node whose dashboard to open", DefaultText: "the first node"},
+			&cli.BoolFlag{Name: "no-open", Usage: "only print the URL"},
+		},
+		Action: func(c *cli.Context) error {
+			if _, err := args(c, 0, 0, "no arguments"); err != nil {
+				return err
+			}
+			m, err := testnet.LoadManifest(testnetDir(c))
+			if err != nil {
+				return err
+			}
+			u, err := testnet.DashboardURL(m, c.String("node"))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, u)
+			if c.Bool("no-open") {
+				return nil
+			}
+			// Failing to open a browser is not an error: the URL is printed.
+			if prog, err := testnet.SystemOpener(os.Getenv).Open(u); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "not opened (%v); open the URL above in a browser\n", err)
+			} else {
+				fmt.Fprintf(c.App.ErrWriter, "opened with %s\n", prog)
+			}
 			return nil
 		},
 	}

@@ -216,6 +216,9 @@ func (n *Node) FinalizedEvents(_ context.Context, from, to uint64) ([]rpc.Finali
 	return out, nil
 }
 
+// Peers implements rpc.Backend: a test node has no peers.
+func (n *Node) Peers(context.Context) ([]rpc.PeerResult, error) { return nil, nil }
+
 // TxEvents implements rpc.Backend: blocks built here carry no events.
 func (n *Node) TxEvents(context.Context, uint64) ([]rpc.TxEvent, error) { return nil, nil }
 

@@ -31,6 +31,7 @@ type Backend struct {
 	validators rpc.ValidatorsResult
 	round      rpc.RoundStateResult
 	duties     map[chain.Address][]rpc.DutyResult
+	peers      []rpc.PeerResult
 	submitted  [][]byte
 	submitErr  error
 	healthErr  error
@@ -167,6 +168,20 @@ func (b *Backend) SetAccount(a rpc.AccountResult) {
 	b.mu.Lock()
 	b.accounts[a.Address] = a
 	b.mu.Unlock()
+}
+
+// SetPeers sets the peers that Peers returns.
+func (b *Backend) SetPeers(peers []rpc.PeerResult) {
+	b.mu.Lock()
+	b.peers = append([]rpc.PeerResult(nil), peers...)
+	b.mu.Unlock()
+}
+
+// Peers implements rpc.Backend.
+func (b *Backend) Peers(context.Context) ([]rpc.PeerResult, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]rpc.PeerResult(nil), b.peers...), nil
 }
 
 // SetRoundState sets the round state.
