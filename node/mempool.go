@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"sync"
 
@@ -55,20 +54,7 @@ type txPool struct {
 	// recovered a second time.
 	included *reasonRing
 	notifyCh chan struct{}
-	// recovering admits this many signature recoveries at once (see
-	// recoverSlots), so that admission never takes every core from the
-	// consensus loop.
-	recovering chan struct{}
 }
-
-// recoverSlots is how many transaction signatures admission recovers at
-// once: one core fewer than Go may use. Admission is the bulk of a loaded
-// node's work, and a transaction waiting a moment longer for admission
-// costs nothing, while the consensus loop (executing, committing, voting)
-// is what every transaction's latency waits on: with every core busy
-// recovering signatures, the loop queued behind dozens of RPC and peer
-// goroutines and each height took several times its CPU time.
-func recoverSlots() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 
 // recentIncluded bounds the remembered committed transaction hashes.
 const recentIncluded = 1 << 16
@@ -104,7 +90,6 @@ func newTxPool(chainID string, cfg MempoolConfig, state staking.AccountReader) *
 		maxNonceGap: uint64(cfg.MaxNonceGap), gapExpiry: uint64(cfg.GapExpiryBlocks),
 		byHash: make(map[chain.Hash]*poolTx), senders: make(map[chain.Address]*senderTxs),
 		evicted: newReasonRing(16384), included: newReasonRing(recentIncluded), notifyCh: make(chan struct{}, 1),
-		recovering: make(chan struct{}, recoverSlots()),
 	}
 }
 
@@ -148,9 +133,7 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if final {
 		return hash, fmt.Errorf("%w: %w: transaction is already final", staking.ErrBadNonce, errNonceTooLow)
 	}
-	m.recovering <- struct{}{}
 	from, err := tx.Sender() // ~50µs: outside the lock
-	<-m.recovering
 	if err != nil {
 		return hash, err
 	}
