@@ -26,8 +26,8 @@ trap cleanup EXIT
   echo "on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB;"
   echo "4 validators on 127.0.0.1, \`quorumchain bench --duration $DURATION --accounts 1000 --conns 48\`, signed transfers."
   echo
-  echo "| offered | finalized tx/s | p50 ms | p90 ms | p99 ms | max ms | txs/block | node CPU % (avg) | node RSS MB (max) |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| offered | finalized tx/s | p50 ms | p90 ms | p99 ms | max ms | txs/block | node CPU % (avg) | node RSS MB (max) | node CPU per tx (recoveries) | fraction of ceiling | fsyncs per height |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$OUT"
 
 for rate in $RATES; do
@@ -40,7 +40,10 @@ cpu = sum(n["cpuPercent"] for n in nodes) / max(len(nodes), 1)
 rss = max([n["rssMB"] for n in nodes] or [0])
 offered = "open loop" if rate == "0" else rate + " tx/s"
 l = r["latencyMs"]
-print(f"| {offered} | {r['txPerSec']:.0f} | {l['p50']:.1f} | {l['p90']:.1f} | {l['p99']:.1f} | {l['max']:.1f} | {r['txsPerBlock']:.1f} | {cpu:.0f} | {rss:.0f} |")
+f = r.get("fsyncs") or []
+fs = sum(x["total"] for x in f) / max(len(f), 1)
+print(f"| {offered} | {r['txPerSec']:.0f} | {l['p50']:.1f} | {l['p90']:.1f} | {l['p99']:.1f} | {l['max']:.1f} | {r['txsPerBlock']:.1f} | {cpu:.0f} | {rss:.0f} | "
+      f"{r['nodeCpuPerTxRecoveries']:.1f} | {r['ceilingFraction']:.2f} (recovery {r['recoveryMicros']:.1f} µs) | {fs:.2f} |")
 PY
 done
 

@@ -86,7 +86,7 @@ const (
 	DefaultDowntimeMaxMissed = 190
 	DefaultBasePort          = 26656
 	// LightLoadBlockInterval and DefaultBatchTxs: see ConsensusDefaults.
-	LightLoadBlockInterval = 30 * time.Millisecond
+	LightLoadBlockInterval = 50 * time.Millisecond
 	DefaultBatchTxs        = 32
 )
 
