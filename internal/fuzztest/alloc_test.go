@@ -9,13 +9,16 @@ import (
 var sink []byte
 
 func TestAllocatedBytesCountsTheHeap(t *testing.T) {
-	got := AllocatedBytes(func() { sink = make([]byte, 1<<20) })
-	if got < 1<<20 || got > 1<<20+4096 {
-		t.Fatalf("got %d bytes for a 1 MiB allocation, want about %d", got, 1<<20)
-	}
 	// The counter is the whole process's: another goroutine (the test
 	// runner's, the runtime's) may allocate during a measurement, so the
 	// least of a few is the one that measures f alone.
+	got := ^uint64(0)
+	for range 5 {
+		got = min(got, AllocatedBytes(func() { sink = make([]byte, 1<<20) }))
+	}
+	if got < 1<<20 || got > 1<<20+4096 {
+		t.Fatalf("got at least %d bytes for a 1 MiB allocation in 5 measurements, want about %d", got, 1<<20)
+	}
 	least := ^uint64(0)
 	for range 5 {
 		least = min(least, AllocatedBytes(func() {}))
