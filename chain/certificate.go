@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -172,29 +171,6 @@ func parallelFor(n int, fn func(i int)) {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
 				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// runParallel calls every task, spread over all cores.
-func runParallel(tasks []func()) {
-	workers := min(runtime.GOMAXPROCS(0), len(tasks))
-	if workers <= 1 {
-		for _, t := range tasks {
-			t()
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(tasks)); i = next.Add(1) - 1 {
-				tasks[i]()
 			}
 		}()
 	}

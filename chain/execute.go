@@ -257,7 +257,7 @@ func execute(st *staking.State, chainID string, blk *Block, senders *Senders, se
 		return nil, fmt.Errorf("block h=%d: end block: %w", h, err)
 	}
 	res.NextValidators = next
-	res.StateHash = st.HashWith(runParallel)
+	res.StateHash = st.HashWith(func(tasks []func()) { parallelFor(len(tasks), func(i int) { tasks[i]() }) })
 	return res, nil
 }
 

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,32 +280,15 @@ func checkHiddenPageUnsubscribes(t *testing.T, ctx, bctx context.Context, n test
 // subscriptions reads the node's quorumchain_rpc_subscriptions gauge.
 func subscriptions(t *testing.T, ctx context.Context, n testnet.Node) int {
 	t.Helper()
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(cctx, http.MethodGet, n.HTTP+"/metrics", nil)
+	ms, err := testnet.ReadMetrics(ctx, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	v, ok := ms.Value("quorumchain_rpc_subscriptions")
+	if !ok {
+		t.Fatal("no quorumchain_rpc_subscriptions in /metrics")
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, "quorumchain_rpc_subscriptions "); ok {
-			var n int
-			if _, err := fmt.Sscan(v, &n); err != nil {
-				t.Fatalf("metric line %q: %v", line, err)
-			}
-			return n
-		}
-	}
-	t.Fatal("no quorumchain_rpc_subscriptions in /metrics")
-	return 0
+	return int(v)
 }
 
 // awaitSubscriptions waits (10 s at most) until the node holds want

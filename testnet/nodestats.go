@@ -1,14 +1,19 @@
 package testnet
 
 import (
-	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // What bench reads of the node processes around a run: CPU and memory from
@@ -84,58 +89,92 @@ type nodeCounters struct {
 // is left out (its figures are then not reported).
 func readCounters(ctx context.Context, m *Manifest) map[string]nodeCounters {
 	out := make(map[string]nodeCounters, len(m.Nodes))
-	client := &http.Client{Timeout: 3 * time.Second}
 	for _, n := range m.Nodes {
-		if n.HTTP == "" {
+		ms, err := ReadMetrics(ctx, n)
+		if err != nil {
 			continue
 		}
-		c, err := scrapeCounters(ctx, client, strings.TrimSuffix(n.HTTP, "/")+"/metrics")
-		if err == nil {
-			out[n.Name] = c
+		c := nodeCounters{fsyncs: make(map[string]float64), ok: true}
+		if h, ok := ms.Value("quorumchain_height"); ok {
+			c.height = uint64(h)
 		}
+		for _, file := range []string{"wal", "signer", "store"} {
+			if v, ok := ms.Value("quorumchain_fsyncs_total", "file", file); ok {
+				c.fsyncs[file] = v
+			}
+		}
+		out[n.Name] = c
 	}
 	return out
 }
 
-// scrapeCounters reads quorumchain_height and quorumchain_fsyncs_total from
-// the Prometheus text at url. Only those lines are parsed; the rest of the
-// exposition is skipped.
-func scrapeCounters(ctx context.Context, client *http.Client, url string) (nodeCounters, error) {
-	c := nodeCounters{fsyncs: make(map[string]float64)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return c, err
+// Metrics are a node's Prometheus metrics, as its GET /metrics wrote them.
+type Metrics map[string]*dto.MetricFamily
+
+// ReadMetrics reads node n's GET /metrics (within 3 s, and at most 4 MiB).
+func ReadMetrics(ctx context.Context, n Node) (Metrics, error) {
+	if n.HTTP == "" {
+		return nil, fmt.Errorf("testnet: %s has no HTTP endpoint", n.Name)
 	}
-	resp, err := client.Do(req)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(n.HTTP, "/")+"/metrics", nil)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		name, value, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-		if err != nil {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %s: metrics: %w", n.Name, err)
+	}
+	defer resp.Body.Close() //nolint:errcheck // read only
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("testnet: %s: metrics: %s", n.Name, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %s: metrics: %w", n.Name, err)
+	}
+	return Metrics(fams), nil
+}
+
+// Value returns the value of the sample of metric name (a counter, gauge
+// or untyped) whose labels include every name, value pair of labels.
+func (ms Metrics) Value(name string, labels ...string) (float64, bool) {
+	fam, ok := ms[name]
+	if !ok {
+		return 0, false
+	}
+	for _, m := range fam.GetMetric() {
+		if !hasLabels(m, labels) {
 			continue
 		}
 		switch {
-		case name == "quorumchain_height":
-			c.height = uint64(v)
-		case strings.HasPrefix(name, `quorumchain_fsyncs_total{file="`):
-			file := strings.TrimSuffix(strings.TrimPrefix(name, `quorumchain_fsyncs_total{file="`), `"}`)
-			c.fsyncs[file] = v
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue(), true
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue(), true
+		case m.GetUntyped() != nil:
+			return m.GetUntyped().GetValue(), true
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return c, err
+	return 0, false
+}
+
+func hasLabels(m *dto.Metric, pairs []string) bool {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		found := false
+		for _, l := range m.GetLabel() {
+			if l.GetName() == pairs[i] && l.GetValue() == pairs[i+1] {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
 	}
-	c.ok = true
-	return c, nil
+	return true
 }
 
 // fsyncsPerHeight is the fsyncs of each file per finalized height on each

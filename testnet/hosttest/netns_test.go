@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,29 +124,15 @@ func waitPeers(t *testing.T, ctx context.Context, n testnet.Node, want int, boun
 // metric reads one unlabelled sample from a node's /metrics.
 func metric(t *testing.T, ctx context.Context, n testnet.Node, name string) float64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.HTTP+"/metrics", nil)
+	ms, err := testnet.ReadMetrics(ctx, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s: metrics: %v", n.Name, err)
+	v, ok := ms.Value(name)
+	if !ok {
+		t.Fatalf("%s: no metric %s", n.Name, name)
 	}
-	defer resp.Body.Close() //nolint:errcheck // read only
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: metric %s: %v", n.Name, sc.Text(), err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("%s: no metric %s (%v)", n.Name, name, sc.Err())
-	return 0
+	return v
 }
 
 // processAlive reports whether pid is a live process (zombies are dead).
