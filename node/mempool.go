@@ -133,6 +133,9 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if final {
 		return hash, fmt.Errorf("%w: %w: transaction is already final", staking.ErrBadNonce, errNonceTooLow)
 	}
+	if err := m.outbids(tx.Fee); err != nil {
+		return hash, err
+	}
 	from, err := tx.Sender() // ~50µs: outside the lock
 	if err != nil {
 		return hash, err
@@ -195,6 +198,24 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	default:
 	}
 	return hash, nil
+}
+
+// outbids refuses, before its signature is recovered, a transaction a
+// full pool would refuse whoever sent it: one whose fee does not beat the
+// lowest evictable fee of all. (Add's later check, which knows the sender
+// and so skips its own transactions, can only find a victim with a fee at
+// least as high.) A flood at the going fee into a full pool costs a map
+// lookup per transaction, not a recovery.
+func (m *txPool) outbids(fee uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.count < m.size {
+		return nil
+	}
+	if len(m.tops) == 0 || m.tops[0].top.tx.Fee >= fee {
+		return fmt.Errorf("%w: %d transactions, fee %d does not beat the lowest evictable", errPoolFull, m.count, fee)
+	}
+	return nil
 }
 
 // checkApplies refuses what the committed state says cannot succeed and

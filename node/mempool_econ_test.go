@@ -208,3 +208,37 @@ func TestMempoolFullEvictsLowestFee(t *testing.T) {
 		t.Fatalf("reap: got %d txs, first nonce %d; want a0, a1 and d0 with a's order kept", len(got), got[0].Nonce)
 	}
 }
+
+// TestMempoolFullRefusesBeforeRecovery: a full pool refuses a fee that
+// beats no one without recovering the sender, so a flood at the going fee
+// costs no signature work. The probe's signature is canonical but
+// unrecoverable: a pool that recovered first would answer "bad
+// signature", not "full".
+func TestMempoolFullRefusesBeforeRecovery(t *testing.T) {
+	a, b := key(t, 41), key(t, 42)
+	l := newLedger(1)
+	for _, k := range []*ecdsa.PrivateKey{a, b} {
+		l.accounts[addr(k)] = staking.Account{Balance: 1000}
+	}
+	m := newTxPool(testChainID, MempoolConfig{Size: 2, MaxPerSender: 10}, l)
+	for _, tx := range []*chain.Tx{signed(t, a, chain.TxTransfer, 0, chain.Address{1}, 1, 3), signed(t, b, chain.TxTransfer, 0, chain.Address{1}, 1, 5)} {
+		if _, err := m.Add(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := signed(t, b, chain.TxTransfer, 1, chain.Address{1}, 1, 3)
+	probe.Sig[0] ^= 0xff // r changes: a different point, most likely none, never b
+	if _, err := chain.Recover(probe.SignHash(), &probe.Sig); err == nil {
+		if from, _ := probe.Sender(); from == addr(b) {
+			t.Fatal("probe still recovers to b")
+		}
+	}
+	if _, err := m.Add(probe); !errors.Is(err, errPoolFull) {
+		t.Fatalf("fee 3 into a full pool whose lowest fee is 3: got %v, want errPoolFull before recovery", err)
+	}
+	// A fee that beats the lowest still has its signature checked.
+	probe.Fee = 4
+	if _, err := m.Add(probe); errors.Is(err, errPoolFull) || err == nil {
+		t.Fatalf("fee 4 with a bad signature: got %v, want a signature or balance error", err)
+	}
+}

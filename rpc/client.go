@@ -70,6 +70,7 @@ type Client struct {
 	mu      sync.Mutex
 	nextID  uint64
 	pending map[uint64]*pendingCall
+	batches map[*pendingBatch]struct{}
 	subs    map[string]*Subscription
 	err     error // why the connection ended
 
@@ -79,7 +80,8 @@ type Client struct {
 }
 
 type pendingCall struct {
-	reply chan callReply // capacity 1
+	reply chan callReply // capacity 1; a batch's calls share one of its size
+	batch *pendingBatch  // non-nil for a request of a batch
 	// onResult runs in the read loop before the next message is read
 	// (Subscribe registers its subscription there, so no notification
 	// that follows the response is missed).
@@ -87,8 +89,9 @@ type pendingCall struct {
 }
 
 type callReply struct {
-	msg clientMessage
-	err error
+	msg     clientMessage
+	err     error
+	refused bool // msg refuses a whole batch
 }
 
 // clientMessage is any message from the node: a response or a
@@ -119,6 +122,7 @@ func DialTLS(ctx context.Context, rawURL string, tlsConfig *tls.Config) (*Client
 	c := &Client{
 		endpoint: rawURL,
 		pending:  make(map[uint64]*pendingCall),
+		batches:  make(map[*pendingBatch]struct{}),
 		subs:     make(map[string]*Subscription),
 		closing:  make(chan struct{}),
 		done:     make(chan struct{}),
@@ -345,6 +349,18 @@ func (c *Client) dispatch(m clientMessage) {
 	}
 	id, err := strconv.ParseUint(string(m.ID), 10, 64)
 	if err != nil {
+		if m.Error != nil && string(m.ID) == "null" {
+			// A refusal of a whole message: only a batch can draw one
+			// from a well-formed client, and the node does not say which.
+			c.mu.Lock()
+			for pb := range c.batches {
+				select {
+				case pb.replies <- callReply{msg: m, refused: true}:
+				default:
+				}
+			}
+			c.mu.Unlock()
+		}
 		return // not one of ours
 	}
 	c.mu.Lock()

@@ -35,23 +35,28 @@ type BenchOptions struct {
 	// Conns is the number of concurrent submitters (websocket calls in
 	// flight), spread over the nodes.
 	Conns int
+	// Batch is the transactions per submitted message: 1 sends each as its
+	// own chain_submitTx request; more send JSON-RPC batches.
+	Batch int
 	Log   io.Writer // progress lines; nil: none
 }
 
 // BenchReport is the result of a load run. Its JSON form is the one of
 // `quorumchain bench --output json`.
 type BenchReport struct {
-	TxPerSec    float64       `json:"txPerSec"`
-	Submitted   int           `json:"submitted"`
-	Finalized   int           `json:"finalized"`
-	Rejected    int           `json:"rejected"`
-	Refused     int           `json:"refused"` // not admitted by the node's mempool
-	LatencyMs   LatencyMs     `json:"latencyMs"`
-	Blocks      int           `json:"blocks"`
-	TxsPerBlock float64       `json:"txsPerBlock"`
-	DurationSec float64       `json:"durationSec"`
-	OfferedRate int           `json:"offeredRate"`
-	Nodes       []NodeMetrics `json:"nodes"`
+	TxPerSec    float64   `json:"txPerSec"`
+	Submitted   int       `json:"submitted"`
+	Finalized   int       `json:"finalized"`
+	Rejected    int       `json:"rejected"`
+	Refused     int       `json:"refused"` // not admitted by the node's mempool
+	LatencyMs   LatencyMs `json:"latencyMs"`
+	Blocks      int       `json:"blocks"`
+	TxsPerBlock float64   `json:"txsPerBlock"`
+	DurationSec float64   `json:"durationSec"`
+	OfferedRate int       `json:"offeredRate"`
+	// Batch is the transactions per submitted message (BenchOptions.Batch).
+	Batch int           `json:"batch"`
+	Nodes []NodeMetrics `json:"nodes"`
 	// LatencyWindows is latency by submission time, per 10 s window.
 	LatencyWindows []LatencyWindow `json:"latencyWindows"`
 	// RecoveryMicros is one secp256k1 recovery timed in this run before
@@ -141,6 +146,9 @@ func (o BenchOptions) withDefaults() BenchOptions {
 	}
 	if o.Conns <= 0 {
 		o.Conns = 16
+	}
+	if o.Batch <= 0 {
+		o.Batch = 1
 	}
 	if o.Drain <= 0 {
 		o.Drain = 30 * time.Second
@@ -236,7 +244,7 @@ func (b *benchRun) fund(ctx context.Context, total int, fee uint64) ([]*ecdsa.Pr
 		}
 		fund = append(fund, &sentTx{hash: tx.Hash(), raw: tx.Encode()})
 	}
-	if err := submitAll(ctx, b.clients[:1], fund, b.opts.Conns, nil, nil); err != nil {
+	if err := submitAll(ctx, b.clients[:1], fund, b.opts.Conns, 1, nil, nil); err != nil {
 		return nil, fmt.Errorf("bench: funding: %w", err)
 	}
 	if err := awaitFinal(ctx, main, fund[len(fund)-1].hash, b.opts.Drain); err != nil {
@@ -330,7 +338,7 @@ func (b *benchRun) submit(ctx context.Context, submitters []*rpc.Client, txs []*
 	var refused atomic.Int64
 	sent := make([]*sentTx, 0, len(txs))
 	var sentMu sync.Mutex
-	err := submitAll(submitCtx, submitters, txs, b.opts.Conns, rateLimiter(b.opts.Rate, start), func(s *sentTx, err error) {
+	err := submitAll(submitCtx, submitters, txs, b.opts.Conns, b.opts.Batch, rateLimiter(b.opts.Rate, start), func(s *sentTx, err error) {
 		if err != nil {
 			refused.Add(1)
 			return
@@ -390,8 +398,11 @@ func rateLimiter(rate int, start time.Time) func(ctx context.Context, i int) err
 }
 
 // submitAll submits txs in order over conns concurrent callers, spread
-// over clients. done is called for every submitted transaction.
-func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns int, wait func(context.Context, int) error, done func(*sentTx, error)) error {
+// over clients, batch transactions per message (1: each its own request).
+// wait, if not nil, blocks until the i-th transaction may go; a batch goes
+// when its last may. done is called for every submitted transaction.
+func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns, batch int, wait func(context.Context, int) error, done func(*sentTx, error)) error {
+	batch = max(batch, 1)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, conns)
@@ -401,31 +412,31 @@ func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns 
 		go func() {
 			defer wg.Done()
 			for {
-				i := int(next.Add(1) - 1)
+				i := int(next.Add(int64(batch)) - int64(batch))
 				if i >= len(txs) || ctx.Err() != nil {
 					return
 				}
+				chunk := txs[i:min(i+batch, len(txs))]
 				if wait != nil {
-					if err := wait(ctx, i); err != nil {
+					if err := wait(ctx, i+len(chunk)-1); err != nil {
 						return
 					}
 				}
-				s := txs[i]
-				s.at = time.Now()
-				err := submitPaced(ctx, c, s.raw)
+				errs, err := submitPaced(ctx, c, chunk)
 				if ctx.Err() != nil || pastDeadline(ctx) {
 					return // the run is over; a write cut short by its deadline is not a failure
 				}
-				var re *rpc.Error
-				if err != nil && !errors.As(err, &re) {
+				if err != nil {
 					errc <- err
 					return
 				}
-				if done != nil {
-					done(s, err)
-				} else if err != nil {
-					errc <- err
-					return
+				for k, s := range chunk {
+					if done != nil {
+						done(s, errs[k])
+					} else if errs[k] != nil {
+						errc <- errs[k]
+						return
+					}
 				}
 			}
 		}()
@@ -439,26 +450,74 @@ func submitAll(ctx context.Context, clients []*rpc.Client, txs []*sentTx, conns 
 	}
 }
 
-// submitPaced submits raw, waiting and trying again while the node says
-// the connection is over its request rate (-32014) or the node is busy
-// (-32013): a load generator keeps to the node's limits.
-func submitPaced(ctx context.Context, c *rpc.Client, raw []byte) error {
+// submitPaced submits txs (one request, or a batch if more than one),
+// stamping each with its submission time, and submits again those the
+// node refused for the connection's request rate (-32014) or because it
+// is busy (-32013): a load generator keeps to the node's limits. It
+// returns each transaction's final answer (nil, or the node's *Error), or
+// an error for the connection.
+func submitPaced(ctx context.Context, c *rpc.Client, txs []*sentTx) ([]error, error) {
 	const pause, tries = 20 * time.Millisecond, 250
+	errs := make([]error, len(txs))
+	todo := make([]int, len(txs))
+	for k := range todo {
+		todo[k] = k
+	}
 	for try := 1; ; try++ {
-		_, err := c.SubmitTx(ctx, raw)
-		var re *rpc.Error
-		if err == nil || try == tries || !errors.As(err, &re) || re.Code != rpc.CodeRateLimited && re.Code != rpc.CodeBusy {
-			return err
+		now := time.Now()
+		for _, k := range todo {
+			txs[k].at = now
+		}
+		if len(todo) == 1 {
+			_, err := c.SubmitTx(ctx, txs[todo[0]].raw)
+			var re *rpc.Error
+			if err != nil && !errors.As(err, &re) {
+				return nil, err
+			}
+			errs[todo[0]] = err
+		} else {
+			raws := make([][]byte, len(todo))
+			for j, k := range todo {
+				raws[j] = txs[k].raw
+			}
+			_, answers, err := c.SubmitTxs(ctx, raws)
+			if err != nil {
+				var re *rpc.Error
+				if !errors.As(err, &re) || !retryable(re) {
+					return nil, err
+				}
+				answers = make([]error, len(todo)) // refused as a whole: all again
+				for j := range answers {
+					answers[j] = err
+				}
+			}
+			for j, k := range todo {
+				errs[k] = answers[j]
+			}
+		}
+		again := todo[:0]
+		for _, k := range todo {
+			var re *rpc.Error
+			if errors.As(errs[k], &re) && retryable(re) {
+				again = append(again, k)
+			}
+		}
+		todo = again
+		if len(todo) == 0 || try == tries {
+			return errs, nil
 		}
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return err
+			return errs, nil
 		case <-t.C:
 		}
 	}
 }
+
+// retryable reports whether the node refused a request only for now.
+func retryable(e *rpc.Error) bool { return e.Code == rpc.CodeRateLimited || e.Code == rpc.CodeBusy }
 
 func awaitFinal(ctx context.Context, c *rpc.Client, h chain.Hash, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, d)
@@ -552,7 +611,7 @@ func (f *follower) countFinal(want map[chain.Hash]time.Time) int {
 func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.Time, opts BenchOptions, refused int, m *Manifest, cpu0, cpu1 map[string]procSample, recovery time.Duration) *BenchReport {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := &BenchReport{Submitted: len(want), Refused: refused, Blocks: f.blocks, OfferedRate: opts.Rate}
+	r := &BenchReport{Submitted: len(want), Refused: refused, Blocks: f.blocks, OfferedRate: opts.Rate, Batch: opts.Batch}
 	var lat []float64
 	var submitted []time.Time
 	last := start
@@ -608,6 +667,9 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 // WriteText prints the report for people.
 func (r *BenchReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "offered        %s\n", rateString(r.OfferedRate))
+	if r.Batch > 1 {
+		fmt.Fprintf(w, "submitted in   batches of %d\n", r.Batch)
+	}
 	fmt.Fprintf(w, "finalized      %.0f tx/s (%d of %d submitted over %.1fs; %d rejected, %d refused)\n", r.TxPerSec, r.Finalized, r.Submitted, r.DurationSec, r.Rejected, r.Refused)
 	fmt.Fprintf(w, "submit→final   p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.LatencyMs.P50, r.LatencyMs.P90, r.LatencyMs.P99, r.LatencyMs.Max)
 	fmt.Fprintf(w, "blocks         %d (%.1f txs per block; %.2f ms node CPU per height)\n", r.Blocks, r.TxsPerBlock, r.NodeCPUPerHeightMs)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -27,8 +28,10 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "rate", Usage: "offered transactions per second; 0 for open loop"},
 			&cli.IntFlag{Name: "accounts", Usage: "load accounts funded from the faucet", Value: 1000},
 			&cli.IntFlag{Name: "conns", Usage: "concurrent submitting connections", Value: 48},
+			&cli.IntFlag{Name: "batch", Usage: "transactions per submitted message: 1 sends each as its own request, more send JSON-RPC batches (at most the nodes' max_batch_items)", Value: 1},
 			&cli.DurationFlag{Name: "drain", Usage: "how long to wait for the last transactions to be final", Value: 30 * time.Second},
 			&cli.StringFlag{Name: "testnet", Usage: "testnet directory", DefaultText: "$QUORUMCHAIN_HOME/testnet, else ./" + testnetDefaultDir, TakesFile: true},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write the load generator's own CPU profile (pprof) to this file", TakesFile: true},
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -36,8 +39,19 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Duration("duration") <= 0 || c.Int("rate") < 0 || c.Int("accounts") <= 0 || c.Int("conns") <= 0 {
-				return fmt.Errorf("--duration, --accounts and --conns must be positive and --rate not negative (see 'quorumchain bench --help')")
+			if path := c.String("cpuprofile"); path != "" {
+				f, err := os.Create(path)
+				if err != nil {
+					return fmt.Errorf("bench: cpu profile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("bench: cpu profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
+			if c.Duration("duration") <= 0 || c.Int("rate") < 0 || c.Int("accounts") <= 0 || c.Int("conns") <= 0 || c.Int("batch") <= 0 {
+				return fmt.Errorf("--duration, --accounts, --conns and --batch must be positive and --rate not negative (see 'quorumchain bench --help')")
 			}
 			dir := c.String("testnet")
 			if dir == "" {
@@ -46,7 +60,7 @@ func benchCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			opts := testnet.BenchOptions{Dir: dir, Duration: c.Duration("duration"), Rate: c.Int("rate"), Accounts: c.Int("accounts"),
-				Conns: c.Int("conns"), Drain: c.Duration("drain")}
+				Conns: c.Int("conns"), Batch: c.Int("batch"), Drain: c.Duration("drain")}
 			if !asJSON {
 				opts.Log = c.App.ErrWriter
 			}
