@@ -30,6 +30,7 @@ type backend struct {
 	net       *network
 	remote    *validator.RemoteSigner // nil unless signer.mode = remote
 	faults    *faultControl           // nil without p2p.testnet_faults
+	recent    *recentReceipts         // receipts of the latest blocks
 }
 
 var _ rpc.Backend = (*backend)(nil)
@@ -104,6 +105,17 @@ func (b *backend) Block(_ context.Context, ref rpc.BlockRef) (rpc.BlockResult, e
 			ValidatorsHash: h.ValidatorsHash, NextValidatorsHash: h.NextValidatorsHash, LastCertHash: h.LastCertHash},
 		Txs:         make([]rpc.BlockTxResult, len(blk.Txs)),
 		Certificate: certificateResult(cert, set),
+	}
+	if rs, ok := b.recent.get(h.Height); ok && len(rs) == len(blk.Txs) {
+		for i, tx := range blk.Txs {
+			r := &rs[i]
+			t := rpc.BlockTxResult{Hash: r.TxHash, Kind: tx.Kind.String(), From: r.From, To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Fee: rpc.Amount(tx.Fee), Status: "final"}
+			if r.Status == chain.TxRejected {
+				t.Status, t.Code, t.Error = "rejected", r.Code, r.Error
+			}
+			res.Txs[i] = t
+		}
+		return res, nil
 	}
 	for i, tx := range blk.Txs {
 		hash := tx.Hash()

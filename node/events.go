@@ -19,6 +19,7 @@ type events struct {
 	hub       *rpc.Hub
 	metrics   *metrics
 	log       *slog.Logger
+	recent    *recentReceipts // nil: not kept
 	lastFinal time.Time
 }
 
@@ -76,6 +77,9 @@ func (ev *events) Finalized(b *chain.Block, c *chain.Certificate, signedStake, t
 		}
 	}
 	ev.lastFinal = at
+	if ev.recent != nil {
+		ev.recent.put(h.Height, res.Receipts)
+	}
 	ev.publish(rpc.TopicFinalized, finalizedEvent(b, c, signedStake, totalStake, at))
 	for _, te := range txEvents(b, res.Receipts) {
 		ev.publish(rpc.TopicTxs, te)

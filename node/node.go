@@ -117,7 +117,8 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	mempool := newTxPool(gen.ChainID, cfg.Mempool, state.Fork())
 	n.mempool = mempool
 	n.hub = rpc.NewHub(rpc.Config{SubscriberBuffer: cfg.RPC.SubscriberBuffer})
-	ev := &events{hub: n.hub, metrics: n.metrics, log: logger}
+	recent := newRecentReceipts(recentReceiptsMax)
+	ev := &events{hub: n.hub, metrics: n.metrics, log: logger, recent: recent}
 	sigs := newSigCache()
 	mcfg := cfg.MachineConfig(gen.ChainID, self)
 	mcfg.Recoverer = sigs
@@ -153,7 +154,7 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	}
 	n.metrics.registerFaults(n.faults)
 	be := &backend{chainID: gen.ChainID, genesisMs: uint64(gen.GenesisTime.UnixMilli()), nodeID: p2p.NodeIDFromKey(nodeKey), driver: n.driver,
-		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote, faults: n.faults}
+		store: n.store, mempool: mempool, sw: n.sw, net: n.net, remote: n.remote, faults: n.faults, recent: recent}
 	n.rpc = rpc.NewServer(cfg.RPCServerConfig(), be, n.hub, n.metrics.registry, logger)
 	if n.rpcLn, err = listenRPC(home, cfg.RPC); err != nil {
 		return nil, err

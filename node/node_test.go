@@ -174,6 +174,13 @@ func TestNodeFinalizesExecutesAndRestarts(t *testing.T) {
 	if err != nil || acct.Balance != 1234 {
 		t.Fatalf("recipient: %+v %v", acct, err)
 	}
+	// The block as a running node answers it from the receipts it keeps
+	// of recent blocks; after the restart below it comes from the store.
+	txHeight := *waitTx(t, c, h).Height
+	recentBlock, err := c.Block(context.Background(), txHeight)
+	if err != nil || len(recentBlock.Txs) == 0 || recentBlock.Txs[0].Hash != h || recentBlock.Txs[0].From != addr(key) {
+		t.Fatalf("block %d: %+v %v; want the transfer from %s", txHeight, recentBlock, err, chain.FormatAddress(addr(key)))
+	}
 
 	// Bad input over the real backend: each gets its code, the node keeps serving.
 	bad := []struct {
@@ -229,4 +236,20 @@ func TestNodeFinalizesExecutesAndRestarts(t *testing.T) {
 	if r, err := c.Tx(context.Background(), h); err != nil || r.Status != "final" {
 		t.Fatalf("tx after restart: %+v %v", r, err)
 	}
+	storedBlock, err := c.Block(context.Background(), txHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, storedBlock), mustJSON(t, recentBlock); got != want {
+		t.Fatalf("block %d from the store:\n%s\nfrom recent receipts:\n%s", txHeight, got, want)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
