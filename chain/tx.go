@@ -77,6 +77,21 @@ type Tx struct {
 	// at least the chain's min_fee.
 	Fee uint64
 	Sig Signature
+
+	// sealed is the hash of the encoding the transaction was decoded
+	// from, with a copy of the fields it belongs to. Only the decoders set
+	// it, before the Tx is returned and shared, and nothing writes it after,
+	// so readers on any goroutine may use it. Hash trusts it only while the
+	// fields still equal the copy: a transaction changed after decoding (a
+	// field set, SignWith, a modified copy) is hashed afresh, so the result
+	// is always keccak256 of the canonical encoding. RLP ignores the field.
+	sealed *txSeal
+}
+
+// txSeal is a decoded transaction's hash and the fields it was computed from.
+type txSeal struct {
+	fields Tx // with sealed nil
+	hash   Hash
 }
 
 // SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount, fee])).
@@ -93,8 +108,27 @@ func (tx *Tx) Encode() []byte {
 	return b
 }
 
-// Hash identifies the signed transaction: keccak256 of its encoding.
-func (tx *Tx) Hash() Hash { return crypto.Keccak256Hash(tx.Encode()) }
+// Hash identifies the signed transaction: keccak256 of its encoding. For a
+// decoded transaction it is the hash computed from the decoded bytes, which
+// are the canonical encoding (the decoders accept no other), so it costs no
+// encoding and no hashing.
+func (tx *Tx) Hash() Hash {
+	if s := tx.sealed; s != nil && s.fields == tx.unsealed() {
+		return s.hash
+	}
+	return crypto.Keccak256Hash(tx.Encode())
+}
+
+// unsealed is a copy of tx's fields without its seal.
+func (tx *Tx) unsealed() Tx {
+	c := *tx
+	c.sealed = nil
+	return c
+}
+
+// seal records h, the keccak256 of the canonical encoding tx was just
+// decoded from. Only a decoder may call it, before tx is shared.
+func (tx *Tx) seal(h Hash) { tx.sealed = &txSeal{fields: tx.unsealed(), hash: h} }
 
 // SignTx fills tx.Sig using key.
 func (tx *Tx) SignWith(signer func(Hash) (Signature, error)) error {
@@ -148,7 +182,8 @@ func (tx *Tx) ValidateBasic(chainID string) error {
 }
 
 // DecodeTx decodes a canonical signed transaction. It checks the encoding and
-// field ranges, not the signature or the chain id (see ValidateBasic).
+// field ranges, not the signature or the chain id (see ValidateBasic). It
+// hashes b once, for Hash: b is canonical, or it would be rejected.
 func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxBytes {
 		return nil, fmt.Errorf("tx: %w: %d bytes, limit %d", ErrOversized, len(b), MaxTxBytes)
@@ -160,6 +195,7 @@ func DecodeTx(b []byte) (*Tx, error) {
 	if err := tx.checkDecoded(); err != nil {
 		return nil, fmt.Errorf("tx: %w", err)
 	}
+	tx.seal(crypto.Keccak256Hash(b))
 	return tx, nil
 }
 

@@ -152,3 +152,24 @@ func TestMempoolReapAndUpdate(t *testing.T) {
 		t.Fatalf("a's nonce-3 tx should stay pending; size %d", m.Size())
 	}
 }
+
+// BenchmarkPoolAddDuplicate offers the mempool a transaction it already
+// holds, as every relayed copy of a gossiped transaction does: the cost of
+// finding out that it is known.
+func BenchmarkPoolAddDuplicate(b *testing.B) {
+	k := key(b, 1)
+	m := newTxPool(testChainID, MempoolConfig{Size: 100, MaxPerSender: 10}, accounts{addr(k): {Balance: 1000}})
+	tx, err := chain.DecodeTx(transfer(b, k, 0, 10).Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Add(tx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Add(tx); !errors.Is(err, errAlreadyKnown) {
+			b.Fatalf("got %v, want %v", err, errAlreadyKnown)
+		}
+	}
+}

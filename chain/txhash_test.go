@@ -1,0 +1,144 @@
+package chain
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// freshHash is the definition of a transaction's hash, computed without
+// any seal.
+func freshHash(tx *Tx) Hash {
+	c := tx.unsealed()
+	return crypto.Keccak256Hash(c.Encode())
+}
+
+// TestDecodedTxHashIsItsBytesHash: a decoded transaction, alone or in a
+// block, carries the hash of the bytes it came from, and that is the hash
+// of its canonical encoding.
+func TestDecodedTxHashIsItsBytesHash(t *testing.T) {
+	k1, k2 := testKey(t, 1), testKey(t, 2)
+	txs := []*Tx{
+		signedTx(t, k1, testChain, TxTransfer, 1, PubkeyAddress(&k2.PublicKey), 10),
+		signedTx(t, k2, testChain, TxUnjail, 0, Address{}, 0),
+		signedTx(t, k1, testChain, TxStake, 300, PubkeyAddress(&k2.PublicKey), 1<<40),
+	}
+	for i, built := range txs {
+		enc := built.Encode()
+		tx, err := DecodeTx(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.sealed == nil {
+			t.Fatalf("tx %d: decoded without a seal", i)
+		}
+		if got, want := tx.Hash(), crypto.Keccak256Hash(enc); got != want || got != built.Hash() {
+			t.Fatalf("tx %d: hash %s, want %s (built: %s)", i, FormatHash(got), FormatHash(want), FormatHash(built.Hash()))
+		}
+	}
+	blk := &Block{Txs: txs}
+	blk.Header = Header{ChainID: testChain, Height: 1, TxRoot: MerkleRoot(blk.TxHashes())}
+	dec, err := DecodeBlock(blk.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tx := range dec.Txs {
+		if tx.sealed == nil {
+			t.Fatalf("block tx %d: decoded without a seal", i)
+		}
+		if got, want := tx.Hash(), freshHash(txs[i]); got != want {
+			t.Fatalf("block tx %d: hash %s, want %s", i, FormatHash(got), FormatHash(want))
+		}
+	}
+}
+
+// TestTxHashFollowsChanges: a decoded transaction changed afterwards, in
+// any field, in place or in a copy, hashes as what it now is; an unchanged
+// copy keeps the decoded hash.
+func TestTxHashFollowsChanges(t *testing.T) {
+	k1, k2 := testKey(t, 1), testKey(t, 2)
+	enc := signedTx(t, k1, testChain, TxTransfer, 1, PubkeyAddress(&k2.PublicKey), 10).Encode()
+	orig := crypto.Keccak256Hash(enc)
+	changes := map[string]func(*Tx){
+		"chain id": func(tx *Tx) { tx.ChainID = "other" },
+		"kind":     func(tx *Tx) { tx.Kind = TxStake },
+		"nonce":    func(tx *Tx) { tx.Nonce++ },
+		"to":       func(tx *Tx) { tx.To[0] ^= 1 },
+		"amount":   func(tx *Tx) { tx.Amount++ },
+		"fee":      func(tx *Tx) { tx.Fee++ },
+		"sig":      func(tx *Tx) { tx.Sig[3] ^= 1 },
+		"sign again": func(tx *Tx) {
+			tx.Nonce = 9
+			if err := tx.SignWith(func(h Hash) (Signature, error) { return Sign(k1, h) }); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			tx, err := DecodeTx(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := *tx
+			if cp.Hash() != orig {
+				t.Fatalf("unchanged copy: hash %s, want %s", FormatHash(cp.Hash()), FormatHash(orig))
+			}
+			change(&cp)
+			if got, want := cp.Hash(), freshHash(&cp); got != want || got == orig {
+				t.Fatalf("changed copy: hash %s, want %s (decoded %s)", FormatHash(got), FormatHash(want), FormatHash(orig))
+			}
+			if tx.Hash() != orig {
+				t.Fatalf("original after its copy changed: hash %s, want %s", FormatHash(tx.Hash()), FormatHash(orig))
+			}
+			change(tx)
+			if got, want := tx.Hash(), freshHash(tx); got != want || got == orig {
+				t.Fatalf("changed in place: hash %s, want %s (decoded %s)", FormatHash(got), FormatHash(want), FormatHash(orig))
+			}
+		})
+	}
+}
+
+// TestDecodeTxRejectsNonCanonical: the seal is the hash of the decoded
+// bytes, so it is the transaction's hash only because the decoders accept
+// nothing but the canonical encoding. Each variant here decodes to the
+// same fields under a lax decoder.
+func TestDecodeTxRejectsNonCanonical(t *testing.T) {
+	k1, k2 := testKey(t, 1), testKey(t, 2)
+	tx := signedTx(t, k1, testChain, TxTransfer, 7, PubkeyAddress(&k2.PublicKey), 300)
+	field := func(v any) rlp.RawValue {
+		b, err := rlp.EncodeToBytes(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	fields := func(replace int, raw []byte) []byte {
+		fs := []rlp.RawValue{field(tx.ChainID), field(tx.Kind), field(tx.Nonce), field(tx.To), field(tx.Amount), field(tx.Fee), field(tx.Sig)}
+		if replace >= 0 {
+			fs[replace] = raw
+		}
+		return field(fs)
+	}
+	if canon := fields(-1, nil); string(canon) != string(tx.Encode()) {
+		t.Fatalf("test's encoding %x differs from Encode %x", canon, tx.Encode())
+	}
+	chainLong := append([]byte{0xb8, byte(len(testChain))}, testChain...) // short string in long form
+	variants := map[string][]byte{
+		"nonce with a leading zero":    fields(2, []byte{0x82, 0x00, 0x07}),
+		"nonce byte as a string":       fields(2, []byte{0x81, 0x07}),
+		"kind byte as a string":        fields(1, []byte{0x81, 0x01}),
+		"amount with a leading zero":   fields(4, []byte{0x83, 0x00, 0x01, 0x2c}),
+		"chain id header in long form": fields(0, chainLong),
+		"list length in two bytes":     append([]byte{0xf9, 0x00, tx.Encode()[1]}, tx.Encode()[2:]...),
+		"trailing byte":                append(tx.Encode(), 0x00),
+		"extra field":                  field([]rlp.RawValue{field(tx.ChainID), field(tx.Kind), field(tx.Nonce), field(tx.To), field(tx.Amount), field(tx.Fee), field(tx.Sig), field(uint64(1))}),
+	}
+	for name, b := range variants {
+		if _, err := DecodeTx(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s (%x): got %v, want %v", name, b, err, ErrMalformed)
+		}
+	}
+}
