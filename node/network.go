@@ -116,13 +116,14 @@ func (n *network) deliver(m inbound) error {
 func (n *network) receiveTx(m *p2p.TxMessage) error {
 	fresh, err := n.admit(m.Tx)
 	if fresh {
-		n.sw.Broadcast(m)
+		n.sw.Relay(m)
 	}
 	return err
 }
 
 // receiveTxs admits a batch and, if any of it was new here, relays the
-// identical batch: peers that already have it drop the copy by its hash.
+// identical batch, as the bytes it arrived in: peers that already have it
+// drop the copy by its hash, before decoding it.
 func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 	anyFresh := false
 	var busy error
@@ -137,7 +138,7 @@ func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 		anyFresh = anyFresh || fresh
 	}
 	if anyFresh {
-		n.sw.Broadcast(m)
+		n.sw.Relay(m)
 	}
 	return busy
 }

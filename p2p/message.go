@@ -115,7 +115,10 @@ type Status struct {
 }
 
 // TxMessage gossips a signed transaction.
-type TxMessage struct{ Tx *chain.Tx }
+type TxMessage struct {
+	Tx *chain.Tx
+	wire
+}
 
 // MaxTxsPerMessage bounds the transactions of one TxsMessage.
 const MaxTxsPerMessage = 4096
@@ -125,7 +128,27 @@ const MaxTxsPerMessage = 4096
 // transaction. A node relays a batch it received unchanged, so the copies
 // that reach a peer twice are dropped by the duplicate check before they
 // are decoded again.
-type TxsMessage struct{ Txs []*chain.Tx }
+type TxsMessage struct {
+	Txs []*chain.Tx
+	wire
+}
+
+// wire is the encoding a gossip message arrived in, and its hash, kept by
+// the receive path so that relaying the message unchanged (Switch.Relay)
+// costs neither an encoding nor a hash. It is zero in a message built
+// locally or by Decode, and set before the Handler gets the message.
+type wire struct {
+	enc  []byte
+	hash chain.Hash
+}
+
+func (w *wire) arrived() *wire { return w }
+
+// relayable is a message kind the receive path keeps the wire encoding of.
+type relayable interface {
+	Message
+	arrived() *wire
+}
 
 // ProposalMessage gossips a proposal with its block; Decode checks that the
 // block's hash and height match the proposal.
