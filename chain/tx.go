@@ -95,8 +95,24 @@ type txSeal struct {
 }
 
 // SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount, fee])).
+//
+// The list is written field by field, not through reflection: every node
+// computes it for every transaction, to recover the sender.
 func (tx *Tx) SignHash() Hash {
-	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee})
+	w := rlp.NewEncoderBuffer(nil)
+	l := w.List()
+	w.WriteString(DomainTx)
+	w.WriteString(tx.ChainID)
+	w.WriteUint64(uint64(tx.Kind))
+	w.WriteUint64(tx.Nonce)
+	w.WriteBytes(tx.To[:])
+	w.WriteUint64(tx.Amount)
+	w.WriteUint64(tx.Fee)
+	w.ListEnd(l)
+	var buf [160]byte
+	b := w.AppendToBytes(buf[:0])
+	_ = w.Flush() // no destination: only returns the buffer to its pool
+	return crypto.Keccak256Hash(b)
 }
 
 // Encode returns the canonical encoding of the signed transaction.
