@@ -205,7 +205,7 @@ func DecodeTx(b []byte) (*Tx, error) {
 		return nil, fmt.Errorf("tx: %w: %d bytes, limit %d", ErrOversized, len(b), MaxTxBytes)
 	}
 	tx := new(Tx)
-	if err := rlp.DecodeBytes(b, tx); err != nil {
+	if err := tx.decodeFields(b); err != nil {
 		return nil, fmt.Errorf("tx: %w: %v", ErrMalformed, err)
 	}
 	if err := tx.checkDecoded(); err != nil {
@@ -213,6 +213,83 @@ func DecodeTx(b []byte) (*Tx, error) {
 	}
 	tx.seal(crypto.Keccak256Hash(b))
 	return tx, nil
+}
+
+// DecodeRLP implements rlp.Decoder, so that a block's transactions are
+// decoded by decodeFields too. It checks the encoding only (see
+// checkDecoded).
+func (tx *Tx) DecodeRLP(s *rlp.Stream) error {
+	raw, err := s.Raw()
+	if err != nil {
+		return err
+	}
+	return tx.decodeFields(raw)
+}
+
+// decodeFields decodes the canonical encoding b, the RLP list [chainID,
+// kind, nonce, to, amount, fee, sig] and nothing after it, into tx's
+// fields, without reflection. It accepts exactly what rlp.DecodeBytes
+// accepts for the same fields (TestTxDecoderMatchesReflection): canonical
+// sizes and integers, a kind of one byte, To and Sig of their exact
+// lengths, seven fields.
+func (tx *Tx) decodeFields(b []byte) error {
+	body, rest, err := rlp.SplitList(b)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%d bytes after the transaction", len(rest))
+	}
+	chainID, body, err := rlp.SplitString(body)
+	if err != nil {
+		return fmt.Errorf("chain id: %w", err)
+	}
+	kind, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("kind: %w", err)
+	}
+	if kind > 0xff {
+		return fmt.Errorf("kind: %d does not fit a byte", kind)
+	}
+	nonce, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("nonce: %w", err)
+	}
+	body, err = splitFixed(body, tx.To[:], "to")
+	if err != nil {
+		return err
+	}
+	amount, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("amount: %w", err)
+	}
+	fee, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("fee: %w", err)
+	}
+	body, err = splitFixed(body, tx.Sig[:], "signature")
+	if err != nil {
+		return err
+	}
+	if len(body) != 0 {
+		return errors.New("more than seven fields")
+	}
+	tx.ChainID, tx.Kind, tx.Nonce, tx.Amount, tx.Fee = string(chainID), TxKind(kind), nonce, amount, fee
+	return nil
+}
+
+// splitFixed decodes the RLP string at the start of b, which must be
+// exactly len(dst) bytes, into dst, and returns what follows it.
+func splitFixed(b, dst []byte, name string) ([]byte, error) {
+	v, rest, err := rlp.SplitString(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(v) != len(dst) {
+		return nil, fmt.Errorf("%s: %d bytes, want %d", name, len(v), len(dst))
+	}
+	copy(dst, v)
+	return rest, nil
 }
 
 func (tx *Tx) checkDecoded() error {

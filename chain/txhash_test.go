@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -188,5 +189,102 @@ func BenchmarkTxSignHashReflect(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee})
+	}
+}
+
+// reflectTx has Tx's fields and no DecodeRLP: rlp decodes it by
+// reflection, the reference for decodeFields.
+type reflectTx struct {
+	ChainID string
+	Kind    TxKind
+	Nonce   uint64
+	To      Address
+	Amount  uint64
+	Fee     uint64
+	Sig     Signature
+}
+
+// checkTxDecoderMatchesReflection fails t unless decodeFields and
+// rlp's reflection decoder both reject b or both accept it with the same
+// fields.
+func checkTxDecoderMatchesReflection(t *testing.T, b []byte) {
+	t.Helper()
+	var got Tx
+	gotErr := got.decodeFields(b)
+	var want reflectTx
+	wantErr := rlp.DecodeBytes(b, &want)
+	switch {
+	case (gotErr == nil) != (wantErr == nil):
+		t.Fatalf("%x: decodeFields error %v, reflection error %v", b, gotErr, wantErr)
+	case gotErr == nil && (reflectTx{got.ChainID, got.Kind, got.Nonce, got.To, got.Amount, got.Fee, got.Sig}) != want:
+		t.Fatalf("%x: decodeFields %+v, reflection %+v", b, got, want)
+	}
+}
+
+// FuzzTxDecoderMatchesReflection: the hand-written transaction decoder
+// accepts exactly what the reflection decoder accepts, as the same fields.
+func FuzzTxDecoderMatchesReflection(f *testing.F) {
+	for _, s := range fuzzSeeds(f)["FuzzDecodeTx"] {
+		f.Add(s)
+	}
+	f.Fuzz(checkTxDecoderMatchesReflection)
+}
+
+// TestTxDecoderMatchesReflection runs the comparison over mutations of
+// valid transactions: every byte changed to edge values, truncations,
+// insertions, and random changes.
+func TestTxDecoderMatchesReflection(t *testing.T) {
+	k1 := testKey(t, 1)
+	tx := signedTx(t, k1, testChain, TxTransfer, 300, Address{7}, 1<<40)
+	enc := func(fields ...any) []byte {
+		b, err := rlp.EncodeToBytes(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	nineBytes := []byte{1, 0, 0, 0, 0, 0, 0, 0, 0}
+	for _, b := range [][]byte{
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, uint64(256), tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, uint64(255), tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig, uint64(1)),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig, []any{}),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To[:19], tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, append(tx.To[:], 1), tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig[:64]),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, []any{tx.Sig}),
+		enc("", tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc("q", tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc([]any{}, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, ^uint64(0), ^uint64(0), tx.Sig),
+		enc(tx.ChainID, tx.Kind, nineBytes, tx.To, tx.Amount, tx.Fee, tx.Sig),
+		enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, nineBytes, tx.Sig),
+		append(enc(tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee, tx.Sig), 0x80),
+		{}, {0xc0}, {0x80},
+	} {
+		checkTxDecoderMatchesReflection(t, b)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	edges := []byte{0x00, 0x01, 0x7f, 0x80, 0x81, 0xb7, 0xb8, 0xb9, 0xbf, 0xc0, 0xf7, 0xf8, 0xf9, 0xff}
+	for _, s := range fuzzSeeds(t)["FuzzDecodeTx"] {
+		checkTxDecoderMatchesReflection(t, s)
+		for i := range s {
+			for _, e := range edges {
+				m := slices.Clone(s)
+				m[i] = e
+				checkTxDecoderMatchesReflection(t, m)
+			}
+			checkTxDecoderMatchesReflection(t, s[:i])
+			checkTxDecoderMatchesReflection(t, slices.Insert(slices.Clone(s), i, edges[r.IntN(len(edges))]))
+		}
+		for range 2000 {
+			m := slices.Clone(s)
+			for range 1 + r.IntN(3) {
+				m[r.IntN(len(m))] = byte(r.Uint32())
+			}
+			checkTxDecoderMatchesReflection(t, m)
+		}
 	}
 }
