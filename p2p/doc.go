@@ -106,8 +106,8 @@
 // answers with an error wrapping ErrBusy (its queue was full, no fault of
 // the peer) it is removed too, so the honest copy that arrives later is
 // delivered. Status and block sync messages are always delivered. Relay
-// re-sends a received transaction message as the bytes it arrived in,
-// without encoding or hashing it again. Send writes directly to one peer.
+// re-sends a received transaction or proposal message as the bytes it
+// arrived in, without encoding or hashing it again. Send writes directly to one peer.
 // All of them enqueue on the peer's send queue and never block.
 //
 // # Send queues

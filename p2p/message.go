@@ -155,6 +155,7 @@ type relayable interface {
 type ProposalMessage struct {
 	Proposal *chain.Proposal
 	Block    *chain.Block
+	wire
 }
 
 // VoteMessage gossips a prevote or precommit.

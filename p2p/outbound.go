@@ -19,7 +19,8 @@ func (s *Switch) Broadcast(msg Message) {
 // receive path computed, so relaying costs neither an encoding nor a hash.
 // The peer it came from is skipped (it is known to have it). A message
 // that did not arrive from a peer, or of a kind whose encoding is not
-// kept (only transactions are), is broadcast as Broadcast does.
+// kept (only transaction and proposal messages keep theirs), is broadcast
+// as Broadcast does.
 func (s *Switch) Relay(msg Message) {
 	if r, ok := msg.(relayable); ok {
 		if w := r.arrived(); w.enc != nil {

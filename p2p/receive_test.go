@@ -169,6 +169,16 @@ func TestRelaySendsReceivedBytes(t *testing.T) {
 	if _, _, ok := from.send.pop(time.Now()); ok {
 		t.Fatal("relayed back to the sender")
 	}
+	k := testKey(t, 3)
+	blk := makeBlock(t, k, 2, 16, nil)
+	prop := Encode(&ProposalMessage{Proposal: proposalFor(t, k, blk, 0), Block: blk})
+	if err := from.receive(prop); err != nil {
+		t.Fatal(err)
+	}
+	got, _, ok = to.send.pop(time.Now())
+	if !ok || &got[0] != &prop[0] || len(got) != len(prop) {
+		t.Fatalf("relayed proposal of %d bytes (queued %v), want the %d received bytes themselves", len(got), ok, len(prop))
+	}
 	local := &TxsMessage{Txs: []*chain.Tx{signedTx(t, testKey(t, 3), 9)}}
 	sw.Relay(local)
 	got, _, ok = to.send.pop(time.Now())
