@@ -173,3 +173,27 @@ func BenchmarkPoolAddDuplicate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFeeHeapNewTop measures what admitting a sender's next nonce
+// costs the eviction order: its top changes to a newer transaction at the
+// same fee, among 4,096 senders.
+func BenchmarkFeeHeapNewTop(b *testing.B) {
+	const senders = 4096
+	var h feeHeap
+	sts := make([]*senderTxs, senders)
+	seq := uint64(0)
+	for i := range sts {
+		seq++
+		sts[i] = &senderTxs{idx: -1, top: &poolTx{tx: &chain.Tx{Fee: 10}, seq: seq}}
+		h.update(sts[i])
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		seq++
+		st := sts[i%senders]
+		st.top = &poolTx{tx: st.top.tx, seq: seq}
+		h.update(st)
+		i += 7
+	}
+}
