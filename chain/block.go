@@ -109,7 +109,8 @@ func (b *Block) ValidateBasic(chainID string, txHashes []Hash) error {
 }
 
 // DecodeBlock decodes a canonical block. It checks the encoding and sizes;
-// see ValidateBasic and execution for the rest.
+// see ValidateBasic and execution for the rest. It hashes every
+// transaction's bytes once, in parallel, for Tx.Hash.
 func DecodeBlock(b []byte) (*Block, error) {
 	if len(b) > MaxBlockBytes {
 		return nil, fmt.Errorf("block: %w: %d bytes, limit %d", ErrOversized, len(b), MaxBlockBytes)
@@ -131,7 +132,59 @@ func DecodeBlock(b []byte) (*Block, error) {
 			return nil, fmt.Errorf("block: evidence %d: %w", i, err)
 		}
 	}
+	if err := sealTxs(b, blk.Txs); err != nil {
+		return nil, err
+	}
 	return blk, nil
+}
+
+// sealTxs gives each of txs, just decoded from the canonical block
+// encoding enc, the hash of its own bytes there. The seals share one
+// allocation.
+func sealTxs(enc []byte, txs []*Tx) error {
+	if len(txs) == 0 {
+		return nil
+	}
+	raws, err := splitBlockTxs(enc, len(txs))
+	if err != nil {
+		return fmt.Errorf("block: %w: %v", ErrMalformed, err) // cannot happen for bytes rlp decoded
+	}
+	seals := make([]txSeal, len(txs))
+	parallelFor(len(txs), func(i int) {
+		seals[i] = txSeal{fields: txs[i].unsealed(), hash: crypto.Keccak256Hash(raws[i])}
+		txs[i].sealed = &seals[i]
+	})
+	return nil
+}
+
+// splitBlockTxs returns the encoding of each of the ntx transactions of
+// the block encoding enc, sharing enc's memory.
+func splitBlockTxs(enc []byte, ntx int) ([][]byte, error) {
+	content, _, err := rlp.SplitList(enc)
+	if err != nil {
+		return nil, err
+	}
+	_, _, rest, err := rlp.Split(content) // the header
+	if err != nil {
+		return nil, err
+	}
+	list, _, err := rlp.SplitList(rest)
+	if err != nil {
+		return nil, err
+	}
+	raws := make([][]byte, 0, ntx)
+	for len(list) > 0 && len(raws) < ntx {
+		_, _, next, err := rlp.Split(list)
+		if err != nil {
+			return nil, err
+		}
+		raws = append(raws, list[:len(list)-len(next)])
+		list = next
+	}
+	if len(raws) != ntx || len(list) != 0 {
+		return nil, fmt.Errorf("%d transactions split, %d decoded", len(raws), ntx)
+	}
+	return raws, nil
 }
 
 // MerkleRoot is the root of a binary Merkle tree over leaves, with

@@ -134,6 +134,9 @@ func fuzzDecoder[T encoder](f *testing.F, name string, decode func([]byte) (T, e
 
 func FuzzDecodeTx(f *testing.F) {
 	fuzzDecoder(f, "FuzzDecodeTx", DecodeTx, func(t *testing.T, tx *Tx) {
+		if got, want := tx.Hash(), freshHash(tx); got != want {
+			t.Fatalf("decoded tx hash %s, its encoding's %s", FormatHash(got), FormatHash(want))
+		}
 		if err := tx.ValidateBasic(testChain); err != nil {
 			fuzztest.CheckError(t, err, ErrWrongChain, ErrInvalidFields, ErrUnknownKind, ErrBadSignature)
 		}
@@ -191,6 +194,9 @@ func FuzzDecodeBlock(f *testing.F) {
 		for i, tx := range blk.Txs {
 			if _, err := DecodeTx(tx.Encode()); err != nil {
 				t.Fatalf("block accepted tx %d that DecodeTx rejects: %v", i, err)
+			}
+			if got, want := tx.Hash(), freshHash(tx); got != want {
+				t.Fatalf("block tx %d hash %s, its encoding's %s", i, FormatHash(got), FormatHash(want))
 			}
 		}
 		for _, e := range blk.Evidence {

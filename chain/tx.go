@@ -77,11 +77,42 @@ type Tx struct {
 	// at least the chain's min_fee.
 	Fee uint64
 	Sig Signature
+
+	// sealed is the hash of the encoding the transaction was decoded
+	// from, with a copy of the fields it belongs to. Only the decoders set
+	// it, before the Tx is returned and shared, and nothing writes it after,
+	// so readers on any goroutine may use it. Hash trusts it only while the
+	// fields still equal the copy: a transaction changed after decoding (a
+	// field set, SignWith, a modified copy) is hashed afresh, so the result
+	// is always keccak256 of the canonical encoding. RLP ignores the field.
+	sealed *txSeal
+}
+
+// txSeal is a decoded transaction's hash and the fields it was computed from.
+type txSeal struct {
+	fields Tx // with sealed nil
+	hash   Hash
 }
 
 // SignHash is the digest the sender signs: keccak256(rlp(["tx", chainID, kind, nonce, to, amount, fee])).
+//
+// The list is written field by field, not through reflection: every node
+// computes it for every transaction, to recover the sender.
 func (tx *Tx) SignHash() Hash {
-	return rlpHash([]any{DomainTx, tx.ChainID, tx.Kind, tx.Nonce, tx.To, tx.Amount, tx.Fee})
+	w := rlp.NewEncoderBuffer(nil)
+	l := w.List()
+	w.WriteString(DomainTx)
+	w.WriteString(tx.ChainID)
+	w.WriteUint64(uint64(tx.Kind))
+	w.WriteUint64(tx.Nonce)
+	w.WriteBytes(tx.To[:])
+	w.WriteUint64(tx.Amount)
+	w.WriteUint64(tx.Fee)
+	w.ListEnd(l)
+	var buf [160]byte
+	b := w.AppendToBytes(buf[:0])
+	_ = w.Flush() // no destination: only returns the buffer to its pool
+	return crypto.Keccak256Hash(b)
 }
 
 // Encode returns the canonical encoding of the signed transaction.
@@ -93,8 +124,27 @@ func (tx *Tx) Encode() []byte {
 	return b
 }
 
-// Hash identifies the signed transaction: keccak256 of its encoding.
-func (tx *Tx) Hash() Hash { return crypto.Keccak256Hash(tx.Encode()) }
+// Hash identifies the signed transaction: keccak256 of its encoding. For a
+// decoded transaction it is the hash computed from the decoded bytes, which
+// are the canonical encoding (the decoders accept no other), so it costs no
+// encoding and no hashing.
+func (tx *Tx) Hash() Hash {
+	if s := tx.sealed; s != nil && s.fields == tx.unsealed() {
+		return s.hash
+	}
+	return crypto.Keccak256Hash(tx.Encode())
+}
+
+// unsealed is a copy of tx's fields without its seal.
+func (tx *Tx) unsealed() Tx {
+	c := *tx
+	c.sealed = nil
+	return c
+}
+
+// seal records h, the keccak256 of the canonical encoding tx was just
+// decoded from. Only a decoder may call it, before tx is shared.
+func (tx *Tx) seal(h Hash) { tx.sealed = &txSeal{fields: tx.unsealed(), hash: h} }
 
 // SignTx fills tx.Sig using key.
 func (tx *Tx) SignWith(signer func(Hash) (Signature, error)) error {
@@ -148,19 +198,98 @@ func (tx *Tx) ValidateBasic(chainID string) error {
 }
 
 // DecodeTx decodes a canonical signed transaction. It checks the encoding and
-// field ranges, not the signature or the chain id (see ValidateBasic).
+// field ranges, not the signature or the chain id (see ValidateBasic). It
+// hashes b once, for Hash: b is canonical, or it would be rejected.
 func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxBytes {
 		return nil, fmt.Errorf("tx: %w: %d bytes, limit %d", ErrOversized, len(b), MaxTxBytes)
 	}
 	tx := new(Tx)
-	if err := rlp.DecodeBytes(b, tx); err != nil {
+	if err := tx.decodeFields(b); err != nil {
 		return nil, fmt.Errorf("tx: %w: %v", ErrMalformed, err)
 	}
 	if err := tx.checkDecoded(); err != nil {
 		return nil, fmt.Errorf("tx: %w", err)
 	}
+	tx.seal(crypto.Keccak256Hash(b))
 	return tx, nil
+}
+
+// DecodeRLP implements rlp.Decoder, so that a block's transactions are
+// decoded by decodeFields too. It checks the encoding only (see
+// checkDecoded).
+func (tx *Tx) DecodeRLP(s *rlp.Stream) error {
+	raw, err := s.Raw()
+	if err != nil {
+		return err
+	}
+	return tx.decodeFields(raw)
+}
+
+// decodeFields decodes the canonical encoding b, the RLP list [chainID,
+// kind, nonce, to, amount, fee, sig] and nothing after it, into tx's
+// fields, without reflection. It accepts exactly what rlp.DecodeBytes
+// accepts for the same fields (TestTxDecoderMatchesReflection): canonical
+// sizes and integers, a kind of one byte, To and Sig of their exact
+// lengths, seven fields.
+func (tx *Tx) decodeFields(b []byte) error {
+	body, rest, err := rlp.SplitList(b)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%d bytes after the transaction", len(rest))
+	}
+	chainID, body, err := rlp.SplitString(body)
+	if err != nil {
+		return fmt.Errorf("chain id: %w", err)
+	}
+	kind, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("kind: %w", err)
+	}
+	if kind > 0xff {
+		return fmt.Errorf("kind: %d does not fit a byte", kind)
+	}
+	nonce, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("nonce: %w", err)
+	}
+	body, err = splitFixed(body, tx.To[:], "to")
+	if err != nil {
+		return err
+	}
+	amount, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("amount: %w", err)
+	}
+	fee, body, err := rlp.SplitUint64(body)
+	if err != nil {
+		return fmt.Errorf("fee: %w", err)
+	}
+	body, err = splitFixed(body, tx.Sig[:], "signature")
+	if err != nil {
+		return err
+	}
+	if len(body) != 0 {
+		return errors.New("more than seven fields")
+	}
+	tx.ChainID, tx.Kind, tx.Nonce, tx.Amount, tx.Fee = string(chainID), TxKind(kind), nonce, amount, fee
+	return nil
+}
+
+// splitFixed decodes the RLP string at the start of b, which must be
+// exactly len(dst) bytes, into dst, and returns what follows it.
+func splitFixed(b, dst []byte, name string) ([]byte, error) {
+	v, rest, err := rlp.SplitString(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(v) != len(dst) {
+		return nil, fmt.Errorf("%s: %d bytes, want %d", name, len(v), len(dst))
+	}
+	copy(dst, v)
+	return rest, nil
 }
 
 func (tx *Tx) checkDecoded() error {

@@ -73,6 +73,9 @@ type senderTxs struct {
 	spend   uint64  // sum of pending transfer and stake amounts and all fees
 	top     *poolTx // the highest nonce: the only one eviction may take
 	idx     int     // position in tops, -1 when absent
+	// topFee and topSeq are top's fee and arrival, the heap's key, copied
+	// by tops.update so that ordering the heap reads no other memory.
+	topFee, topSeq uint64
 }
 
 // newTxPool returns an empty mempool checking against state. Zero limits

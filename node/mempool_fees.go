@@ -17,11 +17,11 @@ type feeHeap []*senderTxs
 func (h feeHeap) Len() int { return len(h) }
 
 func (h feeHeap) Less(i, j int) bool {
-	a, b := h[i].top, h[j].top
-	if a.tx.Fee != b.tx.Fee {
-		return a.tx.Fee < b.tx.Fee
+	a, b := h[i], h[j]
+	if a.topFee != b.topFee {
+		return a.topFee < b.topFee
 	}
-	return a.seq > b.seq
+	return a.topSeq > b.topSeq
 }
 
 func (h feeHeap) Swap(i, j int) {
@@ -47,6 +47,9 @@ func (h *feeHeap) Pop() any {
 // update puts st where its top now belongs: in the heap if it has one, out
 // of it if it has none.
 func (h *feeHeap) update(st *senderTxs) {
+	if st.top != nil {
+		st.topFee, st.topSeq = st.top.tx.Fee, st.top.seq
+	}
 	switch {
 	case st.top == nil && st.idx >= 0:
 		heap.Remove(h, st.idx)

@@ -152,3 +152,48 @@ func TestMempoolReapAndUpdate(t *testing.T) {
 		t.Fatalf("a's nonce-3 tx should stay pending; size %d", m.Size())
 	}
 }
+
+// BenchmarkPoolAddDuplicate offers the mempool a transaction it already
+// holds, as every relayed copy of a gossiped transaction does: the cost of
+// finding out that it is known.
+func BenchmarkPoolAddDuplicate(b *testing.B) {
+	k := key(b, 1)
+	m := newTxPool(testChainID, MempoolConfig{Size: 100, MaxPerSender: 10}, accounts{addr(k): {Balance: 1000}})
+	tx, err := chain.DecodeTx(transfer(b, k, 0, 10).Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Add(tx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Add(tx); !errors.Is(err, errAlreadyKnown) {
+			b.Fatalf("got %v, want %v", err, errAlreadyKnown)
+		}
+	}
+}
+
+// BenchmarkFeeHeapNewTop measures what admitting a sender's next nonce
+// costs the eviction order: its top changes to a newer transaction at the
+// same fee, among 4,096 senders.
+func BenchmarkFeeHeapNewTop(b *testing.B) {
+	const senders = 4096
+	var h feeHeap
+	sts := make([]*senderTxs, senders)
+	seq := uint64(0)
+	for i := range sts {
+		seq++
+		sts[i] = &senderTxs{idx: -1, top: &poolTx{tx: &chain.Tx{Fee: 10}, seq: seq}}
+		h.update(sts[i])
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		seq++
+		st := sts[i%senders]
+		st.top = &poolTx{tx: st.top.tx, seq: seq}
+		h.update(st)
+		i += 7
+	}
+}

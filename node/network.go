@@ -38,6 +38,9 @@ type network struct {
 	statuses statusLimiter
 	// heights are the peers' last reported final heights (net_getPeers).
 	heights peerHeights
+	// proposals are the last proposal messages received, for relaying
+	// them as they arrived.
+	proposals receivedProposals
 }
 
 var _ p2p.Handler = (*network)(nil)
@@ -57,6 +60,7 @@ func (n *network) Receive(from p2p.NodeID, msg p2p.Message) error {
 		if err := n.sigs.verify(p.SignHash(n.chainID), &p.Signature, p.Proposer); err != nil {
 			return fmt.Errorf("%w: proposal h=%d r=%d: %v", p2p.ErrInvalidPeerData, p.Height, p.Round, err)
 		}
+		n.proposals.remember(m)
 		return n.deliver(inbound{peer: from, in: consensus.ProposalReceived{Proposal: p, Block: m.Block}})
 	case *p2p.VoteMessage:
 		v := m.Vote
@@ -116,13 +120,14 @@ func (n *network) deliver(m inbound) error {
 func (n *network) receiveTx(m *p2p.TxMessage) error {
 	fresh, err := n.admit(m.Tx)
 	if fresh {
-		n.sw.Broadcast(m)
+		n.sw.Relay(m)
 	}
 	return err
 }
 
 // receiveTxs admits a batch and, if any of it was new here, relays the
-// identical batch: peers that already have it drop the copy by its hash.
+// identical batch, as the bytes it arrived in: peers that already have it
+// drop the copy by its hash, before decoding it.
 func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 	anyFresh := false
 	var busy error
@@ -137,7 +142,7 @@ func (n *network) receiveTxs(m *p2p.TxsMessage) error {
 		anyFresh = anyFresh || fresh
 	}
 	if anyFresh {
-		n.sw.Broadcast(m)
+		n.sw.Relay(m)
 	}
 	return busy
 }
@@ -247,8 +252,14 @@ func (n *network) PeerDisconnected(id p2p.NodeID) {
 	n.metrics.peers.Set(float64(len(n.sw.Peers())))
 }
 
-// BroadcastProposal implements gossip.
+// BroadcastProposal implements gossip. A proposal received from a peer
+// (the driver relays those its Machine accepted) goes out as the bytes it
+// arrived in: a block is not encoded again.
 func (n *network) BroadcastProposal(p *chain.Proposal, b *chain.Block) {
+	if m := n.proposals.take(p, b); m != nil {
+		n.sw.Relay(m)
+		return
+	}
 	n.sw.Broadcast(&p2p.ProposalMessage{Proposal: p, Block: b})
 }
 

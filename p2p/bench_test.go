@@ -18,6 +18,7 @@ func benchMessages(b *testing.B) map[string]Message {
 	return map[string]Message{
 		"vote":            &VoteMessage{Vote: signedVote(b, k, chain.Precommit, 7, 0, chain.Hash{1})},
 		"block_txs=10000": &ProposalMessage{Proposal: proposalFor(b, k, blk, 0), Block: blk},
+		"txs=512":         &TxsMessage{Txs: blk.Txs[:512]},
 	}
 }
 

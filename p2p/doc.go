@@ -98,13 +98,17 @@
 // bounded set) the gossip messages — tx, proposal, vote, evidence — it has
 // received or broadcast, and passes each to the Handler once: a copy
 // arriving from a second peer, or our own message coming back round a
-// cycle, is dropped and counted. A message is marked seen before the
-// Handler gets it (so two peers' copies cannot both reach it); if the
-// Handler answers with an error wrapping ErrBusy (its queue was full, no
-// fault of the peer) the mark is removed, so the honest copy that arrives
-// later is delivered. Status and block sync messages are always delivered.
-// Send writes directly to one peer. Both enqueue on the peer's send queue
-// and never block.
+// cycle, is dropped and counted. The check is on the hash of the received
+// bytes, before they are decoded, so a copy costs one hash and no
+// decoding. A message is marked seen before the Handler gets it (so two
+// peers' copies cannot both reach it); if the bytes do not decode the mark
+// is removed (every sender of them is penalized), and if the Handler
+// answers with an error wrapping ErrBusy (its queue was full, no fault of
+// the peer) it is removed too, so the honest copy that arrives later is
+// delivered. Status and block sync messages are always delivered. Relay
+// re-sends a received transaction or proposal message as the bytes it
+// arrived in, without encoding or hashing it again. Send writes directly to one peer.
+// All of them enqueue on the peer's send queue and never block.
 //
 // # Send queues
 //

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/quorumchain/quorumchain/chain"
 )
 
 // ErrPeerDisconnect wraps the reason a connected peer gave for leaving.
@@ -252,59 +254,85 @@ func (p *peer) readLoop(ctx context.Context) error {
 		if typ != websocket.BinaryMessage {
 			return p.invalid(fmt.Errorf("%w: text frame", ErrInvalidMessage))
 		}
-		// A partition (the fault layer) drops whatever the peer sends but
-		// control messages, before it counts against budgets or is decoded.
-		if f := p.sw.faults; f != nil {
-			if k, ok := peekKind(b); !ok || !k.control() {
-				if f.blocksFrom(p.info.ID) {
-					continue
-				}
-			}
-		}
-		// The budget is charged before decoding, so a flood costs us no
-		// more than reading it.
-		if k, ok := peekKind(b); ok && !k.control() && !p.answersRequest(k) {
-			if c := k.class(); !p.budget.allow(c, len(b), time.Now()) {
-				p.sw.stats.budgetDropped.Add(1)
-				if p.sw.Penalize(p.info.ID, c.String()+" budget exceeded", PenaltyBudget) {
-					return fmt.Errorf("%w: %s budget exceeded", ErrBanned, c)
-				}
-				continue
-			}
-		}
-		m, err := Decode(b)
-		if err != nil {
-			return p.invalid(err)
-		}
-		switch m := m.(type) {
-		case *Disconnect:
-			return fmt.Errorf("%w: %s", ErrPeerDisconnect, m.Reason)
-		case *Hello, *Auth:
-			return p.invalid(fmt.Errorf("%w: %s after the handshake", ErrInvalidMessage, m.Kind()))
-		}
-		h := MessageHash(b)
-		p.known.add(h)
-		gossip := m.Kind().gossip()
-		if gossip && !p.sw.seen.add(h) {
-			p.sw.stats.duplicates.Add(1)
-			continue
-		}
-		if err := p.sw.handler.Receive(p.info.ID, m); err != nil {
-			switch {
-			case errors.Is(err, ErrInvalidPeerData):
-				return p.invalid(err)
-			case errors.Is(err, ErrBusy):
-				// Not taken: forget it, so that a copy from another peer
-				// (or this one, later) is delivered.
-				p.sw.stats.refused.Add(1)
-				if gossip {
-					p.sw.seen.remove(h)
-				}
-			default:
-				p.sw.logger.Debug("message not handled", "peer", p.info.ID.String(), "kind", m.Kind().String(), "err", err)
-			}
+		if err := p.receive(b); err != nil {
+			return err
 		}
 	}
+}
+
+// receive handles one binary message from the peer. A non-nil error ends
+// the connection.
+func (p *peer) receive(b []byte) error {
+	kind, kindOK := peekKind(b)
+	handled := kindOK && !kind.control() // by the Handler, if it decodes
+	// A partition (the fault layer) drops whatever the peer sends but
+	// control messages, before it counts against budgets or is decoded.
+	if f := p.sw.faults; f != nil && !(kindOK && kind.control()) && f.blocksFrom(p.info.ID) {
+		return nil
+	}
+	// The budget is charged before decoding, so a flood costs us no
+	// more than reading it.
+	if handled && !p.answersRequest(kind) {
+		if c := kind.class(); !p.budget.allow(c, len(b), time.Now()) {
+			p.sw.stats.budgetDropped.Add(1)
+			if p.sw.Penalize(p.info.ID, c.String()+" budget exceeded", PenaltyBudget) {
+				return fmt.Errorf("%w: %s budget exceeded", ErrBanned, c)
+			}
+			return nil
+		}
+	}
+	// A gossip message is checked against the Switch-wide seen set before
+	// it is decoded, so that the copies every relaying peer sends us cost
+	// one hash each and no decoding. Marking the hash seen before we know
+	// the bytes decode cannot hide a valid message: the hash names these
+	// exact bytes, and the same bytes decode the same way from any peer.
+	// If they do not decode, the hash is forgotten again, so that whoever
+	// sends them next is decoded and penalized too, as this peer is.
+	var h chain.Hash
+	gossip := false
+	if handled {
+		h = MessageHash(b)
+		p.known.add(h)
+		if kind.gossip() {
+			if !p.sw.seen.add(h) {
+				p.sw.stats.duplicates.Add(1)
+				return nil
+			}
+			gossip = true
+		}
+	}
+	m, err := Decode(b)
+	if err != nil {
+		if gossip {
+			p.sw.seen.remove(h)
+		}
+		return p.invalid(err)
+	}
+	switch m := m.(type) {
+	case *Disconnect:
+		return fmt.Errorf("%w: %s", ErrPeerDisconnect, m.Reason)
+	case *Hello, *Auth:
+		return p.invalid(fmt.Errorf("%w: %s after the handshake", ErrInvalidMessage, m.Kind()))
+	}
+	if r, ok := m.(relayable); ok && gossip {
+		*r.arrived() = wire{enc: b, hash: h}
+	}
+	if err := p.sw.handler.Receive(p.info.ID, m); err != nil {
+		switch {
+		case errors.Is(err, ErrInvalidPeerData):
+			return p.invalid(err)
+		case errors.Is(err, ErrBusy):
+			// Not taken: forget it, so that a copy from another peer
+			// (or this one, later) is delivered.
+			p.sw.stats.refused.Add(1)
+			if gossip {
+				p.sw.seen.remove(h)
+			}
+		default:
+			p.sw.logger.Debug("message not handled", "peer", p.info.ID.String(), "kind", m.Kind().String(), "err", err)
+		}
+	}
+	return nil
 }
 
 // maxRequested bounds the BlockResponses a peer may owe us.

@@ -435,63 +435,6 @@ func (s *Switch) peerDone(id NodeID) <-chan struct{} {
 	return nil
 }
 
-// Broadcast queues msg to every connected peer that has neither sent us msg
-// nor been sent it. A gossip message is also marked seen, so that copies
-// coming back are not passed to the Handler. It never blocks: a peer whose send queue is full misses
-// the message, and the drop is counted. Control kinds are ignored.
-func (s *Switch) Broadcast(msg Message) {
-	if msg.Kind().control() {
-		return
-	}
-	b := Encode(msg)
-	h := MessageHash(b)
-	if msg.Kind().gossip() {
-		s.seen.add(h)
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, p := range s.peers {
-		if p.closing.Load() {
-			continue
-		}
-		// A refusal to queue is counted by enqueue.
-		if known, _ := p.known.addIf(h, func() bool { return p.enqueue(b) }); known {
-			s.stats.knownSkipped.Add(1)
-		}
-	}
-}
-
-// Send queues msg to peer to, whether or not it has the message, and
-// reports whether it was queued: false if to is not connected or its send
-// queue is full (the drop is counted). It never blocks. Control kinds are
-// not sent.
-func (s *Switch) Send(to NodeID, msg Message) bool {
-	if msg.Kind().control() {
-		return false
-	}
-	s.mu.RLock()
-	p := s.peers[to]
-	s.mu.RUnlock()
-	if p == nil || p.closing.Load() {
-		return false
-	}
-	b := Encode(msg)
-	// A request is recorded before it can leave, so that its answer is
-	// never read first.
-	request := msg.Kind() == KindBlockRequest
-	if request {
-		p.requestSent()
-	}
-	if !p.enqueue(b) { // counted by enqueue
-		if request {
-			p.requestUnsent()
-		}
-		return false
-	}
-	p.known.add(MessageHash(b))
-	return true
-}
-
 // StopPeer disconnects peer id, telling it reason; false if not connected.
 func (s *Switch) StopPeer(id NodeID, reason string) bool {
 	s.mu.RLock()

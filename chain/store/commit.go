@@ -148,24 +148,18 @@ type commit struct {
 	skipTx    []bool // rejected re-inclusions that keep their first receipt; nil if none
 }
 
-// prepare encodes the block once, derives the block and transaction hashes
-// from that encoding, and checks the parts of fb against each other.
+// prepare encodes the block once, derives the block hash from that
+// encoding, takes the transaction hashes from the transactions (a decoded
+// or mempool transaction has its hash already: see chain.Tx.Hash), and
+// checks the parts of fb against each other.
 func (s *Store) prepare(fb *FinalBlock) (*commit, error) {
 	blk := fb.Block
 	c := &commit{height: blk.Header.Height, blockEnc: blk.Encode()}
-	headerRaw, txRaws, err := splitBlock(c.blockEnc, len(blk.Txs))
+	headerRaw, err := splitBlockHeader(c.blockEnc)
 	if err != nil {
 		return nil, err // cannot happen for an encoding we just made
 	}
-	hasher := crypto.NewKeccakState()
-	keccak := func(b []byte) (h chain.Hash) {
-		// hash.Hash writes and KeccakState reads never return an error.
-		hasher.Reset()
-		hasher.Write(b)
-		hasher.Read(h[:])
-		return h
-	}
-	c.blockHash = keccak(headerRaw)
+	c.blockHash = crypto.Keccak256Hash(headerRaw)
 	if cert := fb.Certificate; cert.Height != c.height || cert.BlockHash != c.blockHash {
 		return nil, fmt.Errorf("%w: certificate is for height %d block %s, block is %s",
 			ErrInvalidBlock, cert.Height, chain.FormatHash(cert.BlockHash), chain.FormatHash(c.blockHash))
@@ -181,10 +175,9 @@ func (s *Store) prepare(fb *FinalBlock) (*commit, error) {
 	if len(fb.Receipts) != len(blk.Txs) {
 		return nil, fmt.Errorf("%w: %d receipts for %d txs", ErrInvalidBlock, len(fb.Receipts), len(blk.Txs))
 	}
-	c.txHashes = make([]chain.Hash, len(txRaws))
+	c.txHashes = blk.TxHashes()
 	rejected := false
-	for i, raw := range txRaws {
-		c.txHashes[i] = keccak(raw)
+	for i := range c.txHashes {
 		r := &fb.Receipts[i]
 		if r.TxHash != c.txHashes[i] {
 			return nil, fmt.Errorf("%w: receipt %d is for tx %s, tx is %s",
@@ -338,36 +331,18 @@ func (a *appendBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// splitBlock returns the raw header and raw transactions of a block
-// encoding. Each raw transaction is exactly that transaction's encoding, so
-// its keccak is the transaction hash.
-func splitBlock(enc []byte, ntx int) (header []byte, txs [][]byte, err error) {
+// splitBlockHeader returns the raw header of a block encoding: exactly the
+// header's encoding, so its keccak is the block hash.
+func splitBlockHeader(enc []byte) ([]byte, error) {
 	content, _, err := rlp.SplitList(enc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("split block: %w", err)
+		return nil, fmt.Errorf("split block: %w", err)
 	}
 	_, _, rest, err := rlp.Split(content)
 	if err != nil {
-		return nil, nil, fmt.Errorf("split block header: %w", err)
+		return nil, fmt.Errorf("split block header: %w", err)
 	}
-	header = content[:len(content)-len(rest)]
-	list, _, err := rlp.SplitList(rest)
-	if err != nil {
-		return nil, nil, fmt.Errorf("split block txs: %w", err)
-	}
-	txs = make([][]byte, 0, ntx)
-	for len(list) > 0 {
-		_, _, next, err := rlp.Split(list)
-		if err != nil {
-			return nil, nil, fmt.Errorf("split tx %d: %w", len(txs), err)
-		}
-		txs = append(txs, list[:len(list)-len(next)])
-		list = next
-	}
-	if len(txs) != ntx {
-		return nil, nil, fmt.Errorf("split block: %d txs, want %d", len(txs), ntx)
-	}
-	return header, txs, nil
+	return content[:len(content)-len(rest)], nil
 }
 
 // closeBatch releases a batch, reporting a Close error through *err unless
