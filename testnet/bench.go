@@ -38,8 +38,20 @@ type BenchOptions struct {
 	// Batch is the transactions per submitted message: 1 sends each as its
 	// own chain_submitTx request; more send JSON-RPC batches.
 	Batch int
-	Log   io.Writer // progress lines; nil: none
+	// Window bounds, for open loop, the submitted transactions not final
+	// yet (0: no bound): the loop submits as fast as the nodes take
+	// transactions but never runs more than Window ahead of finality, so
+	// that it measures what the chain finalizes rather than how full its
+	// mempools get.
+	Window int
+	Log    io.Writer // progress lines; nil: none
 }
+
+// DefaultBenchWindow is `quorumchain bench`'s open-loop bound on
+// transactions submitted and not final yet: about two seconds of the
+// signature ceiling of four nodes on two cores, far more than one block
+// takes, far less than the mempools hold.
+const DefaultBenchWindow = 20_000
 
 // BenchReport is the result of a load run. Its JSON form is the one of
 // `quorumchain bench --output json`.
@@ -55,8 +67,11 @@ type BenchReport struct {
 	DurationSec float64   `json:"durationSec"`
 	OfferedRate int       `json:"offeredRate"`
 	// Batch is the transactions per submitted message (BenchOptions.Batch).
-	Batch int           `json:"batch"`
-	Nodes []NodeMetrics `json:"nodes"`
+	Batch int `json:"batch"`
+	// Window is the open loop's bound on transactions not final yet (0:
+	// none, or a fixed rate).
+	Window int           `json:"window,omitempty"`
+	Nodes  []NodeMetrics `json:"nodes"`
 	// LatencyWindows is latency by submission time, per 10 s window.
 	LatencyWindows []LatencyWindow `json:"latencyWindows"`
 	// RecoveryMicros is one secp256k1 recovery timed in this run before
@@ -277,7 +292,7 @@ func (b *benchRun) measure(ctx context.Context, txs []*sentTx, recovery time.Dur
 	}
 	b.logf("submitting for %s at %s", b.opts.Duration, rateString(b.opts.Rate))
 	start := time.Now()
-	sent, refused, err := b.submit(ctx, submitters, txs, start)
+	sent, refused, err := b.submit(ctx, submitters, txs, start, follow)
 	if err != nil {
 		return nil, err
 	}
@@ -332,13 +347,17 @@ func (b *benchRun) dialSubmitters(ctx context.Context) ([]*rpc.Client, error) {
 // submit sends txs over submitters at opts.Rate (paced from start) for
 // opts.Duration. It returns the transactions the nodes admitted and the
 // number they refused.
-func (b *benchRun) submit(ctx context.Context, submitters []*rpc.Client, txs []*sentTx, start time.Time) ([]*sentTx, int, error) {
+func (b *benchRun) submit(ctx context.Context, submitters []*rpc.Client, txs []*sentTx, start time.Time, follow *follower) ([]*sentTx, int, error) {
 	submitCtx, stopSubmit := context.WithTimeout(ctx, b.opts.Duration)
 	defer stopSubmit()
 	var refused atomic.Int64
 	sent := make([]*sentTx, 0, len(txs))
 	var sentMu sync.Mutex
-	err := submitAll(submitCtx, submitters, txs, b.opts.Conns, b.opts.Batch, rateLimiter(b.opts.Rate, start), func(s *sentTx, err error) {
+	wait := rateLimiter(b.opts.Rate, start)
+	if b.opts.Rate <= 0 && b.opts.Window > 0 {
+		wait = windowLimiter(b.opts.Window, follow, &refused)
+	}
+	err := submitAll(submitCtx, submitters, txs, b.opts.Conns, b.opts.Batch, wait, func(s *sentTx, err error) {
 		if err != nil {
 			refused.Add(1)
 			return
@@ -550,10 +569,55 @@ type follower struct {
 	rejected map[chain.Hash]bool
 	blocks   int
 	txs      int
+	progress chan struct{} // closed, and replaced, when txs grows
 }
 
 func newFollower(c, query *rpc.Client, from uint64) *follower {
-	return &follower{c: c, query: query, from: from, final: make(map[chain.Hash]time.Time), rejected: make(map[chain.Hash]bool)}
+	return &follower{c: c, query: query, from: from, final: make(map[chain.Hash]time.Time), rejected: make(map[chain.Hash]bool),
+		progress: make(chan struct{})}
+}
+
+// record notes the transactions of a block that became final at at.
+func (f *follower) record(txs []rpc.BlockTxResult, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.txs += len(txs)
+	for _, tx := range txs {
+		f.final[tx.Hash] = at
+		if tx.Status == "rejected" {
+			f.rejected[tx.Hash] = true
+		}
+	}
+	close(f.progress)
+	f.progress = make(chan struct{})
+}
+
+// finalTxs returns how many transactions the followed blocks carried so
+// far, and a channel closed when that number next grows.
+func (f *follower) finalTxs() (int, <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.txs, f.progress
+}
+
+// windowLimiter returns a function that blocks the i-th transaction until
+// fewer than window of those before it are neither final nor refused, so
+// that an open loop cannot outrun finality by more than window
+// transactions.
+func windowLimiter(window int, f *follower, refused *atomic.Int64) func(ctx context.Context, i int) error {
+	return func(ctx context.Context, i int) error {
+		for {
+			n, more := f.finalTxs()
+			if i-n-int(refused.Load()) < window {
+				return nil
+			}
+			select {
+			case <-more:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
 }
 
 func (f *follower) run(ctx context.Context) error {
@@ -583,15 +647,7 @@ func (f *follower) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			f.mu.Lock()
-			f.txs += len(b.Txs)
-			for _, tx := range b.Txs {
-				f.final[tx.Hash] = at
-				if tx.Status == "rejected" {
-					f.rejected[tx.Hash] = true
-				}
-			}
-			f.mu.Unlock()
+			f.record(b.Txs, at)
 		}
 	}
 }
@@ -612,6 +668,9 @@ func (f *follower) report(want map[chain.Hash]time.Time, start, submitEnd time.T
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := &BenchReport{Submitted: len(want), Refused: refused, Blocks: f.blocks, OfferedRate: opts.Rate, Batch: opts.Batch}
+	if opts.Rate <= 0 {
+		r.Window = opts.Window
+	}
 	var lat []float64
 	var submitted []time.Time
 	last := start
@@ -669,6 +728,9 @@ func (r *BenchReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "offered        %s\n", rateString(r.OfferedRate))
 	if r.Batch > 1 {
 		fmt.Fprintf(w, "submitted in   batches of %d\n", r.Batch)
+	}
+	if r.Window > 0 {
+		fmt.Fprintf(w, "window         at most %d transactions not final\n", r.Window)
 	}
 	fmt.Fprintf(w, "finalized      %.0f tx/s (%d of %d submitted over %.1fs; %d rejected, %d refused)\n", r.TxPerSec, r.Finalized, r.Submitted, r.DurationSec, r.Rejected, r.Refused)
 	fmt.Fprintf(w, "submit→final   p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n", r.LatencyMs.P50, r.LatencyMs.P90, r.LatencyMs.P99, r.LatencyMs.Max)

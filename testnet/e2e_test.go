@@ -90,6 +90,19 @@ func TestFourValidatorsFinalize(t *testing.T) {
 		waitHeight(t, ctx, n, heights, 10*time.Second)
 	}
 	checkSameChain(t, ctx, tn.Manifest.Nodes, heights)
+
+	// An open loop in JSON-RPC batches, never more than a window ahead of
+	// finality: every admitted transfer ends final and accepted.
+	rep, err := testnet.Bench(ctx, testnet.BenchOptions{Dir: tn.Dir, Duration: 2 * time.Second, Batch: 8, Window: 400,
+		Accounts: 40, Conns: 4, Drain: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("batched bench: %v", err)
+	}
+	if rep.Submitted == 0 || rep.Finalized != rep.Submitted || rep.Rejected != 0 || rep.Batch != 8 || rep.Window != 400 {
+		t.Fatalf("batched bench: submitted %d, finalized %d, rejected %d, refused %d, batch %d, window %d; want all submitted final and accepted in batches of 8 under a window of 400",
+			rep.Submitted, rep.Finalized, rep.Rejected, rep.Refused, rep.Batch, rep.Window)
+	}
+	t.Logf("batched bench: %.0f tx/s, %d finalized, p50 %.1f ms", rep.TxPerSec, rep.Finalized, rep.LatencyMs.P50)
 }
 
 // b. Kill -9 one of four equal validators: the other three keep

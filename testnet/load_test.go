@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/quorumchain/quorumchain/chain"
+	"github.com/quorumchain/quorumchain/rpc"
 )
 
 // TestSignLoadParallel: the load signed by several workers is exactly the
@@ -103,5 +105,50 @@ func TestFsyncsPerHeight(t *testing.T) {
 	}
 	if got[0].Total != 5 {
 		t.Errorf("total %.2f, want 5", got[0].Total)
+	}
+}
+
+// TestWindowLimiter: the open loop's i-th transaction waits while window
+// of those before it are neither final nor refused, and goes as soon as a
+// final block (or a refusal) brings that under the window.
+func TestWindowLimiter(t *testing.T) {
+	f := newFollower(nil, nil, 1)
+	var refused atomic.Int64
+	wait := windowLimiter(10, f, &refused)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := wait(ctx, 9); err != nil {
+		t.Fatalf("9 outstanding of a window of 10: %v", err)
+	}
+	released := make(chan error, 1)
+	go func() { released <- wait(ctx, 15) }()
+	block := func(n int) {
+		txs := make([]rpc.BlockTxResult, n)
+		for i := range txs {
+			txs[i].Hash = chain.Hash{byte(len(f.final)), byte(i), 1}
+		}
+		f.record(txs, time.Now())
+	}
+	block(3) // 15 - 3 = 12 outstanding: still waiting
+	select {
+	case err := <-released:
+		t.Fatalf("released with 12 outstanding of a window of 10: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	refused.Add(2) // 10 outstanding: still waiting until the next block
+	block(1)       // 9 outstanding
+	select {
+	case err := <-released:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("not released with 9 outstanding of a window of 10")
+	}
+	// A waiter gives up with its context.
+	short, stop := context.WithCancel(ctx)
+	stop()
+	if err := wait(short, 100); err == nil {
+		t.Fatal("a cancelled wait returned nil")
 	}
 }

@@ -28,6 +28,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "rate", Usage: "offered transactions per second; 0 for open loop"},
 			&cli.IntFlag{Name: "accounts", Usage: "load accounts funded from the faucet", Value: 1000},
 			&cli.IntFlag{Name: "conns", Usage: "concurrent submitting connections", Value: 48},
+			&cli.IntFlag{Name: "window", Usage: "open loop: never have more than this many submitted transactions not final yet (0: no bound)", Value: testnet.DefaultBenchWindow},
 			&cli.IntFlag{Name: "batch", Usage: "transactions per submitted message: 1 sends each as its own request, more send JSON-RPC batches (at most the nodes' max_batch_items)", Value: 1},
 			&cli.DurationFlag{Name: "drain", Usage: "how long to wait for the last transactions to be final", Value: 30 * time.Second},
 			&cli.StringFlag{Name: "testnet", Usage: "testnet directory", DefaultText: "$QUORUMCHAIN_HOME/testnet, else ./" + testnetDefaultDir, TakesFile: true},
@@ -50,8 +51,8 @@ func benchCommand() *cli.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			if c.Duration("duration") <= 0 || c.Int("rate") < 0 || c.Int("accounts") <= 0 || c.Int("conns") <= 0 || c.Int("batch") <= 0 {
-				return fmt.Errorf("--duration, --accounts, --conns and --batch must be positive and --rate not negative (see 'quorumchain bench --help')")
+			if c.Duration("duration") <= 0 || c.Int("rate") < 0 || c.Int("accounts") <= 0 || c.Int("conns") <= 0 || c.Int("batch") <= 0 || c.Int("window") < 0 {
+				return fmt.Errorf("--duration, --accounts, --conns and --batch must be positive and --rate and --window not negative (see 'quorumchain bench --help')")
 			}
 			dir := c.String("testnet")
 			if dir == "" {
@@ -60,7 +61,7 @@ func benchCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			opts := testnet.BenchOptions{Dir: dir, Duration: c.Duration("duration"), Rate: c.Int("rate"), Accounts: c.Int("accounts"),
-				Conns: c.Int("conns"), Batch: c.Int("batch"), Drain: c.Duration("drain")}
+				Conns: c.Int("conns"), Batch: c.Int("batch"), Window: c.Int("window"), Drain: c.Duration("drain")}
 			if !asJSON {
 				opts.Log = c.App.ErrWriter
 			}
