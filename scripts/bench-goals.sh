@@ -5,7 +5,8 @@
 # `quorumchain testnet stop`.
 #   1. 60 s at 1,000 tx/s on 4 validators: p50 per 10 s window, and the
 #      last 20 s against the first 20 s (latency must not grow with the run).
-#   2. Scale: 4, 7 and 10 validators, open loop and 1,000 tx/s for
+#   2. Scale: 4, 7 and 10 validators, open loop (each transaction its own
+#      request, then JSON-RPC batches of 32) and 1,000 tx/s for
 #      $DURATION each: finalized tx/s, p50, node CPU per height, node CPU
 #      per transaction in recoveries, fsyncs per height.
 set -euo pipefail
@@ -32,7 +33,7 @@ stop() {
   "$BIN" testnet stop --dir "$DIR" >/dev/null
   rm -rf "$DIR"; DIR=""
 }
-bench() { "$BIN" bench --testnet "$DIR" --duration "$1" --rate "$2" --accounts 1000 --conns 48 --output json; }
+bench() { "$BIN" bench --testnet "$DIR" --duration "$1" --rate "$2" --batch "${3:-1}" --accounts 1000 --conns 48 --output json; }
 
 {
   echo "Measured $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -69,14 +70,18 @@ stop
 } >> "$OUT"
 for n in $SIZES; do
   start "$n"
-  for rate in 0 1000; do
-    json=$(bench "$DURATION" "$rate")
+  for spec in 0 0:32 1000; do
+    rate=${spec%%:*}; batch=1
+    [[ $spec == *:* ]] && batch=${spec#*:}
+    json=$(bench "$DURATION" "$rate" "$batch")
     python3 - "$n" "$rate" "$json" >> "$OUT" <<'PY'
 import json, sys
 n, rate, r = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 f = r.get("fsyncs") or []
 fs = sum(x["total"] for x in f) / max(len(f), 1)
 offered = "open loop" if rate == "0" else rate + " tx/s"
+if r.get("batch", 1) > 1:
+    offered += f", batches of {r['batch']}"
 l = r["latencyMs"]
 print(f"| {n} | {offered} | {r['txPerSec']:.0f} | {r['ceilingTxPerSec']:.0f} | {r['ceilingFraction']:.2f} | {l['p50']:.1f} | {l['p99']:.1f} | "
       f"{r['nodeCpuPerHeightMs']:.2f} | {r['nodeCpuPerTxRecoveries']:.1f} | {r['loadGenerator']['cpuPerTxRecoveries']:.1f} | {fs:.2f} |")
