@@ -213,7 +213,7 @@ func (n *Node) loadSigner(opts Options) (validator.Signer, chain.Address, error)
 	if err != nil {
 		return nil, chain.Address{}, err
 	}
-	s, err := validator.NewLocalSigner(key, saveCountingState{validator.FileState{Path: n.home.SignerStatePath()}, n.metrics.fsyncs.WithLabelValues(fsyncSigner)})
+	s, err := validator.NewLocalSigner(key, saveCountingState{validator.NewWriterFileState(n.home.SignerStatePath()), n.metrics.fsyncs.WithLabelValues(fsyncSigner)})
 	if err != nil {
 		return nil, chain.Address{}, err
 	}

@@ -39,7 +39,8 @@ var ErrStateCorrupt = errors.New("signer state corrupt")
 // The file is created, and a file in the older single-record format is
 // replaced, with fsutil.WriteFileAtomic (temporary file, fsync, rename, fsync of
 // the directory), so those writes cannot be torn either. FileState keeps no
-// state between calls: Save reads the file to find the current slot.
+// state between calls: Save reads the file to find the current slot
+// (WriterFileState, for the file's only writer, remembers it).
 type FileState struct{ Path string }
 
 // Layout of the two-slot file.
@@ -208,19 +209,24 @@ func (f FileState) Save(l LastSigned) error {
 	if !st.exists || st.legacy {
 		return f.create(l)
 	}
-	slot, err := encodeSlot(st.seq+1, l)
+	return f.writeSlot(st.seq+1, 1-st.slot, l)
+}
+
+// writeSlot writes l as record seq into slot (0 or 1) in place and fsyncs.
+func (f FileState) writeSlot(seq uint64, slot int, l LastSigned) error {
+	rec, err := encodeSlot(seq, l)
 	if err != nil {
 		return err
 	}
 	off := int64(stateSlot0)
-	if st.slot == 0 {
+	if slot == 1 {
 		off = stateSlot1
 	}
 	fh, err := os.OpenFile(f.Path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	if _, err := fh.WriteAt(slot, off); err != nil {
+	if _, err := fh.WriteAt(rec, off); err != nil {
 		fh.Close()
 		return err
 	}

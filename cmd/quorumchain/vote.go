@@ -105,7 +105,7 @@ func voteCommand() *cli.Command {
 				return err
 			}
 			defer unlock()
-			guard, err := validator.NewGuard(validator.FileState{Path: statePath})
+			guard, err := validator.NewGuard(validator.NewWriterFileState(statePath)) // the lock makes this the only writer
 			if err != nil {
 				return err
 			}
