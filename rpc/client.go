@@ -270,30 +270,40 @@ func (c *Client) write(ctx context.Context, b []byte) error {
 }
 
 func (c *Client) callHTTP(ctx context.Context, method string, body []byte) (clientMessage, error) {
+	data, status, err := c.post(ctx, body)
+	if err != nil {
+		return clientMessage{}, fmt.Errorf("rpc: %s: %w", method, err)
+	}
+	var msg clientMessage
+	if err := json.Unmarshal(data, &msg); err != nil || (msg.Error == nil && msg.Result == nil) {
+		return clientMessage{}, fmt.Errorf("rpc: %s: HTTP %s: not a JSON-RPC response", method, status)
+	}
+	return msg, nil
+}
+
+// post sends one JSON-RPC message over HTTP and returns the response body
+// (at most clientMaxMessageBytes) and the HTTP status.
+func (c *Client) post(ctx context.Context, body []byte) (data []byte, status string, err error) {
 	select {
 	case <-c.closing:
-		return clientMessage{}, ErrClientClosed
+		return nil, "", ErrClientClosed
 	default:
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return clientMessage{}, fmt.Errorf("rpc: %s: %w", method, err)
+		return nil, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return clientMessage{}, fmt.Errorf("rpc: %s: %w", method, err)
+		return nil, "", err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, clientMaxMessageBytes))
+	data, err = io.ReadAll(io.LimitReader(resp.Body, clientMaxMessageBytes))
 	if err != nil {
-		return clientMessage{}, fmt.Errorf("rpc: %s: read response: %w", method, err)
+		return nil, "", fmt.Errorf("read response: %w", err)
 	}
-	var msg clientMessage
-	if err := json.Unmarshal(data, &msg); err != nil || (msg.Error == nil && msg.Result == nil) {
-		return clientMessage{}, fmt.Errorf("rpc: %s: HTTP %s: not a JSON-RPC response", method, resp.Status)
-	}
-	return msg, nil
+	return data, resp.Status, nil
 }
 
 func (c *Client) readLoop() {

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 
 	"github.com/quorumchain/quorumchain/chain"
@@ -151,36 +149,21 @@ type pendingBatch struct {
 }
 
 func (c *Client) batchHTTP(ctx context.Context, body []byte) ([]clientMessage, error) {
-	select {
-	case <-c.closing:
-		return nil, ErrClientClosed
-	default:
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	data, status, err := c.post(ctx, body)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: batch: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("rpc: batch: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, clientMaxMessageBytes))
-	if err != nil {
-		return nil, fmt.Errorf("rpc: batch: read response: %w", err)
 	}
 	data = bytes.TrimLeft(data, " \t\r\n")
-	var msgs []clientMessage
 	if len(data) > 0 && data[0] == '{' {
 		var m clientMessage
 		if json.Unmarshal(data, &m) != nil || m.Error == nil {
-			return nil, fmt.Errorf("rpc: batch: HTTP %s: not a JSON-RPC response", resp.Status)
+			return nil, fmt.Errorf("rpc: batch: HTTP %s: not a JSON-RPC response", status)
 		}
 		return []clientMessage{m}, nil
 	}
+	var msgs []clientMessage
 	if err := json.Unmarshal(data, &msgs); err != nil {
-		return nil, fmt.Errorf("rpc: batch: HTTP %s: not a JSON-RPC batch response", resp.Status)
+		return nil, fmt.Errorf("rpc: batch: HTTP %s: not a JSON-RPC batch response", status)
 	}
 	return msgs, nil
 }
