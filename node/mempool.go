@@ -129,15 +129,16 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	m.mu.Lock()
 	_, known := m.byHash[hash]
 	_, final := m.included.get(hash)
+	full := m.count >= m.size && !m.outbidsLocked(tx.Fee)
+	count := m.count
 	m.mu.Unlock()
-	if known {
+	switch {
+	case known:
 		return hash, errAlreadyKnown
-	}
-	if final {
+	case final:
 		return hash, fmt.Errorf("%w: %w: transaction is already final", staking.ErrBadNonce, errNonceTooLow)
-	}
-	if err := m.outbids(tx.Fee); err != nil {
-		return hash, err
+	case full:
+		return hash, fmt.Errorf("%w: %d transactions, fee %d does not beat the lowest evictable", errPoolFull, count, tx.Fee)
 	}
 	from, err := tx.Sender() // ~50µs: outside the lock
 	if err != nil {
@@ -203,22 +204,14 @@ func (m *txPool) Add(tx *chain.Tx) (chain.Hash, error) {
 	return hash, nil
 }
 
-// outbids refuses, before its signature is recovered, a transaction a
-// full pool would refuse whoever sent it: one whose fee does not beat the
-// lowest evictable fee of all. (Add's later check, which knows the sender
-// and so skips its own transactions, can only find a victim with a fee at
-// least as high.) A flood at the going fee into a full pool costs a map
-// lookup per transaction, not a recovery.
-func (m *txPool) outbids(fee uint64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.count < m.size {
-		return nil
-	}
-	if len(m.tops) == 0 || m.tops[0].top.tx.Fee >= fee {
-		return fmt.Errorf("%w: %d transactions, fee %d does not beat the lowest evictable", errPoolFull, m.count, fee)
-	}
-	return nil
+// outbidsLocked reports whether fee beats the lowest evictable fee of all.
+// A full pool refuses, before recovering its signature, a transaction that
+// does not: Add's later check, which knows the sender and so skips its own
+// transactions, can only find a victim with a fee at least as high. A flood
+// at the going fee into a full pool then costs a map lookup per
+// transaction, not a recovery.
+func (m *txPool) outbidsLocked(fee uint64) bool {
+	return len(m.tops) > 0 && m.tops[0].topFee < fee
 }
 
 // checkApplies refuses what the committed state says cannot succeed and
