@@ -27,9 +27,6 @@ func NewWriterFileState(path string) *WriterFileState {
 	return &WriterFileState{file: FileState{Path: path}}
 }
 
-// Path is the state file's path.
-func (w *WriterFileState) Path() string { return w.file.Path }
-
 // Load implements StateStore.
 func (w *WriterFileState) Load() (LastSigned, error) {
 	w.mu.Lock()
