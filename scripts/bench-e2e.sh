@@ -53,14 +53,5 @@ print(f"| {offered} | {r['txPerSec']:.0f} | {l['p50']:.1f} | {l['p90']:.1f} | {l
 PY
 done
 
-python3 - "$OUT" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read()
-path = "BENCHMARKS.md"
-doc = open(path).read()
-begin, end = "<!-- bench-e2e:begin -->", "<!-- bench-e2e:end -->"
-new = begin + "\n" + table + end
-doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: new, doc, flags=re.S) if begin in doc else doc + "\n" + new + "\n"
-open(path, "w").write(doc)
-PY
+python3 scripts/write-section.py bench-e2e "$OUT"
 cat "$OUT"

@@ -90,14 +90,5 @@ PY
   stop
 done
 
-python3 - "$OUT" <<'PY'
-import re, sys
-table = open(sys.argv[1]).read()
-path = "BENCHMARKS.md"
-doc = open(path).read()
-begin, end = "<!-- bench-goals:begin -->", "<!-- bench-goals:end -->"
-new = begin + "\n" + table + end
-doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: new, doc, flags=re.S) if begin in doc else doc + "\n" + new + "\n"
-open(path, "w").write(doc)
-PY
+python3 scripts/write-section.py bench-goals "$OUT"
 cat "$OUT"
