@@ -120,6 +120,11 @@ func New(home Home, logger *slog.Logger, opts Options) (n *Node, err error) {
 	recent := newRecentReceipts(recentReceiptsMax)
 	ev := &events{hub: n.hub, metrics: n.metrics, log: logger, recent: recent}
 	sigs := newSigCache()
+	if ls, ok := signer.(*validator.LocalSigner); ok {
+		// Its own signatures are known good: the Machine's check of them
+		// is then a cache hit, not a recovery.
+		ls.OnSign(func(d chain.Hash, sig chain.Signature) { sigs.remember(d, sig, self) })
+	}
 	mcfg := cfg.MachineConfig(gen.ChainID, self)
 	mcfg.Recoverer = sigs
 	n.loop = newLoop(gen.ChainID, signer, mempool.TxsAvailable())

@@ -24,6 +24,7 @@ type testNode struct {
 	key    *ecdsa.PrivateKey
 	addr   chain.Address
 	rpcURL string
+	node   *Node
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -57,7 +58,7 @@ func startNode(t *testing.T, home Home, key *ecdsa.PrivateKey) *testNode {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	tn := &testNode{home: home, key: key, addr: chain.PubkeyAddress(&key.PublicKey), rpcURL: "ws://" + n.RPCAddr() + "/ws", cancel: cancel, done: make(chan error, 1)}
+	tn := &testNode{home: home, key: key, addr: chain.PubkeyAddress(&key.PublicKey), rpcURL: "ws://" + n.RPCAddr() + "/ws", node: n, cancel: cancel, done: make(chan error, 1)}
 	go func() { tn.done <- n.Run(ctx) }()
 	t.Cleanup(func() { tn.stop(t) })
 	return tn

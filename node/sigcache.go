@@ -2,6 +2,7 @@ package node
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/quorumchain/quorumchain/chain"
 )
@@ -22,6 +23,8 @@ type sigCache struct {
 	m    map[sigKey]chain.Address
 	ring []sigKey
 	next int
+
+	recoveries atomic.Uint64 // signatures recovered (cache misses)
 }
 
 type sigKey struct {
@@ -42,14 +45,26 @@ func (c *sigCache) Recover(digest chain.Hash, sig *chain.Signature) (chain.Addre
 	if ok {
 		return a, nil
 	}
+	c.recoveries.Add(1)
 	a, err := chain.Recover(digest, sig)
 	if err != nil {
 		return chain.Address{}, err
 	}
+	c.put(k, a)
+	return a, nil
+}
+
+// remember records that signer made sig over digest, without recovering:
+// for signatures the node's own key has just made.
+func (c *sigCache) remember(digest chain.Hash, sig chain.Signature, signer chain.Address) {
+	c.put(sigKey{digest, sig}, signer)
+}
+
+func (c *sigCache) put(k sigKey, a chain.Address) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; ok {
-		return a, nil
+		return
 	}
 	if len(c.ring) < c.size {
 		c.ring = append(c.ring, k)
@@ -59,7 +74,6 @@ func (c *sigCache) Recover(digest chain.Hash, sig *chain.Signature) (chain.Addre
 		c.next = (c.next + 1) % c.size
 	}
 	c.m[k] = a
-	return a, nil
 }
 
 // verify checks that sig over digest was made by want.

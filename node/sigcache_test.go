@@ -107,3 +107,19 @@ func TestAdmitClassifiesPeerFaults(t *testing.T) {
 		t.Fatalf("bad signature: %v, want ErrInvalidPeerData", err)
 	}
 }
+
+// A validator's own votes and proposals reach its consensus Machine, which
+// checks their signatures like anyone else's. The node remembers what its
+// key signed, so that check recovers nothing: a lone validator, whose
+// every consensus signature is its own, finalizes without a recovery.
+func TestOwnSignaturesCostNoRecovery(t *testing.T) {
+	home, key := newTestHome(t)
+	tn := startNode(t, home, key)
+	waitFinalized(t, dial(t, tn.rpcURL), 1, 3)
+	if n := tn.node.net.sigs.recoveries.Load(); n != 0 {
+		t.Fatalf("%d consensus signatures recovered; a lone validator's are all its own", n)
+	}
+	if len(tn.node.net.sigs.m) < 3*3 {
+		t.Fatalf("%d signatures remembered after 3 heights, want a proposal, a prevote and a precommit each", len(tn.node.net.sigs.m))
+	}
+}

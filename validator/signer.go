@@ -35,6 +35,8 @@ type LocalSigner struct {
 	// byzantineAllowed lets SetByzantine switch mode (byzantine.go).
 	byzantineAllowed bool
 	mode             atomic.Uint32 // a ByzantineMode
+	// onSign, when set, learns every signature the key makes (OnSign).
+	onSign func(digest chain.Hash, sig chain.Signature)
 }
 
 // ErrDoubleProposeDisabled is SignSecondProposal's refusal on a signer
@@ -92,7 +94,21 @@ func (s *LocalSigner) Address() chain.Address { return s.addr }
 // Guard exposes the signer's double-sign guard (for inspection).
 func (s *LocalSigner) Guard() *Guard { return s.guard }
 
-func (s *LocalSigner) sign(d chain.Hash) (chain.Signature, error) { return chain.Sign(s.key, d) }
+// OnSign makes the signer call fn with the digest and the signature each
+// time its key makes one (a signature the guard hands out again from its
+// record is not made again, so not reported). The node uses it to remember
+// its own signatures as verified, so that the consensus Machine's check of
+// its own votes and proposals costs no recovery. Call it before the signer
+// is shared.
+func (s *LocalSigner) OnSign(fn func(digest chain.Hash, sig chain.Signature)) { s.onSign = fn }
+
+func (s *LocalSigner) sign(d chain.Hash) (chain.Signature, error) {
+	sig, err := chain.Sign(s.key, d)
+	if err == nil && s.onSign != nil {
+		s.onSign(d, sig)
+	}
+	return sig, err
+}
 
 // SignVote implements Signer.
 func (s *LocalSigner) SignVote(_ context.Context, chainID string, v *chain.Vote) error {
