@@ -541,6 +541,13 @@ func (c *Client) Block(ctx context.Context, height uint64) (*BlockResult, error)
 	return callAs[BlockResult](ctx, c, MethodGetBlock, BlockParams{Height: &height})
 }
 
+// BlockSummary calls chain_getBlock {height, fullTxs: false}: the block
+// with its transactions by hash and outcome only.
+func (c *Client) BlockSummary(ctx context.Context, height uint64) (*BlockSummaryResult, error) {
+	full := false
+	return callAs[BlockSummaryResult](ctx, c, MethodGetBlock, BlockParams{Height: &height, FullTxs: &full})
+}
+
 // BlockByHash calls chain_getBlock {hash}.
 func (c *Client) BlockByHash(ctx context.Context, hash chain.Hash) (*BlockResult, error) {
 	return callAs[BlockResult](ctx, c, MethodGetBlock, BlockParams{Hash: &hash})

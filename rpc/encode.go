@@ -166,6 +166,12 @@ func (r BlockResult) appendJSON(b *budgetBuffer) error {
 	return appendWithList(b, r, "txs", len(txs), func(i int) any { return txs[i] })
 }
 
+func (r BlockSummaryResult) appendJSON(b *budgetBuffer) error {
+	txs := r.Txs
+	r.Txs = nil
+	return appendWithList(b, r, "txs", len(txs), func(i int) any { return txs[i] })
+}
+
 func (r ValidatorsResult) appendJSON(b *budgetBuffer) error {
 	vals := r.Validators
 	r.Validators = nil

@@ -32,6 +32,14 @@ func testBlock(txs int) BlockResult {
 	return b
 }
 
+func summaryOf(b BlockResult) BlockSummaryResult {
+	s := BlockSummaryResult{Header: b.Header, Txs: []BlockTxSummary{}, Certificate: b.Certificate}
+	for _, tx := range b.Txs {
+		s.Txs = append(s.Txs, BlockTxSummary{Hash: tx.Hash, Status: tx.Status, Code: tx.Code, Error: tx.Error})
+	}
+	return s
+}
+
 // TestStreamedResultsMatchEncodingJSON: the results encoded list element by
 // list element are byte for byte what encoding/json writes.
 func TestStreamedResultsMatchEncodingJSON(t *testing.T) {
@@ -40,6 +48,8 @@ func TestStreamedResultsMatchEncodingJSON(t *testing.T) {
 		"block":          testBlock(50),
 		"empty block":    testBlock(0),
 		"no certificate": BlockResult{Txs: []BlockTxResult{}},
+		"block summary":  summaryOf(testBlock(50)),
+		"empty summary":  summaryOf(testBlock(0)),
 		"validators":     vals,
 		"no validators":  ValidatorsResult{Validators: []ValidatorResult{}},
 		"duties":         dutyList{{ID: 1, Kind: "prevote", Height: 2}, {ID: 2, Kind: "precommit", Height: 2, Round: 1}},

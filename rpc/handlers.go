@@ -66,6 +66,13 @@ func handleGetBlock(ctx context.Context, s *Server, _ *wsConn, params json.RawMe
 	if b.Certificate != nil && b.Certificate.Signers == nil {
 		b.Certificate.Signers = []chain.Address{}
 	}
+	if p.FullTxs != nil && !*p.FullTxs {
+		sum := BlockSummaryResult{Header: b.Header, Txs: make([]BlockTxSummary, len(b.Txs)), Certificate: b.Certificate}
+		for i, tx := range b.Txs {
+			sum.Txs[i] = BlockTxSummary{Hash: tx.Hash, Status: tx.Status, Code: tx.Code, Error: tx.Error}
+		}
+		return sum, nil, nil
+	}
 	return b, nil, nil
 }
 

@@ -35,10 +35,14 @@ const (
 // misspelt field is an error rather than silently ignored.
 
 // BlockParams selects a block by Height or by Hash (not both). With
-// neither, chain_getBlock returns the latest final block.
+// neither, chain_getBlock returns the latest final block. FullTxs false
+// (like the second argument of Ethereum's eth_getBlockByNumber) answers
+// each transaction with only its hash and outcome (BlockSummaryResult);
+// absent or true, with all of it (BlockResult).
 type BlockParams struct {
-	Height *uint64     `json:"height,omitempty"`
-	Hash   *chain.Hash `json:"hash,omitempty"`
+	Height  *uint64     `json:"height,omitempty"`
+	Hash    *chain.Hash `json:"hash,omitempty"`
+	FullTxs *bool       `json:"fullTxs,omitempty"`
 }
 
 // ValidatorsParams selects the validator set of Height (default: the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -456,4 +457,49 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBlockSummary: chain_getBlock with fullTxs false answers each
+// transaction of the block with its hash and outcome only, in block order;
+// fullTxs true or absent answers all of it; a fullTxs that is not a
+// boolean is invalid params.
+func TestBlockSummary(t *testing.T) {
+	e := start(t, rpc.Config{})
+	e.finalize(t, 1)
+	final := rpctest.TxEvent(1, 0, rpctest.Address(7))
+	rejected := rpctest.TxEvent(2, 0, rpctest.Address(8))
+	rejected.Status = rpc.TxRejected
+	if _, err := e.backend.Finalize(e.hub, final, rejected); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, url := range []string{e.wsURL, e.httpURL} {
+		c := e.dial(t, url)
+		sum, err := c.BlockSummary(ctx, 2)
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		want := []rpc.BlockTxSummary{{Hash: final.Hash, Status: rpc.TxFinal}, {Hash: rejected.Hash, Status: rpc.TxRejected}}
+		if sum.Header.Height != 2 || sum.Certificate == nil || !slices.Equal(sum.Txs, want) {
+			t.Fatalf("%s: summary %+v, want txs %+v", url, sum, want)
+		}
+		full, err := c.Block(ctx, 2)
+		if err != nil || len(full.Txs) != 2 || full.Txs[0].Kind != "transfer" || full.Header != sum.Header {
+			t.Fatalf("%s: full block %+v, %v", url, full, err)
+		}
+	}
+	r := e.raw(t)
+	short := r.call(`{"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":{"height":2,"fullTxs":false}}`)
+	if short.Error != nil || !strings.Contains(string(short.Result), `"txs":[{"hash":"`+chain.FormatHash(final.Hash)+`","status":"final"},`) ||
+		strings.Contains(string(short.Result), `"kind"`) {
+		t.Fatalf("fullTxs false: %s %v", short.Result, short.Error)
+	}
+	long := r.call(`{"jsonrpc":"2.0","id":2,"method":"chain_getBlock","params":{"height":2,"fullTxs":true}}`)
+	if long.Error != nil || !strings.Contains(string(long.Result), `"kind":"transfer"`) {
+		t.Fatalf("fullTxs true: %s %v", long.Result, long.Error)
+	}
+	bad := r.call(`{"jsonrpc":"2.0","id":3,"method":"chain_getBlock","params":{"height":2,"fullTxs":"no"}}`)
+	if bad.Error == nil || bad.Error.Code != rpc.CodeInvalidParams {
+		t.Fatalf("fullTxs \"no\": got %+v, want invalid params", bad.Error)
+	}
 }

@@ -111,6 +111,23 @@ type BlockTxResult struct {
 	Error  string        `json:"error,omitempty"` // readable rejection reason
 }
 
+// BlockSummaryResult is chain_getBlock's answer with fullTxs false: the
+// block's transactions by hash and outcome only, in block order.
+type BlockSummaryResult struct {
+	Header      HeaderResult       `json:"header"`
+	Txs         []BlockTxSummary   `json:"txs"`
+	Certificate *CertificateResult `json:"certificate"`
+}
+
+// BlockTxSummary is a transaction of a block by hash and outcome: the
+// fields of BlockTxResult that say what became of it.
+type BlockTxSummary struct {
+	Hash   chain.Hash `json:"hash"`
+	Status string     `json:"status"`          // TxFinal or TxRejected
+	Code   string     `json:"code,omitempty"`  // stable rejection reason, e.g. "bad_nonce"
+	Error  string     `json:"error,omitempty"` // readable rejection reason
+}
+
 // CertificateResult is a finality certificate. Signers are the validators
 // whose precommits it carries, in order; SignedStake is their stake and
 // TotalStake the stake of the block's validator set. chain_getBlock also

@@ -585,7 +585,7 @@ func newFollower(c, query *rpc.Client, from uint64) *follower {
 }
 
 // record notes the transactions of a block that became final at at.
-func (f *follower) record(txs []rpc.BlockTxResult, at time.Time) {
+func (f *follower) record(txs []rpc.BlockTxSummary, at time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.txs += len(txs)
@@ -650,7 +650,7 @@ func (f *follower) run(ctx context.Context) error {
 			if ev.TxCount == 0 {
 				continue
 			}
-			b, err := f.query.Block(ctx, ev.Height)
+			b, err := f.query.BlockSummary(ctx, ev.Height)
 			if err != nil {
 				return err
 			}

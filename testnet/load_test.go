@@ -123,7 +123,7 @@ func TestWindowLimiter(t *testing.T) {
 	released := make(chan error, 1)
 	go func() { released <- wait(ctx, 15) }()
 	block := func(n int) {
-		txs := make([]rpc.BlockTxResult, n)
+		txs := make([]rpc.BlockTxSummary, n)
 		for i := range txs {
 			txs[i].Hash = chain.Hash{byte(len(f.final)), byte(i), 1}
 		}
