@@ -160,3 +160,16 @@ func BenchmarkBlockEncodeDecodeHash(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMerkleRoot: the transaction root of a block of 10,000
+// transactions, which the proposer and every validator compute.
+func BenchmarkMerkleRoot(b *testing.B) {
+	leaves := make([]chain.Hash, 10_000)
+	for i := range leaves {
+		leaves[i] = chain.Hash{byte(i), byte(i >> 8), 7}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		chain.MerkleRoot(leaves)
+	}
+}

@@ -194,12 +194,20 @@ func MerkleRoot(leaves []Hash) Hash {
 	if len(leaves) == 0 {
 		return Hash{}
 	}
+	// One hasher for every node: Keccak256Hash would allocate one each.
+	k := crypto.NewKeccakState()
+	var buf [1 + 2*len(Hash{})]byte
+	hash := func(in []byte) (h Hash) {
+		k.Reset()
+		k.Write(in)
+		k.Read(h[:])
+		return h
+	}
 	level := make([]Hash, len(leaves))
-	buf := make([]byte, 1+2*len(Hash{}))
 	for i, l := range leaves {
 		buf[0] = 0
 		copy(buf[1:], l[:])
-		level[i] = crypto.Keccak256Hash(buf[:33])
+		level[i] = hash(buf[:33])
 	}
 	for len(level) > 1 {
 		next := level[:0]
@@ -211,7 +219,7 @@ func MerkleRoot(leaves []Hash) Hash {
 			buf[0] = 1
 			copy(buf[1:], level[i][:])
 			copy(buf[33:], level[i+1][:])
-			next = append(next, crypto.Keccak256Hash(buf))
+			next = append(next, hash(buf[:]))
 		}
 		level = next
 	}

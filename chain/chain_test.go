@@ -306,6 +306,44 @@ func TestBlockRoundTripAndValidate(t *testing.T) {
 	}
 }
 
+// merkleRootSpec is MerkleRoot as its doc states it, written plainly: the
+// root of a block is consensus, so the fast version must match it exactly.
+func merkleRootSpec(leaves []Hash) Hash {
+	if len(leaves) == 0 {
+		return Hash{}
+	}
+	level := make([]Hash, len(leaves))
+	for i, l := range leaves {
+		level[i] = crypto.Keccak256Hash([]byte{0}, l[:])
+	}
+	for len(level) > 1 {
+		var next []Hash
+		for i := 0; i < len(level); i += 2 {
+			if i+1 == len(level) {
+				next = append(next, level[i])
+			} else {
+				next = append(next, crypto.Keccak256Hash([]byte{1}, level[i][:], level[i+1][:]))
+			}
+		}
+		level = next
+	}
+	return level[0]
+}
+
+func TestMerkleRootMatchesItsDefinition(t *testing.T) {
+	var leaves []Hash
+	for n := range 70 {
+		if got, want := MerkleRoot(leaves), merkleRootSpec(leaves); got != want {
+			t.Fatalf("%d leaves: root %s, want %s", n, FormatHash(got), FormatHash(want))
+		}
+		leaves = append(leaves, crypto.Keccak256Hash([]byte{byte(n)}))
+	}
+	// Pinned: a change here is a change of every block's tx_root.
+	if got := FormatHash(MerkleRoot(leaves[:3])); got != "0x2103d78c84b2bd3626b8706bda8d1b5679c0ec273e8bf809a86758b0f792a8b3" {
+		t.Fatalf("root of 3 leaves %s", got)
+	}
+}
+
 func TestMerkleRoot(t *testing.T) {
 	if MerkleRoot(nil) != (Hash{}) {
 		t.Fatal("empty root not zero")
