@@ -77,7 +77,7 @@ func FuzzDecodeRequest(f *testing.F) {
 				t.Fatalf("re-encode %q: %v", data, merr)
 			}
 			encoded := buf.Bytes()
-			again := decodeRequest(encoded)
+			again, _ := decodeRequest(encoded)
 			if again.err != nil || again.method != req.method || !jsonEqual(again.id, req.id) || !jsonEqual(again.params, req.params) {
 				t.Fatalf("round trip of %q: got %+v from %s", data, again, encoded)
 			}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -36,16 +37,25 @@ const batchTooLargePrefix = "invalid request: batch of "
 // maxBatch, is an invalid request (-32600). Each element of a batch is
 // decoded on its own, so one bad element fails only itself.
 func decodeMessage(data []byte, maxBatch int) (reqs []request, batch bool, err *Error) {
-	if !json.Valid(data) {
-		return nil, false, &Error{Code: CodeParseError, Message: "parse error: message is not valid JSON"}
-	}
+	// The message is scanned as it is decoded, not before: a syntax error
+	// met on the way is the message's parse error.
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, false, notJSON()
+	}
 	switch trimmed[0] {
 	case '{':
-		return []request{decodeRequest(trimmed)}, false, nil
+		r, syntaxErr := decodeRequest(trimmed)
+		if syntaxErr {
+			return nil, false, notJSON()
+		}
+		return []request{r}, false, nil
 	case '[':
 		var elems []json.RawMessage
 		if err := json.Unmarshal(trimmed, &elems); err != nil {
+			if isSyntaxError(err) {
+				return nil, false, notJSON()
+			}
 			return nil, false, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()}
 		}
 		if len(elems) == 0 {
@@ -56,20 +66,34 @@ func decodeMessage(data []byte, maxBatch int) (reqs []request, batch bool, err *
 		}
 		reqs = make([]request, len(elems))
 		for i, e := range elems {
-			reqs[i] = decodeRequest(e)
+			reqs[i], _ = decodeRequest(e) // each element is valid JSON already
 		}
 		return reqs, true, nil
+	}
+	if !json.Valid(trimmed) {
+		return nil, false, notJSON()
 	}
 	return nil, false, &Error{Code: CodeInvalidRequest, Message: "invalid request: want a request object or a batch array"}
 }
 
-// decodeRequest decodes one valid JSON value as a request object.
-func decodeRequest(data []byte) request {
-	invalid := func(id json.RawMessage, why string) request {
+func notJSON() *Error {
+	return &Error{Code: CodeParseError, Message: "parse error: message is not valid JSON"}
+}
+
+func isSyntaxError(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se)
+}
+
+// decodeRequest decodes one JSON value as a request object. syntaxErr
+// reports that data is not valid JSON at all (a parse error rather than an
+// invalid request); the request is then meaningless.
+func decodeRequest(data []byte) (r request, syntaxErr bool) {
+	invalid := func(id json.RawMessage, why string) (request, bool) {
 		if id == nil {
 			id = nullID
 		}
-		return request{id: id, err: &Error{Code: CodeInvalidRequest, Message: "invalid request: " + why}}
+		return request{id: id, err: &Error{Code: CodeInvalidRequest, Message: "invalid request: " + why}}, false
 	}
 	data = bytes.TrimLeft(data, " \t\r\n")
 	if len(data) == 0 || data[0] != '{' {
@@ -80,6 +104,9 @@ func decodeRequest(data []byte) request {
 	// invalid request rather than a parse error.
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil {
+		if isSyntaxError(err) {
+			return request{}, true
+		}
 		return invalid(nil, err.Error())
 	}
 	w := struct{ JSONRPC, ID, Method, Params json.RawMessage }{
@@ -113,7 +140,7 @@ func decodeRequest(data []byte) request {
 			return invalid(id, "params must be an object or an array")
 		}
 	}
-	return request{id: id, method: method, params: params}
+	return request{id: id, method: method, params: params}, false
 }
 
 // decodeParams decodes params into dst (a pointer to a params struct):
