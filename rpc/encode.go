@@ -160,13 +160,7 @@ func topLevelMember(raw []byte, key string) (start, end int, err error) {
 	return 0, 0, fmt.Errorf("encode result: no member %q", key)
 }
 
-func (r BlockResult) appendJSON(b *budgetBuffer) error {
-	txs := r.Txs
-	r.Txs = nil
-	return appendWithList(b, r, "txs", len(txs), func(i int) any { return txs[i] })
-}
-
-func (r BlockSummaryResult) appendJSON(b *budgetBuffer) error {
+func (r BlockWith[T]) appendJSON(b *budgetBuffer) error {
 	txs := r.Txs
 	r.Txs = nil
 	return appendWithList(b, r, "txs", len(txs), func(i int) any { return txs[i] })

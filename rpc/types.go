@@ -111,14 +111,6 @@ type BlockTxResult struct {
 	Error  string        `json:"error,omitempty"` // readable rejection reason
 }
 
-// BlockSummaryResult is chain_getBlock's answer with fullTxs false: the
-// block's transactions by hash and outcome only, in block order.
-type BlockSummaryResult struct {
-	Header      HeaderResult       `json:"header"`
-	Txs         []BlockTxSummary   `json:"txs"`
-	Certificate *CertificateResult `json:"certificate"`
-}
-
 // BlockTxSummary is a transaction of a block by hash and outcome: the
 // fields of BlockTxResult that say what became of it.
 type BlockTxSummary struct {
@@ -144,12 +136,21 @@ type CertificateResult struct {
 	Signatures  []HexBytes      `json:"signatures,omitempty"`
 }
 
-// BlockResult is the result of chain_getBlock.
-type BlockResult struct {
+// BlockWith is a block as chain_getBlock answers it, with its
+// transactions as T.
+type BlockWith[T any] struct {
 	Header      HeaderResult       `json:"header"`
-	Txs         []BlockTxResult    `json:"txs"`
+	Txs         []T                `json:"txs"`
 	Certificate *CertificateResult `json:"certificate"`
 }
+
+// BlockResult is the result of chain_getBlock: the block with all of each
+// transaction.
+type BlockResult = BlockWith[BlockTxResult]
+
+// BlockSummaryResult is chain_getBlock's answer with fullTxs false: the
+// block's transactions by hash and outcome only, in block order.
+type BlockSummaryResult = BlockWith[BlockTxSummary]
 
 // ValidatorResult is one member of a validator set.
 type ValidatorResult struct {
