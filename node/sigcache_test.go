@@ -119,7 +119,11 @@ func TestOwnSignaturesCostNoRecovery(t *testing.T) {
 	if n := tn.node.net.sigs.recoveries.Load(); n != 0 {
 		t.Fatalf("%d consensus signatures recovered; a lone validator's are all its own", n)
 	}
-	if len(tn.node.net.sigs.m) < 3*3 {
-		t.Fatalf("%d signatures remembered after 3 heights, want a proposal, a prevote and a precommit each", len(tn.node.net.sigs.m))
+	sigs := tn.node.net.sigs
+	sigs.mu.Lock()
+	remembered := len(sigs.m)
+	sigs.mu.Unlock()
+	if remembered < 3*3 {
+		t.Fatalf("%d signatures remembered after 3 heights, want a proposal, a prevote and a precommit each", remembered)
 	}
 }
