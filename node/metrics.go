@@ -87,13 +87,27 @@ func (n *Node) updateGauges(ctx context.Context) error {
 	}
 }
 
-// registerP2P exposes the Switch's defence counters: what the per-peer
-// budgets and send queues dropped, and the bans.
+// registerP2P exposes the Switch's traffic (messages and bytes each way,
+// gossip copies that arrived again or were not sent because the peer had
+// them) and its defence counters: what the per-peer budgets and send
+// queues dropped, and the bans.
 func (m *metrics) registerP2P(stats func() p2p.Stats) {
 	counter := func(name, help string, v func(p2p.Stats) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
 	}
 	m.registry.MustRegister(
+		counter("quorumchain_p2p_messages_sent_total", "Messages written to peers.",
+			func(s p2p.Stats) uint64 { return s.MessagesSent }),
+		counter("quorumchain_p2p_messages_received_total", "Messages read from peers.",
+			func(s p2p.Stats) uint64 { return s.MessagesReceived }),
+		counter("quorumchain_p2p_sent_bytes_total", "Bytes written to peers.",
+			func(s p2p.Stats) uint64 { return s.BytesSent }),
+		counter("quorumchain_p2p_received_bytes_total", "Bytes read from peers.",
+			func(s p2p.Stats) uint64 { return s.BytesReceived }),
+		counter("quorumchain_p2p_duplicates_dropped_total", "Gossip messages received again (from another peer, or our own coming back) and dropped before decoding.",
+			func(s p2p.Stats) uint64 { return s.DuplicatesDropped }),
+		counter("quorumchain_p2p_known_skipped_total", "Gossip messages not sent to a peer that already had them.",
+			func(s p2p.Stats) uint64 { return s.KnownSkipped }),
 		counter("quorumchain_p2p_budget_dropped_total", "Peer messages dropped for exceeding their class's per-peer budget.",
 			func(s p2p.Stats) uint64 { return s.BudgetDropped }),
 		counter("quorumchain_p2p_send_dropped_total", "Outgoing messages dropped because a peer's send queue was full.",

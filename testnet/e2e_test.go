@@ -103,6 +103,27 @@ func TestFourValidatorsFinalize(t *testing.T) {
 			rep.Submitted, rep.Finalized, rep.Rejected, rep.Refused, rep.Batch, rep.Window)
 	}
 	t.Logf("batched bench: %.0f tx/s, %d finalized, p50 %.1f ms", rep.TxPerSec, rep.Finalized, rep.LatencyMs.P50)
+
+	// The peer traffic is on /metrics. In a full mesh every relayed batch
+	// reaches peers that have it already: they drop the copy unread.
+	ms, err := testnet.ReadMetrics(ctx, tn.Manifest.Nodes[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	traffic := map[string]float64{}
+	for _, name := range []string{"quorumchain_p2p_messages_sent_total", "quorumchain_p2p_messages_received_total",
+		"quorumchain_p2p_sent_bytes_total", "quorumchain_p2p_received_bytes_total", "quorumchain_p2p_duplicates_dropped_total"} {
+		v, ok := ms.Value(name)
+		if !ok || v <= 0 {
+			t.Fatalf("node1 %s = %v (present %v), want a positive count after the load", name, v, ok)
+		}
+		traffic[name] = v
+	}
+	if traffic["quorumchain_p2p_duplicates_dropped_total"] >= traffic["quorumchain_p2p_messages_received_total"] ||
+		traffic["quorumchain_p2p_received_bytes_total"] < traffic["quorumchain_p2p_messages_received_total"] {
+		t.Fatalf("node1 peer traffic %v: duplicates must be a part of the messages, and bytes at least one a message", traffic)
+	}
+	t.Logf("node1 peer traffic: %v", traffic)
 }
 
 // b. Kill -9 one of four equal validators: the other three keep
