@@ -92,31 +92,27 @@ func (n *Node) updateGauges(ctx context.Context) error {
 // them) and its defence counters: what the per-peer budgets and send
 // queues dropped, and the bans.
 func (m *metrics) registerP2P(stats func() p2p.Stats) {
-	counter := func(name, help string, v func(p2p.Stats) uint64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	counters := []struct {
+		name, help string
+		value      func(p2p.Stats) uint64
+	}{
+		{"quorumchain_p2p_messages_sent_total", "Messages written to peers.", func(s p2p.Stats) uint64 { return s.MessagesSent }},
+		{"quorumchain_p2p_messages_received_total", "Messages read from peers.", func(s p2p.Stats) uint64 { return s.MessagesReceived }},
+		{"quorumchain_p2p_sent_bytes_total", "Bytes written to peers.", func(s p2p.Stats) uint64 { return s.BytesSent }},
+		{"quorumchain_p2p_received_bytes_total", "Bytes read from peers.", func(s p2p.Stats) uint64 { return s.BytesReceived }},
+		{"quorumchain_p2p_duplicates_dropped_total", "Gossip messages received again (from another peer, or our own coming back) and dropped before decoding.",
+			func(s p2p.Stats) uint64 { return s.DuplicatesDropped }},
+		{"quorumchain_p2p_known_skipped_total", "Gossip messages not sent to a peer that already had them.", func(s p2p.Stats) uint64 { return s.KnownSkipped }},
+		{"quorumchain_p2p_budget_dropped_total", "Peer messages dropped for exceeding their class's per-peer budget.", func(s p2p.Stats) uint64 { return s.BudgetDropped }},
+		{"quorumchain_p2p_send_dropped_total", "Outgoing messages dropped because a peer's send queue was full.", func(s p2p.Stats) uint64 { return s.SendDropped }},
+		{"quorumchain_p2p_bans_total", "Peers banned (bad data, bad signatures, exceeded budgets).", func(s p2p.Stats) uint64 { return s.Bans }},
 	}
-	m.registry.MustRegister(
-		counter("quorumchain_p2p_messages_sent_total", "Messages written to peers.",
-			func(s p2p.Stats) uint64 { return s.MessagesSent }),
-		counter("quorumchain_p2p_messages_received_total", "Messages read from peers.",
-			func(s p2p.Stats) uint64 { return s.MessagesReceived }),
-		counter("quorumchain_p2p_sent_bytes_total", "Bytes written to peers.",
-			func(s p2p.Stats) uint64 { return s.BytesSent }),
-		counter("quorumchain_p2p_received_bytes_total", "Bytes read from peers.",
-			func(s p2p.Stats) uint64 { return s.BytesReceived }),
-		counter("quorumchain_p2p_duplicates_dropped_total", "Gossip messages received again (from another peer, or our own coming back) and dropped before decoding.",
-			func(s p2p.Stats) uint64 { return s.DuplicatesDropped }),
-		counter("quorumchain_p2p_known_skipped_total", "Gossip messages not sent to a peer that already had them.",
-			func(s p2p.Stats) uint64 { return s.KnownSkipped }),
-		counter("quorumchain_p2p_budget_dropped_total", "Peer messages dropped for exceeding their class's per-peer budget.",
-			func(s p2p.Stats) uint64 { return s.BudgetDropped }),
-		counter("quorumchain_p2p_send_dropped_total", "Outgoing messages dropped because a peer's send queue was full.",
-			func(s p2p.Stats) uint64 { return s.SendDropped }),
-		counter("quorumchain_p2p_bans_total", "Peers banned (bad data, bad signatures, exceeded budgets).",
-			func(s p2p.Stats) uint64 { return s.Bans }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "quorumchain_p2p_send_queued_bytes",
-			Help: "Bytes waiting in the peers' send queues."}, func() float64 { return float64(stats().SendQueuedBytes) }),
-	)
+	for _, c := range counters {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+			func() float64 { return float64(c.value(stats())) }))
+	}
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "quorumchain_p2p_send_queued_bytes",
+		Help: "Bytes waiting in the peers' send queues."}, func() float64 { return float64(stats().SendQueuedBytes) }))
 }
 
 // registerFaults exposes the test network fault layer: the faults active
