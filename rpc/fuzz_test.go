@@ -30,6 +30,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	for _, seed := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"chain_status"}`,
 		`{"jsonrpc":"2.0","id":"a","method":"chain_getBlock","params":{"height":5}}`,
+		`{"jsonrpc":"2.0","id":"b","method":"chain_getBlock","params":{"height":5,"fullTxs":false}}`,
 		`[{"jsonrpc":"2.0","id":1,"method":"chain_getTx","params":[{"hash":"0x00"}]},{"jsonrpc":"2.0","method":"x"}]`,
 		`{"jsonrpc":"2.0","id":null,"method":"chain_subscribe","params":{"topic":"txs","filter":{"address":"0x0000000000000000000000000000000000000001"},"fromHeight":3}}`,
 		`{"jsonrpc":"2.0","id":2,"method":"consensus_submitSigned","params":{"request":1,"signature":"0x00"}}`,
