@@ -88,6 +88,10 @@ type BenchReport struct {
 	NodeCPUPerHeightMs float64 `json:"nodeCpuPerHeightMs"`
 	// Fsyncs are each node's consensus-path fsyncs per finalized height.
 	Fsyncs []NodeFsyncs `json:"fsyncs"`
+	// PeerMessages are each node's peer messages per finalized height:
+	// received, the duplicates among them (copies of gossip it had,
+	// dropped unread), and sent.
+	PeerMessages []NodePerHeight `json:"peerMessages"`
 	// LoadGenerator is the bench process's own signing time and CPU.
 	LoadGenerator LoadGenerator `json:"loadGenerator"`
 }
@@ -318,6 +322,7 @@ func (b *benchRun) measure(ctx context.Context, txs []*sentTx, recovery time.Dur
 	}
 	r := follow.report(want, start, submitEnd, b.opts, refused, b.m, cpu0, cpu1, recovery)
 	r.Fsyncs = fsyncsPerHeight(b.m, counters0, counters1)
+	r.PeerMessages = peerMessagesPerHeight(b.m, counters0, counters1)
 	r.loadGenerator(gen, self1-self0, time.Since(start), recovery)
 	return r, nil
 }
@@ -752,6 +757,10 @@ func (r *BenchReport) WriteText(w io.Writer) {
 	for _, f := range r.Fsyncs {
 		fmt.Fprintf(w, "%-14s fsyncs per height %.2f (wal %.2f, signer %.2f, store %.2f) over %d heights\n",
 			f.Name, f.Total, f.PerHeight["wal"], f.PerHeight["signer"], f.PerHeight["store"], f.Heights)
+	}
+	for _, p := range r.PeerMessages {
+		fmt.Fprintf(w, "%-14s peer messages per height: received %.1f (%.1f of them copies it had), sent %.1f\n",
+			p.Name, p.PerHeight["received"], p.PerHeight["duplicates"], p.PerHeight["sent"])
 	}
 	g := r.LoadGenerator
 	fmt.Fprintf(w, "load generator signed %d transfers in %.1fs before the clock; during the run cpu %.0f%%, %.1f recoveries per tx\n",

@@ -71,14 +71,16 @@ func TestLoadSize(t *testing.T) {
 }
 
 // TestFsyncsPerHeight: the counters scraped from /metrics before and after
-// a run give each file's fsyncs per finalized height.
+// a run give each file's fsyncs, and the peer messages, per finalized
+// height.
 func TestFsyncsPerHeight(t *testing.T) {
-	page := func(height int, wal, signer, store float64) string {
+	page := func(height int, wal, signer, store, received, duplicates, sent float64) string {
 		return fmt.Sprintf("# HELP quorumchain_height Latest final height.\n# TYPE quorumchain_height gauge\nquorumchain_height %d\n"+
 			"quorumchain_fsyncs_total{file=\"signer\"} %g\nquorumchain_fsyncs_total{file=\"store\"} %g\nquorumchain_fsyncs_total{file=\"wal\"} %g\n"+
-			"go_goroutines 12\n", height, signer, store, wal)
+			"quorumchain_p2p_messages_received_total %g\nquorumchain_p2p_duplicates_dropped_total %g\nquorumchain_p2p_messages_sent_total %g\n"+
+			"go_goroutines 12\n", height, signer, store, wal, received, duplicates, sent)
 	}
-	pages := []string{page(100, 250, 200, 100), page(110, 270, 220, 110)}
+	pages := []string{page(100, 250, 200, 100, 4000, 2300, 4100), page(110, 270, 220, 110, 4400, 2540, 4480)}
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/metrics" {
@@ -105,6 +107,15 @@ func TestFsyncsPerHeight(t *testing.T) {
 	}
 	if got[0].Total != 5 {
 		t.Errorf("total %.2f, want 5", got[0].Total)
+	}
+	peer := peerMessagesPerHeight(m, a, b)
+	if len(peer) != 1 || peer[0].Name != "node0" || peer[0].Heights != 10 {
+		t.Fatalf("peer messages %+v, want node0 over 10 heights only", peer)
+	}
+	for key, v := range map[string]float64{"received": 40, "duplicates": 24, "sent": 38} {
+		if peer[0].PerHeight[key] != v {
+			t.Errorf("peer %s: %.2f per height, want %.2f", key, peer[0].PerHeight[key], v)
+		}
 	}
 }
 

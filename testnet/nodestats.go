@@ -82,6 +82,7 @@ func parseTicks(s string) uint64 {
 type nodeCounters struct {
 	height uint64
 	fsyncs map[string]float64 // quorumchain_fsyncs_total by file
+	peer   map[string]float64 // peer messages: received, duplicates (of those received), sent
 	ok     bool
 }
 
@@ -94,13 +95,22 @@ func readCounters(ctx context.Context, m *Manifest) map[string]nodeCounters {
 		if err != nil {
 			continue
 		}
-		c := nodeCounters{fsyncs: make(map[string]float64), ok: true}
+		c := nodeCounters{fsyncs: make(map[string]float64), peer: make(map[string]float64), ok: true}
 		if h, ok := ms.Value("quorumchain_height"); ok {
 			c.height = uint64(h)
 		}
 		for _, file := range []string{"wal", "signer", "store"} {
 			if v, ok := ms.Value("quorumchain_fsyncs_total", "file", file); ok {
 				c.fsyncs[file] = v
+			}
+		}
+		for key, metric := range map[string]string{
+			"received":   "quorumchain_p2p_messages_received_total",
+			"duplicates": "quorumchain_p2p_duplicates_dropped_total",
+			"sent":       "quorumchain_p2p_messages_sent_total",
+		} {
+			if v, ok := ms.Value(metric); ok {
+				c.peer[key] = v
 			}
 		}
 		out[n.Name] = c
@@ -181,21 +191,49 @@ func hasLabels(m *dto.Metric, pairs []string) bool {
 // node over a run, from counters read before (a) and after (b) it.
 func fsyncsPerHeight(m *Manifest, a, b map[string]nodeCounters) []NodeFsyncs {
 	var out []NodeFsyncs
+	for _, r := range perHeight(m, a, b, func(c nodeCounters) map[string]float64 { return c.fsyncs }) {
+		nf := NodeFsyncs{Name: r.Name, Heights: r.Heights, PerHeight: r.PerHeight}
+		for _, per := range r.PerHeight {
+			nf.Total += per
+		}
+		out = append(out, nf)
+	}
+	return out
+}
+
+// peerMessagesPerHeight is each node's peer messages per finalized height
+// over a run: received, the duplicates among them (gossip it had already),
+// and sent.
+func peerMessagesPerHeight(m *Manifest, a, b map[string]nodeCounters) []NodePerHeight {
+	return perHeight(m, a, b, func(c nodeCounters) map[string]float64 { return c.peer })
+}
+
+// perHeight divides the growth of each of a node's counters (those pick
+// returns) by the heights finalized between the readings a and b. A node
+// missing from either reading, or that finalized nothing, is left out.
+func perHeight(m *Manifest, a, b map[string]nodeCounters, pick func(nodeCounters) map[string]float64) []NodePerHeight {
+	var out []NodePerHeight
 	for _, n := range m.Nodes {
 		ca, cb := a[n.Name], b[n.Name]
 		if !ca.ok || !cb.ok || cb.height <= ca.height {
 			continue
 		}
 		heights := float64(cb.height - ca.height)
-		nf := NodeFsyncs{Name: n.Name, Heights: cb.height - ca.height, PerHeight: make(map[string]float64)}
-		for file, v := range cb.fsyncs {
-			per := (v - ca.fsyncs[file]) / heights
-			nf.PerHeight[file] = per
-			nf.Total += per
+		r := NodePerHeight{Name: n.Name, Heights: cb.height - ca.height, PerHeight: make(map[string]float64)}
+		before := pick(ca)
+		for k, v := range pick(cb) {
+			r.PerHeight[k] = (v - before[k]) / heights
 		}
-		out = append(out, nf)
+		out = append(out, r)
 	}
 	return out
+}
+
+// NodePerHeight is one node's counts per finalized height over a bench run.
+type NodePerHeight struct {
+	Name      string             `json:"name"`
+	Heights   uint64             `json:"heights"`
+	PerHeight map[string]float64 `json:"perHeight"`
 }
 
 // NodeFsyncs is one node's consensus-path fsyncs per finalized height over
