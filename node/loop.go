@@ -31,6 +31,8 @@ type loop struct {
 
 	ctx     context.Context // of run; set before the driver starts
 	signing sync.WaitGroup  // remote signing requests in flight
+
+	propose *proposeWait // stretches the propose timeout to late proposals (nil: never)
 }
 
 // inbound is a message for the consensus goroutine from another goroutine.
@@ -65,6 +67,7 @@ func newLoop(chainID string, signer validator.Signer, txs <-chan struct{}) *loop
 		signed:   make(chan consensus.Input, signedSize),
 		timeouts: make(chan consensus.TimeoutFired, timeoutSize),
 		clock:    wallClock{}, timers: make(map[timerKey]timer),
+		propose: newProposeWait(),
 	}
 }
 
@@ -137,6 +140,9 @@ func (l *loop) handle(m inbound) error {
 	case m.evidence != nil:
 		d.Evidence(m.evidence)
 	case m.in != nil:
+		if p, ok := m.in.(consensus.ProposalReceived); ok && p.Proposal != nil && l.propose != nil {
+			l.propose.arrived(p.Proposal.Height, p.Proposal.Round, l.clock.Now())
+		}
 		return d.Receive(m.peer, m.in)
 	}
 	return nil
@@ -220,6 +226,9 @@ func (l *loop) Schedule(a consensus.ScheduleTimeout) {
 	if old, ok := l.timers[key]; ok {
 		old.Stop()
 	}
+	if a.Step == consensus.StepPropose && l.propose != nil {
+		a.Duration = l.propose.arm(a.Height, a.Round, a.Duration, l.clock.Now())
+	}
 	t := consensus.TimeoutFired{Height: a.Height, Round: a.Round, Step: a.Step}
 	ctx := l.ctx
 	l.timers[key] = l.clock.AfterFunc(a.Duration, func() {
@@ -232,6 +241,9 @@ func (l *loop) Schedule(a consensus.ScheduleTimeout) {
 
 // StopBelow implements engine.Timers.
 func (l *loop) StopBelow(height uint64) {
+	if l.propose != nil {
+		l.propose.forgetBelow(height)
+	}
 	for k, t := range l.timers {
 		if k.height < height {
 			t.Stop()

@@ -95,3 +95,53 @@ func TestTimersReplacedAndStopped(t *testing.T) {
 		t.Fatal("a stopped timer of height 5 fired")
 	}
 }
+
+// TestProposeTimeoutFollowsLateProposals: the propose timeout stretches to
+// twice the longest delay of the latest proposals, at most eight times the
+// configured one, and shrinks back once proposals come on time again; a
+// round whose proposal never comes, or a proposal seen before the round,
+// adds no delay.
+func TestProposeTimeoutFollowsLateProposals(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	l := &loop{ctx: context.Background(), clock: clk, timers: make(map[timerKey]timer),
+		timeouts: make(chan consensus.TimeoutFired, 64), propose: newProposeWait()}
+	const base = 400 * time.Millisecond
+	armed := func(h uint64, r uint32) time.Duration {
+		t.Helper()
+		l.Schedule(consensus.ScheduleTimeout{Height: h, Round: r, Step: consensus.StepPropose, Duration: base})
+		last := clk.timers[len(clk.timers)-1]
+		return last.at.Sub(clk.now)
+	}
+	arrive := func(h uint64, r uint32, after time.Duration) {
+		clk.now = clk.now.Add(after)
+		l.propose.arrived(h, r, clk.now)
+	}
+	if d := armed(1, 0); d != base {
+		t.Fatalf("first propose timeout %v, want the configured %v", d, base)
+	}
+	arrive(1, 0, 700*time.Millisecond)
+	if d := armed(2, 0); d != 1400*time.Millisecond {
+		t.Fatalf("after a proposal 700 ms late: %v, want 1.4 s", d)
+	}
+	l.Schedule(consensus.ScheduleTimeout{Height: 2, Round: 0, Step: consensus.StepPropose, Duration: base}) // a replay re-arms it
+	arrive(2, 0, 3*time.Second)
+	if d := armed(3, 0); d != 8*base {
+		t.Fatalf("after a proposal 3 s late: %v, want the cap %v", d, 8*base)
+	}
+	// Round 0 of height 3 times out: no proposal, no delay. Round 1's
+	// proposal arrives before the round starts here.
+	arrive(3, 1, 0)
+	for h := uint64(3); h < 3+proposalDelays; h++ {
+		if h > 3 {
+			armed(h, 0)
+		}
+		arrive(h, 0, 10*time.Millisecond)
+	}
+	if d := armed(20, 0); d != base {
+		t.Fatalf("after %d proposals on time: %v, want the configured %v", proposalDelays, d, base)
+	}
+	l.StopBelow(21)
+	if len(l.propose.armed) != 0 {
+		t.Fatalf("%d rounds of finished heights still remembered", len(l.propose.armed))
+	}
+}
