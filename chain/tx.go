@@ -244,28 +244,28 @@ func (tx *Tx) decodeFields(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("chain id: %w", err)
 	}
-	kind, body, err := rlp.SplitUint64(body)
+	kind, body, err := splitUint(body, "kind")
 	if err != nil {
-		return fmt.Errorf("kind: %w", err)
+		return err
 	}
 	if kind > 0xff {
 		return fmt.Errorf("kind: %d does not fit a byte", kind)
 	}
-	nonce, body, err := rlp.SplitUint64(body)
+	nonce, body, err := splitUint(body, "nonce")
 	if err != nil {
-		return fmt.Errorf("nonce: %w", err)
+		return err
 	}
 	body, err = splitFixed(body, tx.To[:], "to")
 	if err != nil {
 		return err
 	}
-	amount, body, err := rlp.SplitUint64(body)
+	amount, body, err := splitUint(body, "amount")
 	if err != nil {
-		return fmt.Errorf("amount: %w", err)
+		return err
 	}
-	fee, body, err := rlp.SplitUint64(body)
+	fee, body, err := splitUint(body, "fee")
 	if err != nil {
-		return fmt.Errorf("fee: %w", err)
+		return err
 	}
 	body, err = splitFixed(body, tx.Sig[:], "signature")
 	if err != nil {
@@ -276,6 +276,16 @@ func (tx *Tx) decodeFields(b []byte) error {
 	}
 	tx.ChainID, tx.Kind, tx.Nonce, tx.Amount, tx.Fee = string(chainID), TxKind(kind), nonce, amount, fee
 	return nil
+}
+
+// splitUint decodes the canonical RLP integer at the start of b and
+// returns what follows it; an error names the field.
+func splitUint(b []byte, name string) (uint64, []byte, error) {
+	v, rest, err := rlp.SplitUint64(b)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return v, rest, nil
 }
 
 // splitFixed decodes the RLP string at the start of b, which must be
