@@ -108,27 +108,32 @@ func (b *backend) Block(_ context.Context, ref rpc.BlockRef) (rpc.BlockResult, e
 	}
 	if rs, ok := b.recent.get(h.Height); ok && len(rs) == len(blk.Txs) {
 		for i, tx := range blk.Txs {
-			r := &rs[i]
-			t := rpc.BlockTxResult{Hash: r.TxHash, Kind: tx.Kind.String(), From: r.From, To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Fee: rpc.Amount(tx.Fee), Status: "final"}
-			if r.Status == chain.TxRejected {
-				t.Status, t.Code, t.Error = "rejected", r.Code, r.Error
-			}
-			res.Txs[i] = t
+			res.Txs[i] = blockTxResult(tx, rs[i].TxHash, &rs[i])
 		}
 		return res, nil
 	}
 	for i, tx := range blk.Txs {
 		hash := tx.Hash()
-		t := rpc.BlockTxResult{Hash: hash, Kind: tx.Kind.String(), To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Fee: rpc.Amount(tx.Fee), Status: "final"}
+		var r *chain.Receipt
 		if loc, err := b.store.Tx(hash); err == nil && loc.Height == h.Height {
-			t.From = loc.Receipt.From
-			if loc.Receipt.Status == chain.TxRejected {
-				t.Status, t.Code, t.Error = "rejected", loc.Receipt.Code, loc.Receipt.Error
-			}
+			r = &loc.Receipt
 		}
-		res.Txs[i] = t
+		res.Txs[i] = blockTxResult(tx, hash, r)
 	}
 	return res, nil
+}
+
+// blockTxResult is tx, of hash, as chain_getBlock gives it, with its
+// receipt's sender and outcome (nil: not known, reported final).
+func blockTxResult(tx *chain.Tx, hash chain.Hash, r *chain.Receipt) rpc.BlockTxResult {
+	t := rpc.BlockTxResult{Hash: hash, Kind: tx.Kind.String(), To: tx.To, Amount: rpc.Amount(tx.Amount), Nonce: tx.Nonce, Fee: rpc.Amount(tx.Fee), Status: "final"}
+	if r != nil {
+		t.From = r.From
+		if r.Status == chain.TxRejected {
+			t.Status, t.Code, t.Error = "rejected", r.Code, r.Error
+		}
+	}
+	return t
 }
 
 func certificateResult(c *chain.Certificate, set *staking.ValidatorSet) *rpc.CertificateResult {
